@@ -1,1 +1,27 @@
+"""Micro-expression datasets, transforms and samplers (registered in
+MMAction2's registries)."""
+from .base import BadSampleError, MEBaseDataset
+from .casme1 import CASME1Dataset
+from .casme2 import CASME2Dataset
+from .casme3 import CASME3Dataset
+from .class_setups import canonical_emotion, resolve_class_setup
+from .loso import list_subjects, loso_folds
+from .me_annotation import MEAnnotationDataset
+from .megc2019 import MEGC2019Dataset
+from .samm import SAMMDataset
+from .samplers import ClassBalancedSampler, class_weights
+from .smic import SMICDataset
+from .synthetic import make_synthetic_casme2
+from .transforms import MEFrameDecode, MESampleFrames, METoGray
 
+ME_META_KEYS = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
+                'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
+
+__all__ = [
+    'MEBaseDataset', 'BadSampleError', 'CASME2Dataset', 'SAMMDataset',
+    'SMICDataset', 'CASME1Dataset', 'CASME3Dataset', 'MEGC2019Dataset',
+    'MEAnnotationDataset', 'list_subjects', 'loso_folds',
+    'canonical_emotion', 'resolve_class_setup', 'ClassBalancedSampler',
+    'class_weights', 'MESampleFrames', 'MEFrameDecode', 'METoGray',
+    'make_synthetic_casme2', 'ME_META_KEYS'
+]

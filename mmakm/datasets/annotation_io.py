@@ -1,0 +1,190 @@
+"""Readers for the shipped annotation files and frame folders.
+
+All errors name the file (and row, where there is one) and say what was
+expected.
+"""
+import csv
+import os
+import os.path as osp
+import re
+from typing import Dict, List, Optional, Sequence, Tuple
+
+IMAGE_EXTS = ('.jpg', '.jpeg', '.bmp', '.png')
+VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg')
+
+_LAST_INT = re.compile(r'(\d+)(?!.*\d)')
+
+
+def _norm_header(value) -> str:
+    return re.sub(r'[\s_\-()]+', '', str(value)).lower() if value is not None \
+        else ''
+
+
+class TableRow(dict):
+    """A dict of field -> cell value that also knows where it came from."""
+
+    def __init__(self, values: dict, file: str, row: int):
+        super().__init__(values)
+        self.file = file
+        self.row = row
+
+    @property
+    def where(self) -> str:
+        return f'{self.file}, row {self.row}'
+
+
+def _match_header(cells: Sequence, fields: Dict[str, Sequence[str]]
+                  ) -> Optional[Dict[str, int]]:
+    normed = [_norm_header(c) for c in cells]
+    found = {}
+    for field, aliases in fields.items():
+        for alias in aliases:
+            alias = _norm_header(alias)
+            if alias in normed:
+                found[field] = normed.index(alias)
+                break
+    return found
+
+
+def read_table(path: str,
+               fields: Dict[str, Sequence[str]],
+               required: Sequence[str],
+               sheet: Optional[str] = None,
+               max_header_row: int = 50) -> List[TableRow]:
+    """Read an xlsx sheet or csv file into rows keyed by field name.
+
+    The header row is located by its column names (SAMM ships ~12 text rows
+    above it): the first row holding a column for every ``required`` field.
+    Entirely empty rows are skipped. Row numbers are 1-based file rows (as
+    Excel shows them).
+
+    Args:
+        path: ``.xlsx`` or ``.csv`` file.
+        fields: field -> accepted column names (compared ignoring case,
+            spaces, underscores, dashes and parentheses).
+        required: fields whose columns must exist.
+        sheet: xlsx sheet name (None: the first sheet).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'annotation file not found: {path}')
+    if path.lower().endswith(('.xlsx', '.xlsm')):
+        rows = _xlsx_rows(path, sheet)
+    elif path.lower().endswith(('.csv', '.txt')):
+        rows = _csv_rows(path)
+    else:
+        raise ValueError(f'{path}: unsupported annotation file type; '
+                         'expected .xlsx or .csv')
+    header_row, columns = None, None
+    out: List[TableRow] = []
+    for number, cells in rows:
+        if columns is None:
+            found = _match_header(cells, fields)
+            if all(f in found for f in required):
+                header_row, columns = number, found
+            elif number >= max_header_row:
+                break
+            continue
+        if all(c is None or str(c).strip() == '' for c in cells):
+            continue
+        values = {f: (cells[i] if i < len(cells) else None)
+                  for f, i in columns.items()}
+        out.append(TableRow(values, path, number))
+    if columns is None:
+        names = {f: list(a) for f, a in fields.items() if f in required}
+        raise ValueError(
+            f'{path}' + (f' (sheet {sheet!r})' if sheet else '') +
+            f': malformed annotation file: no header row with the columns '
+            f'{names} in the first {max_header_row} rows')
+    return out
+
+
+def _xlsx_rows(path: str, sheet: Optional[str]):
+    import openpyxl
+    try:
+        wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    except Exception as exc:  # zipfile.BadZipFile, KeyError, ...
+        raise ValueError(f'{path}: malformed xlsx file, openpyxl cannot '
+                         f'read it ({type(exc).__name__}: {exc})') from exc
+    try:
+        if sheet is None:
+            ws = wb.worksheets[0]
+        elif sheet in wb.sheetnames:
+            ws = wb[sheet]
+        else:
+            raise ValueError(f'{path}: no sheet {sheet!r}; the file has '
+                             f'{wb.sheetnames}')
+        rows = [(i, list(r)) for i, r in
+                enumerate(ws.iter_rows(values_only=True), start=1)]
+    finally:
+        wb.close()
+    return rows
+
+
+def _csv_rows(path: str):
+    with open(path, newline='', encoding='utf-8-sig') as f:
+        return [(i, [c if c.strip() != '' else None for c in r])
+                for i, r in enumerate(csv.reader(f), start=1)]
+
+
+def cell_int(row: TableRow, field: str, allow_unknown: bool = False) -> int:
+    """Integer value of a cell; ``'/'``, empty or -1 give -1 when allowed."""
+    value = row.get(field)
+    if isinstance(value, bool):
+        value = None
+    if isinstance(value, (int, float)) and float(value).is_integer():
+        v = int(value)
+        if v >= 0 or (allow_unknown and v == -1):
+            return v
+    elif isinstance(value, str) and re.fullmatch(r'\s*\d+(\.0*)?\s*', value):
+        return int(float(value))
+    elif allow_unknown and (value is None or str(value).strip() in
+                            ('/', '', '-', '-1', 'n/a', 'na', 'none')):
+        return -1
+    raise ValueError(f'{row.where}: {field} must be a non-negative integer '
+                     f'frame number, got {value!r}')
+
+
+def cell_str(row: TableRow, field: str) -> str:
+    value = row.get(field)
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if value is None or str(value).strip() == '':
+        raise ValueError(f'{row.where}: {field} is empty')
+    return str(value).strip()
+
+
+def scan_frames(folder: str, pattern: Optional[str] = None
+                ) -> Dict[int, str]:
+    """Map frame number -> image path for the images of a clip folder.
+
+    The frame number is the last integer in the file name (``img46.jpg``,
+    ``reg_img46.jpg``, ``006_05562.jpg``, ``image123456.bmp``, ``123.jpg``);
+    ``pattern`` (a regex with one group) restricts and parses names instead.
+    Two files with the same number are an error.
+    """
+    regex = re.compile(pattern) if pattern else None
+    frames: Dict[int, str] = {}
+    for name in sorted(os.listdir(folder)):
+        stem, ext = osp.splitext(name)
+        if ext.lower() not in IMAGE_EXTS:
+            continue
+        if regex is not None:
+            m = regex.fullmatch(name)
+            if not m:
+                continue
+            number = int(m.group(1))
+        else:
+            m = _LAST_INT.search(stem)
+            if not m:
+                continue
+            number = int(m.group(1))
+        if number in frames:
+            raise ValueError(
+                f'{folder}: two images for frame {number}: '
+                f'{osp.basename(frames[number])} and {name}')
+        frames[number] = osp.join(folder, name)
+    return frames
+
+
+def split_ext(path: str) -> Tuple[str, str]:
+    return osp.splitext(path)

@@ -1,0 +1,366 @@
+"""MEBaseDataset: shared sample, class-setup, subject-filter and check logic.
+
+Each corpus class only parses its annotation format and layout into
+*records* (:meth:`MEBaseDataset.parse_records`); everything else happens
+here, in this order:
+
+1. validate each record (onset <= apex <= offset, known emotion) -- a bad
+   record raises an error naming the annotation file and row, or, with
+   ``on_bad_sample='skip'``, is skipped and listed in the log and in
+   :attr:`MEBaseDataset.skipped`;
+2. map the emotion to a class of ``class_setup``; a record whose emotion maps
+   to no class is *excluded*: counted, listed in :attr:`excluded` and
+   reported in the log with the reason (never dropped silently);
+3. keep the subjects asked for (``subjects`` / ``exclude_subjects``);
+4. resolve and check every frame onset..offset (image file exists; video file
+   exists and is long enough) -- missing files are bad samples as in 1.
+
+A record is a dict with ``subject`` (corpus-prefixed), ``clip_id``,
+``emotion`` (as annotated), ``onset``, ``apex`` (-1: unknown), ``offset``,
+``where`` (annotation file and row, or folder, for messages) and one frame
+source: ``frame_dir`` (folder scanned for images, frame number = last
+integer of the file name; optional ``frame_pattern`` regex and
+``frame_name`` format such as ``'img{}.jpg'`` for messages), ``frame_map``
+(number -> path, already scanned) or ``filename`` (video) with
+``video_start`` (the absolute frame number of video frame 0).
+"""
+import copy
+import os.path as osp
+from collections import Counter, OrderedDict
+from typing import Callable, Dict, List, Optional, Sequence, Union
+
+import numpy as np
+from mmaction.datasets.base import BaseActionDataset
+from mmengine.logging import print_log
+
+from .annotation_io import scan_frames
+from .class_setups import VOCABULARIES, canonical_emotion, resolve_class_setup
+
+
+class BadSampleError(ValueError):
+    """A sample that cannot be loaded as annotated."""
+
+
+class MEBaseDataset(BaseActionDataset):
+    """Base class of the micro-expression datasets.
+
+    Args:
+        ann_file (str): annotation file (relative to ``data_root``).
+        pipeline (list): data transforms.
+        data_root (str): corpus root folder.
+        data_prefix (dict): ``img`` (frame folders) and, where supported,
+            ``video`` (video files), relative to ``data_root``.
+        class_setup (str | dict): ``'raw'``, ``'paper4'``, ``'std5'``,
+            ``'megc3'`` or an emotion -> class dict (see
+            :mod:`mmakm.datasets.class_setups`).
+        subjects (list[str], optional): keep only these subjects (LOSO test
+            fold). Ids may be corpus-prefixed (``'casme2/sub01'``) or bare
+            (``'sub01'``, ``'01'``, ``1``).
+        exclude_subjects (list[str], optional): drop these subjects (LOSO
+            train fold).
+        on_bad_sample (str): ``'error'`` (default): raise an error naming the
+            file, row and what was expected; ``'skip'``: skip the sample and
+            list it in the log and in :attr:`skipped`.
+        check_frames (bool): check at load time that every frame file
+            exists (cheap). Defaults to True.
+        fps (float, optional): override the corpus frame rate.
+    """
+    CORPUS = 'me'
+    FPS: Optional[float] = None
+    VOCABULARY: Optional[Sequence[str]] = None  # None: VOCABULARIES[CORPUS]
+
+    def __init__(self,
+                 ann_file: str = '',
+                 pipeline: Sequence[Union[dict, Callable]] = (),
+                 data_root: str = '',
+                 data_prefix: Optional[dict] = None,
+                 class_setup: Union[str, dict] = 'raw',
+                 subjects: Optional[Sequence] = None,
+                 exclude_subjects: Optional[Sequence] = None,
+                 on_bad_sample: str = 'error',
+                 check_frames: bool = True,
+                 fps: Optional[float] = None,
+                 **kwargs) -> None:
+        if on_bad_sample not in ('error', 'skip'):
+            raise ValueError(f"on_bad_sample must be 'error' or 'skip', got "
+                             f'{on_bad_sample!r}')
+        self.class_setup = copy.deepcopy(class_setup)
+        self.subjects = None if subjects is None else list(subjects)
+        self.exclude_subjects = list(exclude_subjects or [])
+        self.on_bad_sample = on_bad_sample
+        self.check_frames = check_frames
+        self.fps = float(fps) if fps is not None else self.FPS
+        self.skipped: List[dict] = []
+        self.excluded: List[dict] = []
+        if data_prefix is None:
+            data_prefix = dict(img='')
+        metainfo = dict(kwargs.pop('metainfo', None) or {})
+        metainfo.setdefault('fps', self.fps)
+        super().__init__(
+            ann_file,
+            pipeline=list(pipeline),
+            data_root=data_root,
+            data_prefix=dict(data_prefix),
+            metainfo=metainfo,
+            **kwargs)
+
+    # ------------------------------------------------------------------
+    # to be implemented by the corpus classes
+    def parse_records(self) -> List[dict]:
+        """Parse the annotation/layout into records (see module doc)."""
+        raise NotImplementedError
+
+    def normalize_subject(self, subject) -> str:
+        """Bare subject id as used in this corpus (e.g. ``'sub01'``)."""
+        return str(subject).strip()
+
+    # ------------------------------------------------------------------
+    @property
+    def vocabulary(self):
+        if self.VOCABULARY is not None:
+            return tuple(self.VOCABULARY)
+        return VOCABULARIES.get(self.CORPUS)
+
+    def prefixed(self, subject) -> str:
+        """Corpus-prefixed subject id (``'casme2/sub01'``)."""
+        s = str(subject).strip()
+        if '/' in s:
+            return s
+        return f'{self.CORPUS}/{self.normalize_subject(s)}'
+
+    def bad(self, message: str, exc_type=BadSampleError) -> None:
+        """Raise, or record a skipped sample when ``on_bad_sample='skip'``."""
+        if self.on_bad_sample == 'error':
+            raise exc_type(message)
+        self.skipped.append(dict(reason=message))
+
+    def resolve_classes(self, records: List[dict]):
+        """(classes, emotion -> class map) of ``class_setup``."""
+        vocab = self.vocabulary
+        if vocab is None:  # corpus without fixed vocabulary: all annotated
+            vocab = tuple(sorted({canonical_emotion(r['emotion'])
+                                  for r in records}))
+        return resolve_class_setup(self.class_setup, self.CORPUS, vocab)
+
+    def assign_class(self, record: dict, classes, mapping):
+        """Class name of a record, or (None, reason) when excluded.
+
+        Raises BadSampleError for an emotion outside the vocabulary.
+        """
+        emo = canonical_emotion(record['emotion'])
+        if emo not in mapping:
+            raise BadSampleError(
+                f"{record['where']}: clip {record['clip_id']} "
+                f"({record['subject']}): unknown emotion "
+                f"{record['emotion']!r}; expected one of "
+                f'{sorted(k for k in mapping)}')
+        cls = mapping[emo]
+        if cls is None:
+            setup = (self.class_setup if isinstance(self.class_setup, str)
+                     else 'dict')
+            return None, (f"emotion '{emo}' maps to no class of class_setup "
+                          f"'{setup}'")
+        return cls, None
+
+    # ------------------------------------------------------------------
+    def _validate(self, r: dict) -> bool:
+        where = f"{r['where']}: clip {r['clip_id']} ({r['subject']})"
+        if r['onset'] > r['offset']:
+            self.bad(f"{where}: onset {r['onset']} > offset {r['offset']}; "
+                     'expected onset <= offset')
+            return False
+        if r['apex'] != -1 and not r['onset'] <= r['apex'] <= r['offset']:
+            self.bad(f"{where}: apex {r['apex']} outside onset..offset "
+                     f"{r['onset']}..{r['offset']}")
+            return False
+        return True
+
+    def collect_records(self, check_frames: Optional[bool] = None
+                        ) -> List[dict]:
+        """Parse, validate, map classes, filter subjects, check frames.
+
+        Sets ``metainfo['classes']``, :attr:`excluded` and :attr:`skipped`.
+        """
+        if check_frames is None:
+            check_frames = self.check_frames
+        self.skipped, self.excluded = [], []
+        records = self.parse_records()
+        n_parsed = len(records) + len(self.skipped)
+        classes, mapping = self.resolve_classes(records)
+        self._metainfo['classes'] = tuple(classes)
+        self._metainfo['class_setup'] = copy.deepcopy(self.class_setup)
+        self._metainfo['corpus'] = self.CORPUS
+        all_subjects = {r['subject'] for r in records}
+        kept = []
+        for r in records:
+            if not self._validate(r):
+                continue
+            try:
+                cls, reason = self.assign_class(r, classes, mapping)
+            except BadSampleError as exc:
+                self.bad(str(exc))
+                continue
+            if cls is None:
+                self.excluded.append(dict(
+                    subject=r['subject'], clip_id=r['clip_id'],
+                    emotion=r['emotion'], reason=reason))
+                continue
+            r = dict(r, label=classes.index(cls))
+            kept.append(r)
+        kept = self._filter_subjects(kept, all_subjects)
+        if check_frames:
+            kept = [r for r in kept if self._resolve_frames(r)]
+        self._report(n_parsed)
+        return kept
+
+    def list_subjects(self) -> List[str]:
+        """Sorted subjects with at least one sample (no frame is read)."""
+        return sorted({r['subject']
+                       for r in self.collect_records(check_frames=False)})
+
+    def _filter_subjects(self, records, all_subjects):
+        def norm(ids, what):
+            out = set()
+            for s in ids:
+                p = self.prefixed(s)
+                if p not in all_subjects:
+                    raise ValueError(
+                        f'{type(self).__name__}: {what} names subject {s!r} '
+                        f'({p}) which is not in the annotation; known '
+                        f'subjects: {sorted(all_subjects)}')
+                out.add(p)
+            return out
+        if self.subjects is not None:
+            keep = norm(self.subjects, 'subjects')
+            records = [r for r in records if r['subject'] in keep]
+        if self.exclude_subjects:
+            drop = norm(self.exclude_subjects, 'exclude_subjects')
+            records = [r for r in records if r['subject'] not in drop]
+        return records
+
+    def _resolve_frames(self, r: dict) -> bool:
+        where = f"{r['where']}: clip {r['clip_id']} ({r['subject']})"
+        numbers = range(r['onset'], r['offset'] + 1)
+        if 'filename' in r:
+            path = r['filename']
+            if not osp.isfile(path):
+                self.bad(f'{where}: video file not found: {path}',
+                         FileNotFoundError)
+                return False
+            first = r.get('video_start', 0)
+            if r['onset'] < first:
+                self.bad(f"{where}: onset {r['onset']} is before the first "
+                         f'video frame (frame number {first}) of {path}')
+                return False
+            try:
+                import decord
+                n = len(decord.VideoReader(path, num_threads=1))
+            except Exception as exc:
+                self.bad(f'{where}: unreadable video {path} '
+                         f'({type(exc).__name__}: {exc})')
+                return False
+            if r['offset'] - first >= n:
+                self.bad(f'{where}: too few frames in {path}: it has {n} '
+                         f"frames (numbers {first}..{first + n - 1}), "
+                         f"onset..offset {r['onset']}..{r['offset']} needs "
+                         f"up to video frame {r['offset'] - first}")
+                return False
+            return True
+        frames = r.get('frame_map')
+        if frames is None:
+            folder = r['frame_dir']
+            if not osp.isdir(folder):
+                parent = osp.dirname(folder.rstrip('/'))
+                what = ('subject folder' if not osp.isdir(parent)
+                        else 'clip folder')
+                self.bad(f'{where}: {what} not found: '
+                         f"{parent if what == 'subject folder' else folder}",
+                         FileNotFoundError)
+                return False
+            try:
+                frames = scan_frames(folder, r.get('frame_pattern'))
+            except ValueError as exc:
+                self.bad(f'{where}: {exc}')
+                return False
+            r['frame_map'] = frames
+        missing = [n for n in numbers if n not in frames]
+        if missing:
+            folder = r.get('frame_dir') or (
+                osp.dirname(next(iter(frames.values()))) if frames else '?')
+            name = r.get('frame_name')
+            expected = (osp.join(folder, name.format(missing[0])) if name
+                        else f'an image numbered {missing[0]} in {folder}')
+            have = (f'{min(frames)}..{max(frames)} ({len(frames)} images)'
+                    if frames else 'no images')
+            self.bad(f'{where}: too few frames for onset..offset '
+                     f"{r['onset']}..{r['offset']}: {len(missing)} missing, "
+                     f'first missing frame {missing[0]}: expected {expected}; '
+                     f'the folder has frames {have}', FileNotFoundError)
+            return False
+        return True
+
+    def _report(self, n_parsed: int) -> None:
+        name = type(self).__name__
+        if self.excluded:
+            reasons = Counter(e['reason'] for e in self.excluded)
+            detail = '; '.join(f'{k}: {v}' for k, v in sorted(reasons.items()))
+            print_log(f'{name}: {len(self.excluded)} of {n_parsed} annotated '
+                      f'samples excluded ({detail})', logger='current',
+                      level=30)
+        if self.skipped:
+            lines = '\n  '.join(s['reason'] for s in self.skipped)
+            print_log(f"{name}: {len(self.skipped)} bad samples skipped "
+                      f"(on_bad_sample='skip'):\n  {lines}", logger='current',
+                      level=30)
+
+    def exclusion_report(self) -> Dict[str, int]:
+        """Reason -> count of the excluded and skipped samples."""
+        out = OrderedDict(Counter(e['reason'] for e in self.excluded))
+        if self.skipped:
+            out['bad sample skipped'] = len(self.skipped)
+        return dict(out)
+
+    # ------------------------------------------------------------------
+    def load_data_list(self) -> List[dict]:
+        data_list = []
+        for r in self.collect_records():
+            numbers = np.arange(r['onset'], r['offset'] + 1, dtype=np.int64)
+            info = dict(
+                frame_numbers=numbers,
+                total_frames=int(len(numbers)),
+                onset=int(r['onset']),
+                apex=int(r['apex']),
+                offset=int(r['offset']),
+                label=int(r['label']),
+                emotion=str(r['emotion']),
+                subject=r['subject'],
+                corpus=r.get('corpus', self.CORPUS),
+                clip_id=str(r['clip_id']),
+                fps=float(r.get('fps', self.fps) or 0.0),
+            )
+            if 'filename' in r:
+                info['filename'] = r['filename']
+                info['video_frame_inds'] = numbers - int(
+                    r.get('video_start', 0))
+            else:
+                frames = r.get('frame_map')
+                if frames is None and r.get('frame_name'):
+                    # check_frames=False: format the names, read nothing
+                    frames = {int(n): osp.join(r['frame_dir'],
+                                               r['frame_name'].format(n))
+                              for n in numbers}
+                elif frames is None:
+                    frames = scan_frames(r['frame_dir'],
+                                         r.get('frame_pattern'))
+                info['frame_paths'] = [frames[int(n)] for n in numbers]
+            data_list.append(info)
+        if not data_list:
+            print_log(f'{type(self).__name__}: no samples left after class '
+                      'setup and subject selection', logger='current',
+                      level=30)
+        return data_list
+
+    def get_labels(self) -> np.ndarray:
+        """Labels of all samples (int64), without running the pipeline."""
+        return np.array([self.get_data_info(i)['label']
+                         for i in range(len(self))], dtype=np.int64)

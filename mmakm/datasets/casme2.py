@@ -1,0 +1,121 @@
+"""CASME II (raw and cropped releases), read as shipped.
+
+Layout::
+
+    <data_root>/CASME2-coding-20140508.xlsx          (Sheet1)
+    <data_root>/CASME2_RAW/sub01/EP02_01f/img46.jpg  (release='raw')
+    <data_root>/Cropped/sub01/EP02_01f/reg_img46.jpg (release='cropped')
+
+The frame number in the file name is the frame index of the annotation;
+frames onset..offset inclusive are used.
+
+Video path: with ``data_prefix=dict(video='CASME2_video')`` samples read
+``<video>/sub01/EP02_01f.mp4`` through decord instead of the images. Video
+frame 0 is the first (lowest-numbered) frame of the clip's image folder
+(``video_first_frame='folder'``, which lists ``<img>/sub01/EP02_01f``), or
+the absolute frame number given as an int (``video_first_frame=1``: video
+frame i = frame number i + 1).
+"""
+import os
+import os.path as osp
+import re
+from typing import Optional, Union
+
+from mmaction.registry import DATASETS
+
+from .annotation_io import cell_int, cell_str, read_table, scan_frames
+from .base import MEBaseDataset
+
+CASME2_FIELDS = dict(
+    subject=['Subject'], filename=['Filename'],
+    onset=['OnsetFrame', 'Onset Frame', 'Onset'],
+    apex=['ApexFrame', 'Apex Frame', 'Apex'],
+    offset=['OffsetFrame', 'Offset Frame', 'Offset'],
+    aus=['Action Units', 'AU'],
+    emotion=['Estimated Emotion', 'Emotion'])
+CASME2_REQUIRED = ('subject', 'filename', 'onset', 'apex', 'offset',
+                   'emotion')
+
+_RELEASES = dict(raw=('CASME2_RAW', 'img{}.jpg', r'img(\d+)\.jpg'),
+                 cropped=('Cropped', 'reg_img{}.jpg', r'reg_img(\d+)\.jpg'))
+
+
+@DATASETS.register_module()
+class CASME2Dataset(MEBaseDataset):
+    """CASME II (26 subjects, 255 clips, 200 fps).
+
+    Args:
+        ann_file (str): the coding xlsx. Default
+            ``'CASME2-coding-20140508.xlsx'``.
+        release (str): ``'raw'`` (``CASME2_RAW/.../imgN.jpg``) or
+            ``'cropped'`` (``Cropped/.../reg_imgN.jpg``); sets the default
+            ``data_prefix['img']`` and the frame file names.
+        sheet (str): sheet name, default ``'Sheet1'``.
+        video_first_frame ('folder' | int): see the module doc.
+        **kwargs: see :class:`MEBaseDataset` (class_setup, subjects,
+            exclude_subjects, on_bad_sample, ...).
+    """
+    CORPUS = 'casme2'
+    FPS = 200.0
+
+    def __init__(self,
+                 ann_file: str = 'CASME2-coding-20140508.xlsx',
+                 release: str = 'raw',
+                 data_prefix: Optional[dict] = None,
+                 sheet: Optional[str] = 'Sheet1',
+                 video_first_frame: Union[str, int] = 'folder',
+                 **kwargs):
+        if release not in _RELEASES:
+            raise ValueError(f"release must be 'raw' or 'cropped', got "
+                             f'{release!r}')
+        self.release = release
+        self.sheet = sheet
+        self.video_first_frame = video_first_frame
+        prefix = dict(img=_RELEASES[release][0])
+        prefix.update(data_prefix or {})
+        super().__init__(ann_file=ann_file, data_prefix=prefix, **kwargs)
+
+    def normalize_subject(self, subject) -> str:
+        s = str(subject).strip()
+        if isinstance(subject, float) and subject.is_integer():
+            s = str(int(subject))
+        m = re.fullmatch(r'(?:sub)?0*(\d+)', s, flags=re.I)
+        return f'sub{int(m.group(1)):02d}' if m else s
+
+    def parse_records(self):
+        _, name, pattern = _RELEASES[self.release]
+        rows = read_table(self.ann_file, CASME2_FIELDS, CASME2_REQUIRED,
+                          sheet=self.sheet)
+        video = self.data_prefix.get('video')
+        records = []
+        for row in rows:
+            try:
+                sub = self.normalize_subject(cell_str(row, 'subject'))
+                clip = cell_str(row, 'filename')
+                rec = dict(subject=f'{self.CORPUS}/{sub}', clip_id=clip,
+                           emotion=cell_str(row, 'emotion'),
+                           onset=cell_int(row, 'onset'),
+                           apex=cell_int(row, 'apex', allow_unknown=True),
+                           offset=cell_int(row, 'offset'),
+                           where=row.where)
+            except ValueError as exc:
+                self.bad(str(exc))
+                continue
+            frame_dir = osp.join(self.data_prefix['img'], sub, clip)
+            if video:
+                rec['filename'] = osp.join(video, sub, clip + '.mp4')
+                first = self.video_first_frame
+                if first == 'folder':
+                    if not osp.isdir(frame_dir):
+                        self.bad(f'{row.where}: clip {clip}: '
+                                 "video_first_frame='folder' needs the image "
+                                 f'folder {frame_dir}', FileNotFoundError)
+                        continue
+                    numbers = scan_frames(frame_dir, pattern)
+                    first = min(numbers) if numbers else 0
+                rec['video_start'] = int(first)
+            else:
+                rec.update(frame_dir=frame_dir, frame_name=name,
+                           frame_pattern=pattern)
+            records.append(rec)
+        return records

@@ -1,0 +1,72 @@
+"""SAMM, read as shipped.
+
+Layout::
+
+    <data_root>/SAMM_Micro_FACS_Codes_v2.xlsx   (sheet MICRO_ONLY; ~12 text
+                                                 rows above the header row)
+    <data_root>/006/006_1_2/006_05562.jpg       (grayscale; absolute,
+                                                 zero-padded frame number)
+"""
+import os.path as osp
+import re
+from typing import Optional
+
+from mmaction.registry import DATASETS
+
+from .annotation_io import cell_int, cell_str, read_table
+from .base import MEBaseDataset
+
+SAMM_FIELDS = dict(
+    subject=['Subject'], filename=['Filename'],
+    onset=['Onset Frame', 'OnsetFrame', 'Onset'],
+    apex=['Apex Frame', 'ApexFrame', 'Apex'],
+    offset=['Offset Frame', 'OffsetFrame', 'Offset'],
+    aus=['Action Units'], emotion=['Estimated Emotion', 'Emotion'],
+    objective=['Objective Classes'])
+SAMM_REQUIRED = ('subject', 'filename', 'onset', 'apex', 'offset', 'emotion')
+
+
+@DATASETS.register_module()
+class SAMMDataset(MEBaseDataset):
+    """SAMM (32 subjects, 159 micro clips, 200 fps, grayscale).
+
+    Args:
+        ann_file (str): default ``'SAMM_Micro_FACS_Codes_v2.xlsx'``.
+        sheet (str): default ``'MICRO_ONLY'``.
+        **kwargs: see :class:`MEBaseDataset`.
+    """
+    CORPUS = 'samm'
+    FPS = 200.0
+
+    def __init__(self, ann_file: str = 'SAMM_Micro_FACS_Codes_v2.xlsx',
+                 sheet: Optional[str] = 'MICRO_ONLY', **kwargs):
+        self.sheet = sheet
+        super().__init__(ann_file=ann_file, **kwargs)
+
+    def normalize_subject(self, subject) -> str:
+        if isinstance(subject, float) and subject.is_integer():
+            subject = int(subject)
+        s = str(subject).strip()
+        return f'{int(s):03d}' if re.fullmatch(r'\d+', s) else s
+
+    def parse_records(self):
+        rows = read_table(self.ann_file, SAMM_FIELDS, SAMM_REQUIRED,
+                          sheet=self.sheet)
+        records = []
+        for row in rows:
+            try:
+                sub = self.normalize_subject(cell_str(row, 'subject'))
+                clip = cell_str(row, 'filename')
+                rec = dict(subject=f'{self.CORPUS}/{sub}', clip_id=clip,
+                           emotion=cell_str(row, 'emotion'),
+                           onset=cell_int(row, 'onset'),
+                           apex=cell_int(row, 'apex', allow_unknown=True),
+                           offset=cell_int(row, 'offset'),
+                           where=row.where)
+            except ValueError as exc:
+                self.bad(str(exc))
+                continue
+            rec.update(frame_dir=osp.join(self.data_prefix['img'], sub, clip),
+                       frame_name=sub + '_{:05d}.jpg')
+            records.append(rec)
+        return records

@@ -1,0 +1,376 @@
+"""The built-in synthetic corpus, written in the exact CASME II layout.
+
+``make_synthetic_casme2(root, seed=0)`` writes, deterministically from the
+seed (byte-identical files for the same arguments)::
+
+    <root>/CASME2-coding-20140508.xlsx      Sheet1, CASME II's columns
+    <root>/CASME2_RAW/sub01/EP03_02/img57.jpg ...
+    <root>/CASME2_video/sub01/EP03_02.mp4   (mp4v; video frame 0 = the
+                                             first image of the clip folder)
+
+so every CASME II config (``CASME2Dataset(data_root=<root>)``) runs on it
+unchanged. Each subject has its own appearance (face shape and position,
+skin tone, hair, feature layout). Each clip is a neutral face with nuisance
+motion (head jitter, illumination flicker, blinks, sensor noise) and ONE
+brief, low-amplitude facial movement whose region and direction define the
+emotion:
+
+==========  ==============================================================
+happiness   both mouth corners up and out
+surprise    both brows raised, eyes slightly wider
+disgust     brows lowered and drawn together, nose wrinkle
+repression  lips pressed (thinner, narrower mouth)
+others      one (left) mouth corner up and out (unilateral)
+==========  ==============================================================
+
+The annotated onset..offset spans the whole clip (20..140 frames, most
+40..80); the movement occupies 10-25 % of it, rising smoothly to the
+annotated apex and back. A single random frame therefore carries almost no
+class information, while the frames around the apex (relative to the
+neutral ones) carry all of it. The clip folders also hold 0-4 neutral
+frames before onset and after offset, as real recordings do.
+
+Class counts are balanced over subjects; with 'std5' (5 classes) and
+'paper4' (4: positive, negative, surprise, others) every class occurs; with
+'megc3' the 'others' clips are excluded.
+"""
+import datetime
+import hashlib
+import io
+import json
+import os
+import os.path as osp
+import re
+import shutil
+import tempfile
+import zipfile
+from typing import Optional
+
+import cv2
+import numpy as np
+
+EMOTIONS = ('happiness', 'surprise', 'disgust', 'repression', 'others')
+ACTION_UNITS = dict(happiness='12', surprise='1+2', disgust='4+9',
+                    repression='14+24', others='L12')
+XLSX_NAME = 'CASME2-coding-20140508.xlsx'
+HEADER = ('Subject', 'Filename', 'OnsetFrame', 'ApexFrame', 'OffsetFrame',
+          'Action Units', 'Estimated Emotion')
+_FIXED_DATE = datetime.datetime(2014, 5, 8, 0, 0, 0)
+_ZIP_DATE = (2014, 5, 8, 0, 0, 0)
+_SHIFT = 4  # cv2 drawing sub-pixel bits
+_ONE = 1 << _SHIFT
+MARKER = '.mmakm_synthetic.json'
+
+
+def _p(x, y):
+    return (int(round(x * _ONE)), int(round(y * _ONE)))
+
+
+def _subject_look(rng, size):
+    s = size
+    skin = np.array([rng.uniform(90, 200), rng.uniform(110, 210),
+                     rng.uniform(140, 235)])  # BGR
+    return dict(
+        bg=float(rng.uniform(30, 110)),
+        cx=s / 2 + rng.uniform(-3, 3), cy=s / 2 + rng.uniform(-2, 4),
+        ax=s * rng.uniform(0.30, 0.36), ay=s * rng.uniform(0.40, 0.46),
+        skin=skin, hair=skin * rng.uniform(0.15, 0.45),
+        hair_h=rng.uniform(0.15, 0.3),
+        eye_y=-s * rng.uniform(0.10, 0.14), eye_dx=s * rng.uniform(0.13, 0.17),
+        eye_w=s * rng.uniform(0.05, 0.065), eye_h=s * rng.uniform(0.022, 0.032),
+        brow_dy=-s * rng.uniform(0.075, 0.095), brow_w=s * rng.uniform(0.09, 0.12),
+        brow_t=int(rng.integers(2, 4)),
+        nose_y=s * rng.uniform(0.04, 0.07),
+        mouth_y=s * rng.uniform(0.18, 0.22), mouth_w=s * rng.uniform(0.09, 0.12),
+        lip=s * rng.uniform(0.018, 0.028),
+        dark=rng.uniform(0.25, 0.45))
+
+
+def _render(look, size, dx, dy, light, blink, emotion, m):
+    """One BGR frame; m in [0, 1] is the movement intensity."""
+    s = size
+    img = np.full((s, s, 3), look['bg'], np.uint8)
+    cx, cy = look['cx'] + dx, look['cy'] + dy
+    skin = tuple(float(v) for v in np.clip(look['skin'] + light, 0, 255))
+    dark = tuple(float(v) * look['dark'] for v in skin)
+    aa = cv2.LINE_AA
+    # hair behind, face
+    cv2.ellipse(img, _p(cx, cy - look['ay'] * look['hair_h']),
+                _p(look['ax'] * 1.08, look['ay'] * 0.95), 0, 0, 360,
+                tuple(float(v) for v in look['hair']), -1, aa, _SHIFT)
+    cv2.ellipse(img, _p(cx, cy), _p(look['ax'], look['ay']), 0, 0, 360, skin,
+                -1, aa, _SHIFT)
+    # movement parameters
+    brow_dy = eye_open = corner_l = corner_r = out_l = out_r = 0.0
+    inner = wrinkle = 0.0
+    lip, mw = look['lip'], look['mouth_w']
+    if emotion == 'happiness':
+        corner_l = corner_r = -0.045 * s * m
+        out_l = out_r = 0.015 * s * m
+    elif emotion == 'surprise':
+        brow_dy = -0.05 * s * m
+        eye_open = 0.35 * m
+    elif emotion == 'disgust':
+        brow_dy = 0.035 * s * m
+        inner = 0.02 * s * m
+        wrinkle = m
+    elif emotion == 'repression':
+        lip = lip * (1 - 0.7 * m)
+        mw = mw * (1 - 0.15 * m)
+        corner_l = corner_r = 0.01 * s * m
+    elif emotion == 'others':
+        corner_l = -0.045 * s * m
+        out_l = 0.02 * s * m
+    # eyes and brows
+    for side in (-1, 1):
+        ex, ey = cx + side * look['eye_dx'], cy + look['eye_y']
+        eh = look['eye_h'] * (1 + eye_open) * (1 - 0.9 * blink)
+        cv2.ellipse(img, _p(ex, ey), _p(look['eye_w'], max(eh, 0.3)), 0, 0,
+                    360, dark, -1, aa, _SHIFT)
+        by = ey + look['brow_dy'] + brow_dy
+        x_in = ex - side * look['brow_w'] * 0.5 - side * inner
+        x_out = ex + side * look['brow_w'] * 0.5
+        cv2.line(img, _p(x_in, by + inner), _p(x_out, by - 0.01 * s), dark,
+                 look['brow_t'], aa, _SHIFT)
+    # nose and wrinkle
+    ny = cy + look['nose_y']
+    cv2.line(img, _p(cx, cy + look['eye_y'] + 0.05 * s), _p(cx - 0.01 * s, ny),
+             tuple(v * 0.8 for v in skin), 1, aa, _SHIFT)
+    for side in (-1, 1):
+        cv2.circle(img, _p(cx + side * 0.03 * s, ny), int(0.012 * s * _ONE),
+                   dark, -1, aa, _SHIFT)
+    if wrinkle > 0:
+        col = tuple(a + (b - a) * wrinkle for a, b in zip(skin, dark))
+        for k in range(2):
+            yy = cy + look['eye_y'] + (0.06 + 0.035 * k) * s
+            cv2.line(img, _p(cx - 0.035 * s, yy), _p(cx + 0.035 * s, yy), col,
+                     1, aa, _SHIFT)
+    # mouth: polygon left corner, upper mid, right corner, lower mid
+    my = cy + look['mouth_y']
+    pts = np.array([_p(cx - mw - out_l, my + corner_l),
+                    _p(cx, my - lip * 0.6),
+                    _p(cx + mw + out_r, my + corner_r),
+                    _p(cx, my + lip)], np.int32)
+    cv2.fillPoly(img, [pts], (dark[0], dark[1], min(255.0, dark[2] * 1.4)),
+                 aa, _SHIFT)
+    return img
+
+
+def _envelope(length, start, apex, end):
+    t = np.arange(length, dtype=np.float64)
+    m = np.zeros(length)
+    up = (t >= start) & (t <= apex)
+    m[up] = 0.5 - 0.5 * np.cos(np.pi * (t[up] - start) / max(apex - start, 1))
+    down = (t > apex) & (t <= end)
+    m[down] = 0.5 + 0.5 * np.cos(np.pi * (t[down] - apex) / max(end - apex, 1))
+    return m
+
+
+def _smooth_walk(rng, n, std, smooth=8):
+    """Smooth, bounded jitter: low-passed white noise with the given std."""
+    white = rng.normal(0, 1, n + smooth - 1)
+    walk = np.convolve(white, np.ones(smooth) / np.sqrt(smooth), mode='valid')
+    return walk[:n] * std
+
+
+def _clip_length(rng, min_len, max_len):
+    length = int(round(rng.lognormal(np.log(60), 0.35)))
+    return int(np.clip(length, min_len, max_len))
+
+
+def _write_bytes(path, data):
+    with open(path, 'wb') as f:
+        f.write(data)
+
+
+def _write_xlsx(path, rows):
+    import openpyxl
+    wb = openpyxl.Workbook()
+    ws = wb.active
+    ws.title = 'Sheet1'
+    ws.append(list(HEADER))
+    for r in rows:
+        ws.append(list(r))
+    wb.properties.created = _FIXED_DATE
+    wb.properties.modified = _FIXED_DATE
+    wb.properties.creator = 'mmakm synthetic'
+    buf = io.BytesIO()
+    wb.save(buf)
+    _normalize_zip(buf.getvalue(), path)
+
+
+def _normalize_zip(data: bytes, path: str) -> None:
+    """Rewrite an xlsx with fixed entry timestamps and core.xml dates."""
+    fixed = _FIXED_DATE.strftime('%Y-%m-%dT%H:%M:%SZ')
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(data)) as zin, \
+            zipfile.ZipFile(out, 'w', zipfile.ZIP_DEFLATED) as zout:
+        for info in zin.infolist():
+            content = zin.read(info.filename)
+            if info.filename == 'docProps/core.xml':
+                text = content.decode('utf-8')
+                text = re.sub(r'(<dcterms:(created|modified)[^>]*>)[^<]*(<)',
+                              lambda mt: mt.group(1) + fixed + mt.group(3),
+                              text)
+                content = text.encode('utf-8')
+            zi = zipfile.ZipInfo(info.filename, date_time=_ZIP_DATE)
+            zi.compress_type = zipfile.ZIP_DEFLATED
+            zi.external_attr = info.external_attr
+            zi.create_system = 0
+            zout.writestr(zi, content)
+    _write_bytes(path, out.getvalue())
+
+
+def _write_video(path, frames, fps):
+    h, w = frames[0].shape[:2]
+    writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
+                             (w, h))
+    if not writer.isOpened():
+        raise IOError(f'cannot open a mp4v video writer for {path}')
+    for f in frames:
+        writer.write(f)
+    writer.release()
+
+
+def make_synthetic_casme2(root: str,
+                          seed: int = 0,
+                          n_subjects: int = 6,
+                          clips_per_subject: int = 8,
+                          size: int = 96,
+                          min_len: int = 20,
+                          max_len: int = 140,
+                          video: bool = True,
+                          fps: float = 200.0,
+                          jpeg_quality: int = 95,
+                          overwrite: bool = False) -> str:
+    """Write the synthetic corpus under ``root`` and return ``root``.
+
+    The corpus is generated in a temporary sibling folder and renamed into
+    place, so ``root`` is either absent or complete. If ``root`` already
+    holds a corpus generated with the same arguments it is kept as is;
+    anything else there raises FileExistsError unless ``overwrite=True``.
+
+    Args:
+        root: output folder (the CASME II ``data_root``).
+        seed: random seed; the same arguments give byte-identical files.
+        n_subjects, clips_per_subject: corpus size (default 6 x 8 = 48).
+        size: frame width = height in pixels (default 96).
+        min_len, max_len: onset..offset length range in frames.
+        video: also write ``CASME2_video/subXX/<clip>.mp4``.
+        fps: frame rate of the video copy (CASME II: 200).
+        jpeg_quality: cv2 JPEG quality.
+    """
+    params = dict(seed=seed, n_subjects=n_subjects,
+                  clips_per_subject=clips_per_subject, size=size,
+                  min_len=min_len, max_len=max_len, video=video, fps=fps,
+                  jpeg_quality=jpeg_quality, version=1)
+    root = osp.abspath(root)
+    if osp.exists(root):
+        marker = osp.join(root, MARKER)
+        if not overwrite and osp.isfile(marker):
+            with open(marker) as f:
+                if json.load(f) == params:
+                    return root
+        if not overwrite:
+            raise FileExistsError(
+                f'{root} exists and is not a synthetic corpus made with '
+                f'{params}; pass overwrite=True to replace it')
+    if not 1 <= n_subjects <= 99:
+        raise ValueError('n_subjects must be in 1..99')
+    if not 4 <= min_len <= max_len:
+        raise ValueError('need 4 <= min_len <= max_len')
+    parent = osp.dirname(root)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix='.' + osp.basename(root) + '.tmp-',
+                           dir=parent)
+    try:
+        _generate(tmp, params)
+        with open(osp.join(tmp, MARKER), 'w') as f:
+            json.dump(params, f, sort_keys=True)
+        if osp.exists(root):
+            old = root + '.old-' + osp.basename(tmp)
+            os.rename(root, old)
+            os.rename(tmp, root)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, root)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    return root
+
+
+def _generate(out, p):
+    rng = np.random.default_rng(p['seed'])
+    size = p['size']
+    enc = [cv2.IMWRITE_JPEG_QUALITY, int(p['jpeg_quality'])]
+    rows = []
+    n_cls = len(EMOTIONS)
+    for si in range(p['n_subjects']):
+        sub = f'sub{si + 1:02d}'
+        look = _subject_look(rng, size)
+        n = p['clips_per_subject']
+        emotions = [EMOTIONS[(si * n + k) % n_cls] for k in range(n)]
+        emotions = [emotions[i] for i in rng.permutation(n)]
+        eps = np.sort(rng.choice(np.arange(2, 20), size=n,
+                                 replace=n > 18))
+        for k, emotion in enumerate(emotions):
+            clip = f'EP{int(eps[k]):02d}_{k + 1:02d}' + \
+                ('f' if rng.random() < 0.3 else '')
+            length = _clip_length(rng, p['min_len'], p['max_len'])
+            pre, post = int(rng.integers(0, 5)), int(rng.integers(0, 5))
+            first = int(rng.integers(1, 300))
+            onset = first + pre
+            offset = onset + length - 1
+            dur = max(4, int(round(length * rng.uniform(0.10, 0.25))))
+            start = int(rng.integers(1, max(2, length - dur - 1)))
+            apex_pos = start + int(round(dur * rng.uniform(0.35, 0.65)))
+            end = min(start + dur, length - 1)
+            apex_pos = min(max(apex_pos, start + 1), end - 1)
+            total = pre + length + post
+            m = np.zeros(total)
+            m[pre:pre + length] = _envelope(length, start, apex_pos, end)
+            m *= rng.uniform(0.75, 1.0)
+            dx = _smooth_walk(rng, total, 0.5)
+            dy = _smooth_walk(rng, total, 0.5)
+            light = _smooth_walk(rng, total, 2.0)
+            blink = np.zeros(total)
+            for _ in range(int(rng.integers(0, 3))):
+                b0 = int(rng.integers(0, max(1, total - 5)))
+                bl = int(rng.integers(3, 6))
+                blink[b0:b0 + bl] = np.sin(np.linspace(0, np.pi, bl + 2))[1:-1][
+                    :len(blink[b0:b0 + bl])]
+            folder = osp.join(out, 'CASME2_RAW', sub, clip)
+            os.makedirs(folder)
+            frames = []
+            for t in range(total):
+                img = _render(look, size, dx[t], dy[t], light[t], blink[t],
+                              emotion, m[t])
+                noise = rng.normal(0.0, 3.0, img.shape)
+                img = np.clip(img + noise, 0, 255).astype(np.uint8)
+                ok, buf = cv2.imencode('.jpg', img, enc)
+                assert ok
+                _write_bytes(osp.join(folder, f'img{first + t}.jpg'),
+                             buf.tobytes())
+                frames.append(img)
+            if p['video']:
+                vdir = osp.join(out, 'CASME2_video', sub)
+                os.makedirs(vdir, exist_ok=True)
+                _write_video(osp.join(vdir, clip + '.mp4'), frames, p['fps'])
+            rows.append((si + 1, clip, onset, onset + apex_pos, offset,
+                         ACTION_UNITS[emotion], emotion))
+    rows.sort(key=lambda r: (r[0], r[1]))
+    _write_xlsx(osp.join(out, XLSX_NAME), rows)
+
+
+def corpus_digest(root: str) -> str:
+    """SHA-256 over the relative paths and bytes of every file under root."""
+    h = hashlib.sha256()
+    for dirpath, dirnames, filenames in os.walk(root):
+        dirnames.sort()
+        for name in sorted(filenames):
+            path = osp.join(dirpath, name)
+            h.update(osp.relpath(path, root).encode())
+            with open(path, 'rb') as f:
+                h.update(f.read())
+    return h.hexdigest()

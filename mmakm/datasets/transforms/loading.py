@@ -1,0 +1,120 @@
+"""Frame decoding for ME samples (image folders or video files)."""
+import os.path as osp
+
+import cv2
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmaction.registry import TRANSFORMS
+
+
+def _sample_name(results) -> str:
+    return (f"clip {results.get('clip_id')} of {results.get('subject')}")
+
+
+@TRANSFORMS.register_module()
+class MEFrameDecode(BaseTransform):
+    """Read the frames ``frame_inds`` of a sample into ``imgs``.
+
+    Image samples (``frame_paths``) are read with OpenCV; video samples
+    (``filename`` + ``video_frame_inds``) through decord. ``imgs`` is a list
+    of HxWx3 uint8 RGB arrays; grayscale images (SAMM) are replicated to 3
+    channels, unless ``to_gray=True`` which gives HxWx1 (note: MMAction2's
+    Resize drops a singleton channel; to resize grayscale frames, decode in
+    colour and put :class:`METoGray` after the spatial transforms).
+
+    Errors name the file and the sample (clip id, subject).
+    """
+
+    def __init__(self, to_gray: bool = False, io_backend: str = 'disk'):
+        if io_backend != 'disk':
+            raise ValueError(f"io_backend {io_backend!r}: only 'disk'")
+        self.to_gray = to_gray
+        self.io_backend = io_backend
+
+    def _read_image(self, path, results):
+        flag = cv2.IMREAD_GRAYSCALE if self.to_gray else cv2.IMREAD_COLOR
+        img = None
+        if osp.isfile(path):
+            data = np.fromfile(path, dtype=np.uint8)
+            if data.size:
+                img = cv2.imdecode(data, flag)
+        else:
+            raise FileNotFoundError(f'frame not found: {path} '
+                                    f'({_sample_name(results)})')
+        if img is None:
+            raise IOError(f'unreadable image: {path} '
+                          f'({_sample_name(results)}); expected a jpg/bmp/'
+                          'png image')
+        if self.to_gray:
+            return img[..., None]
+        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+    def _read_video(self, results, inds):
+        import decord
+        path = results['filename']
+        vinds = np.asarray(results['video_frame_inds'])[inds]
+        try:
+            vr = decord.VideoReader(path, num_threads=1)
+            n = len(vr)
+            if len(vinds) and int(vinds.max()) >= n:
+                raise IndexError(f'needs video frame {int(vinds.max())}, the '
+                                 f'video has {n} frames')
+            uniq, inverse = np.unique(vinds, return_inverse=True)
+            frames = vr.get_batch(uniq.tolist()).asnumpy()
+        except Exception as exc:
+            raise IOError(f'cannot decode video {path} '
+                          f'({_sample_name(results)}): '
+                          f'{type(exc).__name__}: {exc}') from exc
+        imgs = [frames[i] for i in inverse]
+        if self.to_gray:
+            imgs = [cv2.cvtColor(im, cv2.COLOR_RGB2GRAY)[..., None]
+                    for im in imgs]
+        return imgs
+
+    def transform(self, results: dict) -> dict:
+        inds = np.asarray(results['frame_inds'], dtype=np.int64)
+        if 'frame_paths' in results:
+            paths = results['frame_paths']
+            cache = {}
+            imgs = []
+            for i in inds.tolist():
+                if i not in cache:
+                    cache[i] = self._read_image(paths[i], results)
+                imgs.append(cache[i])
+        elif 'filename' in results:
+            imgs = self._read_video(results, inds)
+        else:
+            raise KeyError(f'{_sample_name(results)}: sample has neither '
+                           "'frame_paths' nor 'filename'")
+        shapes = {im.shape for im in imgs}
+        if len(shapes) > 1:
+            raise ValueError(f'{_sample_name(results)}: frames differ in '
+                             f'size {sorted(shapes)}')
+        results['imgs'] = imgs
+        results['original_shape'] = imgs[0].shape[:2]
+        results['img_shape'] = imgs[0].shape[:2]
+        return results
+
+    def __repr__(self):
+        return f'{type(self).__name__}(to_gray={self.to_gray})'
+
+
+@TRANSFORMS.register_module()
+class METoGray(BaseTransform):
+    """Convert RGB ``imgs`` to grayscale: HxWx1, or HxWx3 replicated
+    (``keep_channels=True``, for 3-channel backbones)."""
+
+    def __init__(self, keep_channels: bool = False):
+        self.keep_channels = keep_channels
+
+    def transform(self, results: dict) -> dict:
+        out = []
+        for im in results['imgs']:
+            if im.ndim == 3 and im.shape[2] == 3:
+                g = cv2.cvtColor(np.ascontiguousarray(im), cv2.COLOR_RGB2GRAY)
+            else:
+                g = im.reshape(im.shape[:2])
+            out.append(np.repeat(g[..., None], 3, axis=2)
+                       if self.keep_channels else g[..., None])
+        results['imgs'] = out
+        return results

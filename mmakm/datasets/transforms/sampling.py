@@ -1,0 +1,94 @@
+"""MESampleFrames: which frames of the onset..offset clip are fed."""
+from typing import Optional
+
+import numpy as np
+from mmcv.transforms import BaseTransform
+from mmaction.registry import TRANSFORMS
+
+
+@TRANSFORMS.register_module()
+class MESampleFrames(BaseTransform):
+    """Choose the frames of a clip (positions into ``frame_numbers``).
+
+    Modes (chosen by the arguments):
+
+    * default -- every frame onset..offset (the paper), optionally every
+      ``stride``-th one and at most ``max_len`` of them (evenly spaced);
+      ``num_clips = 1``, ``clip_len = len(frame_inds)``;
+    * ``num_frames=K`` -- fixed-length temporal resampling to K frames
+      evenly spaced over the clip (nearest frame; frames repeat when the
+      clip is shorter): the norm16..norm128 baselines, and the fixed-T input
+      of I3D-style models (``num_clips=1, clip_len=K``, FormatShape NCTHW);
+    * ``num_clips=N`` (``clip_len=L``, default 1) -- TSN-style segments: the
+      clip is cut into N equal segments and L consecutive frames are taken
+      from each (random start in training, centred in test mode);
+      ``num_clips=N, clip_len=L`` for FormatShape NCHW / NCTHW.
+
+    Adds ``frame_inds`` (int64), ``clip_len``, ``num_clips``,
+    ``frame_numbers_fed`` (absolute frame numbers of the fed frames).
+    """
+
+    def __init__(self, stride: int = 1, max_len: Optional[int] = None,
+                 num_frames: Optional[int] = None,
+                 num_clips: Optional[int] = None, clip_len: int = 1,
+                 random_offset: bool = False, test_mode: bool = False):
+        if stride < 1:
+            raise ValueError(f'stride must be >= 1, got {stride}')
+        if max_len is not None and max_len < 1:
+            raise ValueError(f'max_len must be >= 1, got {max_len}')
+        if num_frames is not None and num_clips is not None:
+            raise ValueError('give num_frames or num_clips, not both')
+        self.stride = stride
+        self.max_len = max_len
+        self.num_frames = num_frames
+        self.num_clips = num_clips
+        self.clip_len = clip_len
+        self.random_offset = random_offset
+        self.test_mode = test_mode
+
+    def _indices(self, total: int):
+        if self.num_frames is not None:
+            inds = np.round(np.linspace(0, total - 1, self.num_frames))
+            return inds.astype(np.int64), 1, self.num_frames
+        if self.num_clips is not None:
+            n, length = self.num_clips, self.clip_len
+            bounds = np.linspace(0, total, n + 1)
+            out = []
+            for i in range(n):
+                lo, hi = bounds[i], bounds[i + 1]
+                if self.test_mode:
+                    start = int(np.floor((lo + hi - length) / 2))
+                else:
+                    span = max(int(np.floor(hi - length - lo)), 0)
+                    start = int(np.floor(lo)) + np.random.randint(span + 1)
+                start = min(max(start, 0), max(total - length, 0))
+                out.append(np.minimum(start + np.arange(length), total - 1))
+            return np.concatenate(out).astype(np.int64), n, length
+        start = 0
+        if self.random_offset and not self.test_mode and self.stride > 1:
+            start = np.random.randint(min(self.stride, total))
+        inds = np.arange(start, total, self.stride, dtype=np.int64)
+        if self.max_len is not None and len(inds) > self.max_len:
+            pick = np.round(np.linspace(0, len(inds) - 1, self.max_len))
+            inds = inds[pick.astype(np.int64)]
+        return inds, 1, len(inds)
+
+    def transform(self, results: dict) -> dict:
+        total = int(results['total_frames'])
+        if total < 1:
+            raise ValueError(f"clip {results.get('clip_id')} "
+                             f"({results.get('subject')}) has no frames")
+        inds, num_clips, clip_len = self._indices(total)
+        results['frame_inds'] = inds
+        results['num_clips'] = num_clips
+        results['clip_len'] = clip_len
+        numbers = results.get('frame_numbers')
+        if numbers is not None:
+            results['frame_numbers_fed'] = np.asarray(numbers)[inds]
+        return results
+
+    def __repr__(self):
+        return (f'{type(self).__name__}(stride={self.stride}, '
+                f'max_len={self.max_len}, num_frames={self.num_frames}, '
+                f'num_clips={self.num_clips}, clip_len={self.clip_len}, '
+                f'test_mode={self.test_mode})')

@@ -1,0 +1,3 @@
+from .me_metric import KeyFrameApexMetric, MEMetric
+
+__all__ = ['MEMetric', 'KeyFrameApexMetric']

@@ -1,0 +1,100 @@
+"""Registered metrics: MEMetric (acc / UF1 / UAR ...) and KeyFrameApexMetric.
+
+Both read the per-sample prediction dicts described in architecture.md
+(``pred_score``, ``gt_label``, ``subject``, ``corpus`` and optionally
+``key_frames``, ``frame_weights``, ``apex``, ``frame_numbers_fed``, ``fps``)
+and compute with :mod:`mmakm.evaluation.functional`, the same code the LOSO
+tool uses to pool saved predictions.
+"""
+from typing import List, Optional, Sequence
+
+from mmengine.evaluator import BaseMetric
+from mmaction.registry import METRICS
+
+from ..functional import keyframe_apex_stats, normalize_sample, pooled_report
+
+_KEEP = ('pred_score', 'pred_label', 'gt_label', 'subject', 'corpus',
+         'clip_id', 'emotion', 'apex', 'fps', 'key_frames', 'frame_weights',
+         'frame_numbers_fed')
+
+
+def _record(sample: dict) -> dict:
+    return normalize_sample({k: sample[k] for k in _KEEP if k in sample})
+
+
+@METRICS.register_module()
+class MEMetric(BaseMetric):
+    """Micro-expression recognition metric.
+
+    Keys (no prefix by default): ``acc``, ``UF1``, ``UAR``, ``num_samples``,
+    ``precision/<class>``, ``recall/<class>``, ``f1/<class>``,
+    ``support/<class>``, ``confusion_matrix`` (nested list, rows = ground
+    truth; omitted with ``confusion_matrix=False``), and per source corpus
+    ``<corpus>/acc``, ``<corpus>/UF1``, ``<corpus>/UAR`` when the samples
+    come from several corpora (or ``per_corpus=True``). Definitions (pooled,
+    classes absent from ground truth and predictions left out of UF1) in
+    :mod:`mmakm.evaluation.functional`.
+
+    Args:
+        classes (list[str], optional): class names; default: the dataset's
+            ``metainfo['classes']``.
+        per_corpus (bool, optional): force/suppress per-corpus keys.
+        confusion_matrix (bool): include the confusion matrix.
+    """
+    default_prefix: Optional[str] = None
+
+    def __init__(self, classes: Optional[Sequence[str]] = None,
+                 per_corpus: Optional[bool] = None,
+                 confusion_matrix: bool = True,
+                 collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        self.classes = None if classes is None else tuple(classes)
+        self.per_corpus = per_corpus
+        self.with_confusion = confusion_matrix
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            if not isinstance(sample, dict):
+                sample = sample.to_dict()
+            self.results.append(_record(sample))
+
+    def _classes(self, results) -> List[str]:
+        if self.classes is not None:
+            return list(self.classes)
+        meta = self.dataset_meta or {}
+        if meta.get('classes'):
+            return list(meta['classes'])
+        n = max(len(r['pred_score']) for r in results if 'pred_score' in r)
+        return [f'class{i}' for i in range(n)]
+
+    def compute_metrics(self, results: list) -> dict:
+        out = pooled_report(results, self._classes(results),
+                            per_corpus=self.per_corpus)
+        if not self.with_confusion:
+            out.pop('confusion_matrix')
+        return out
+
+
+@METRICS.register_module()
+class KeyFrameApexMetric(BaseMetric):
+    """Key frames vs annotated apex (prefix ``keyframe`` by default).
+
+    Keys: ``num_clips``, ``apex_in_key``, ``apex_is_max_beta``,
+    ``dist_frames_mean|median|p90``, ``dist_ms_mean|median|p90``,
+    ``key_ratio_mean`` (see :func:`keyframe_apex_stats`). Samples without a
+    known apex or without ``key_frames``/``frame_weights`` are ignored.
+    """
+    default_prefix: Optional[str] = 'keyframe'
+
+    def process(self, data_batch, data_samples: Sequence[dict]) -> None:
+        for sample in data_samples:
+            if not isinstance(sample, dict):
+                sample = sample.to_dict()
+            self.results.append(_record(sample))
+
+    def compute_metrics(self, results: list) -> dict:
+        stats = keyframe_apex_stats(results)
+        stats.pop('dist_frames')
+        stats.pop('dist_ms')
+        return stats

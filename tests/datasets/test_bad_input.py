@@ -1,0 +1,154 @@
+"""Bad input: clear errors naming file, row and expectation -- or skip."""
+import os
+import os.path as osp
+import sys
+
+import numpy as np
+import pytest
+
+import mmakm.compat
+
+mmakm.compat.apply()
+sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
+import fabricate as fab  # noqa: E402
+from mmakm.datasets import (CASME2Dataset, MEAnnotationDataset,  # noqa: E402
+                            MEFrameDecode, MESampleFrames, SAMMDataset)
+
+XLSX = 'CASME2-coding-20140508.xlsx'
+
+
+def casme2_with(tmp_path, rows):
+    return fab.make_casme2(str(tmp_path / 'c2'), rows=rows)
+
+
+def test_missing_frame_names_file_row_and_path(tmp_path):
+    root = casme2_with(tmp_path, fab.CASME2_ROWS[:3])
+    os.remove(osp.join(root, 'CASME2_RAW', 'sub01', 'EP03_02', 'img22.jpg'))
+    with pytest.raises(FileNotFoundError) as e:
+        CASME2Dataset(data_root=root)
+    msg = str(e.value)
+    assert XLSX in msg and 'row 3' in msg and 'EP03_02' in msg
+    assert osp.join('sub01', 'EP03_02', 'img22.jpg') in msg
+    ds = CASME2Dataset(data_root=root, on_bad_sample='skip')
+    assert len(ds) == 2 and len(ds.skipped) == 1
+    assert 'img22.jpg' in ds.skipped[0]['reason']
+
+
+def test_too_few_frames(tmp_path):
+    rows = [(1, 'EP02_01f', 10, 12, 14, '12', 'happiness')]
+    root = casme2_with(tmp_path, rows)
+    import openpyxl
+    path = osp.join(root, XLSX)
+    wb = openpyxl.load_workbook(path)
+    wb.active['E2'] = 40  # offset beyond the frames on disk
+    wb.save(path)
+    with pytest.raises(FileNotFoundError, match='too few frames'):
+        CASME2Dataset(data_root=root)
+
+
+def test_onset_after_offset_and_bad_numbers(tmp_path):
+    rows = [(1, 'EP02_01f', 10, 12, 14, '12', 'happiness'),
+            (1, 'EP03_02', 23, '/', 20, '4', 'disgust'),
+            (2, 'EP05_02', 'x', 8, 10, '14', 'repression')]
+    root = tmp_path / 'c2'
+    fab.write_xlsx(str(root / XLSX), [('Subject', 'Filename', 'OnsetFrame',
+                                       'ApexFrame', 'OffsetFrame',
+                                       'Action Units', 'Estimated Emotion')]
+                   + rows)
+    for n in range(10, 15):
+        fab.write_image(str(root / 'CASME2_RAW/sub01/EP02_01f' /
+                            f'img{n}.jpg'))
+    with pytest.raises(ValueError, match=r'row 4: onset must be a '
+                                         r"non-negative integer.*got 'x'"):
+        CASME2Dataset(data_root=str(root))
+    ds = CASME2Dataset(data_root=str(root), on_bad_sample='skip')
+    assert len(ds) == 1
+    reasons = ' | '.join(s['reason'] for s in ds.skipped)
+    assert 'onset 23 > offset 20' in reasons
+    assert 'row 4: onset must be a non-negative integer' in reasons
+    assert 'row 3: clip EP03_02' in reasons
+    fab.write_xlsx(str(root / XLSX), [('Subject', 'Filename', 'OnsetFrame',
+                                       'ApexFrame', 'OffsetFrame',
+                                       'Action Units', 'Estimated Emotion')]
+                   + rows[:2])
+    with pytest.raises(ValueError, match=r'row 3.*onset 23 > offset 20'):
+        CASME2Dataset(data_root=str(root))
+
+
+def test_unknown_emotion(tmp_path):
+    rows = [(1, 'EP02_01f', 10, 12, 14, '12', 'happiness'),
+            (1, 'EP03_02', 20, 21, 23, '4', 'confusion')]
+    root = casme2_with(tmp_path, rows)
+    with pytest.raises(ValueError, match=r"row 3.*unknown emotion "
+                                         r"'confusion'"):
+        CASME2Dataset(data_root=root)
+    ds = CASME2Dataset(data_root=root, on_bad_sample='skip')
+    assert len(ds) == 1 and len(ds.skipped) == 1
+
+
+def test_missing_subject_folder(tmp_path):
+    root = casme2_with(tmp_path, fab.CASME2_ROWS)
+    import shutil
+    shutil.rmtree(osp.join(root, 'CASME2_RAW', 'sub02'))
+    with pytest.raises(FileNotFoundError,
+                       match=r'row 5.*subject folder not found.*sub02'):
+        CASME2Dataset(data_root=root)
+    assert len(CASME2Dataset(data_root=root, on_bad_sample='skip')) == 7
+
+
+def test_malformed_xlsx(tmp_path):
+    root = tmp_path / 'c2'
+    root.mkdir()
+    fab.write_xlsx(str(root / XLSX), [('Subj', 'Name'), (1, 'EP01')])
+    with pytest.raises(ValueError, match=r'malformed.*no header row'):
+        CASME2Dataset(data_root=str(root))
+    (root / XLSX).write_bytes(b'not a zip file')
+    with pytest.raises(ValueError, match=r'malformed xlsx'):
+        CASME2Dataset(data_root=str(root))
+    with pytest.raises(FileNotFoundError, match='annotation file not found'):
+        SAMMDataset(data_root=str(tmp_path / 'nowhere'))
+
+
+def test_wrong_sheet(tmp_path):
+    root = fab.make_samm(str(tmp_path / 'samm'))
+    with pytest.raises(ValueError, match=r"no sheet 'ALL'.*MICRO_ONLY"):
+        SAMMDataset(data_root=root, sheet='ALL')
+
+
+def test_unreadable_image_names_file_at_decode(tmp_path):
+    root = casme2_with(tmp_path, fab.CASME2_ROWS[:1])
+    bad = osp.join(root, 'CASME2_RAW', 'sub01', 'EP02_01f', 'img11.jpg')
+    with open(bad, 'wb') as f:
+        f.write(b'garbage')
+    ds = CASME2Dataset(data_root=root, pipeline=[MESampleFrames(),
+                                                 MEFrameDecode()])
+    with pytest.raises(IOError, match=r'unreadable image.*img11\.jpg.*'
+                                      r'EP02_01f of casme2/sub01'):
+        ds[0]
+
+
+def test_bad_video(tmp_path):
+    root = fab.make_generic(str(tmp_path / 'g'))
+    vid = osp.join(root, 'videos', 'v1.mp4')
+    with open(vid, 'wb') as f:
+        f.write(b'not a video')
+    with pytest.raises(ValueError, match=r'ann.csv, row 5.*unreadable video'):
+        MEAnnotationDataset(ann_file='ann.csv', data_root=root)
+    os.remove(vid)
+    with pytest.raises(FileNotFoundError, match='video file not found'):
+        MEAnnotationDataset(ann_file='ann.csv', data_root=root)
+    ds = MEAnnotationDataset(ann_file='ann.csv', data_root=root,
+                             on_bad_sample='skip')
+    assert len(ds) == 4 and len(ds.skipped) == 1
+
+
+def test_video_too_short(tmp_path):
+    root = fab.make_generic(str(tmp_path / 'g'))
+    fab.write_video(osp.join(root, 'videos', 'v1.mp4'), 5)
+    with pytest.raises(ValueError, match=r'too few frames.*5 frames'):
+        MEAnnotationDataset(ann_file='ann.csv', data_root=root)
+
+
+def test_bad_option():
+    with pytest.raises(ValueError, match='on_bad_sample'):
+        CASME2Dataset(data_root='.', on_bad_sample='ignore', lazy_init=True)
