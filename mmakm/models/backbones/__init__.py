@@ -1,0 +1,3 @@
+from .frame_resnet import FrameResNet
+
+__all__ = ['FrameResNet']

@@ -1,0 +1,236 @@
+"""Per-frame ResNet-18 for packed variable-length clips."""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+from mmengine.logging import MMLogger
+from mmengine.model import BaseModule
+from mmengine.runner.checkpoint import CheckpointLoader
+from torch.nn.modules.batchnorm import _BatchNorm
+
+from mmaction.registry import MODELS
+
+
+class BasicBlock(nn.Module):
+    """ResNet basic block with torchvision's layer names."""
+
+    expansion = 1
+
+    def __init__(self, inplanes: int, planes: int, stride: int = 1,
+                 downsample: Optional[nn.Module] = None) -> None:
+        super().__init__()
+        self.conv1 = nn.Conv2d(inplanes, planes, 3, stride, 1, bias=False)
+        self.bn1 = nn.BatchNorm2d(planes)
+        self.relu = nn.ReLU(inplace=True)
+        self.conv2 = nn.Conv2d(planes, planes, 3, 1, 1, bias=False)
+        self.bn2 = nn.BatchNorm2d(planes)
+        self.downsample = downsample
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        identity = x if self.downsample is None else self.downsample(x)
+        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.bn2(self.conv2(out))
+        return self.relu(out + identity)
+
+
+@MODELS.register_module()
+class FrameResNet(BaseModule):
+    """ResNet-18 applied to every frame of packed clips, shared across frames.
+
+    Input ``(ΣT, C, H, W)`` (the frames of all clips of a batch, no padding),
+    output ``(ΣT, 8·base_channels, H/32, W/32)`` — ``(ΣT, 512, 4, 4)`` for
+    128×128 frames. Only real frames are ever computed, so BatchNorm
+    statistics are over real frames only. Layer names follow torchvision
+    (``conv1``, ``bn1``, ``layer1..4``), so a torchvision ``resnet18`` state
+    dict loads directly (its ``fc.*`` entries are ignored).
+
+    Args:
+        depth (int): only 18 is supported. Defaults to 18.
+        in_channels (int): 1 (gray) or 3. With ImageNet weights and one input
+            channel, ``conv1`` weights are summed over RGB. Defaults to 3.
+        stem (str): ``'torchvision'`` (7×7 stride-2 conv + 3×3 stride-2
+            max-pool) or ``'paper'`` (5×5 stride-2 conv + the same max-pool,
+            as the paper's Table II and the authors' code; 128 → 4×4 too).
+            ImageNet ``conv1`` weights cannot load into the paper stem and
+            are skipped there. Defaults to ``'torchvision'``.
+        base_channels (int): width of the first stage (64 for ResNet-18; a
+            smaller value only for quick experiments/tests).
+        pretrained (str, optional): path or URL of a torchvision-style
+            checkpoint, loaded with mmengine's ``CheckpointLoader``.
+        frozen_stages (int): -1 freezes nothing; 0 freezes the stem; k ≥ 1
+            freezes the stem and ``layer1..layerk``. Defaults to -1.
+        norm_eval (bool): keep BatchNorm layers in eval mode while training.
+        infer_chunk_size (int): in eval mode, frames go through the network
+            in chunks of this many (0: all at once). Eval-mode BatchNorm uses
+            running statistics, so the result is the same; on CPU, chunks of
+            ~32 frames keep activations cache-sized and run about 2× faster
+            than one 700-frame batch. Training always uses one batch (BN
+            statistics over all real frames). Defaults to 32.
+        init_cfg (dict, optional): mmengine init config (e.g.
+            ``dict(type='Pretrained', checkpoint=...)``).
+    """
+
+    arch_settings = {18: (2, 2, 2, 2)}
+
+    def __init__(self,
+                 depth: int = 18,
+                 in_channels: int = 3,
+                 stem: str = 'torchvision',
+                 base_channels: int = 64,
+                 pretrained: Optional[str] = None,
+                 frozen_stages: int = -1,
+                 norm_eval: bool = False,
+                 infer_chunk_size: int = 32,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if depth not in self.arch_settings:
+            raise ValueError(f'FrameResNet supports depth 18, got {depth}')
+        if in_channels not in (1, 3):
+            raise ValueError(f'in_channels must be 1 or 3, got {in_channels}')
+        if stem not in ('torchvision', 'paper'):
+            raise ValueError(f"stem must be 'torchvision' or 'paper', got "
+                             f'{stem!r}')
+        if not -1 <= frozen_stages <= 4:
+            raise ValueError(f'frozen_stages must be in [-1, 4], got '
+                             f'{frozen_stages}')
+        self.depth = depth
+        self.in_channels = in_channels
+        self.stem = stem
+        self.pretrained = pretrained
+        self.frozen_stages = frozen_stages
+        self.norm_eval = norm_eval
+        self.infer_chunk_size = infer_chunk_size
+
+        kernel = 7 if stem == 'torchvision' else 5
+        self.conv1 = nn.Conv2d(in_channels, base_channels, kernel, 2,
+                               kernel // 2, bias=False)
+        self.bn1 = nn.BatchNorm2d(base_channels)
+        self.relu = nn.ReLU(inplace=True)
+        self.maxpool = nn.MaxPool2d(kernel_size=3, stride=2, padding=1)
+        self.inplanes = base_channels
+        for i, blocks in enumerate(self.arch_settings[depth]):
+            planes = base_channels * 2**i
+            stride = 1 if i == 0 else 2
+            self.add_module(f'layer{i + 1}',
+                            self._make_layer(planes, blocks, stride))
+        self.out_channels = self.inplanes
+        self._freeze_stages()
+
+    def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Module:
+        downsample = None
+        if stride != 1 or self.inplanes != planes:
+            downsample = nn.Sequential(
+                nn.Conv2d(self.inplanes, planes, 1, stride, bias=False),
+                nn.BatchNorm2d(planes))
+        layers = [BasicBlock(self.inplanes, planes, stride, downsample)]
+        self.inplanes = planes
+        layers += [BasicBlock(planes, planes) for _ in range(1, blocks)]
+        return nn.Sequential(*layers)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        """Compute per-frame features.
+
+        Args:
+            x (torch.Tensor): ``(ΣT, C, H, W)`` packed frames.
+
+        Returns:
+            torch.Tensor: ``(ΣT, C', h, w)`` feature maps.
+        """
+        if x.dim() != 4:
+            raise ValueError('FrameResNet expects packed frames '
+                             f'(ΣT, C, H, W), got shape {tuple(x.shape)}.')
+        if x.shape[1] != self.in_channels:
+            raise ValueError(f'FrameResNet was built for {self.in_channels} '
+                             f'input channels, got {x.shape[1]}.')
+        chunk = self.infer_chunk_size
+        if not self.training and chunk and x.shape[0] > chunk:
+            return torch.cat([self._forward(c) for c in x.split(chunk)])
+        return self._forward(x)
+
+    def _forward(self, x: torch.Tensor) -> torch.Tensor:
+        x = self.maxpool(self.relu(self.bn1(self.conv1(x))))
+        x = self.layer1(x)
+        x = self.layer2(x)
+        x = self.layer3(x)
+        return self.layer4(x)
+
+    # ------------------------------------------------------------------ init
+    def init_weights(self) -> None:
+        """Kaiming init, then ImageNet weights if ``pretrained`` is set."""
+        if self.pretrained is None and self.init_cfg is None:
+            for m in self.modules():
+                if isinstance(m, nn.Conv2d):
+                    nn.init.kaiming_normal_(m.weight, mode='fan_out',
+                                            nonlinearity='relu')
+                elif isinstance(m, _BatchNorm):
+                    nn.init.constant_(m.weight, 1)
+                    nn.init.constant_(m.bias, 0)
+        elif self.pretrained is not None:
+            self.load_pretrained(self.pretrained)
+        else:
+            super().init_weights()
+        self._freeze_stages()
+
+    def load_pretrained(self, filename: str) -> None:
+        """Load a torchvision-style ResNet state dict (path or URL).
+
+        ``state_dict``/``model`` wrappers and ``module.``/``backbone.``
+        prefixes are stripped, ``fc.*`` ignored, ``conv1`` adapted to one
+        input channel (sum over RGB) or skipped for the 5×5 paper stem.
+        """
+        logger = MMLogger.get_current_instance()
+        ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
+        for key in ('state_dict', 'model'):
+            if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
+                ckpt = ckpt[key]
+        state = {}
+        for k, v in ckpt.items():
+            for prefix in ('module.', 'backbone.'):
+                if k.startswith(prefix):
+                    k = k[len(prefix):]
+            state[k] = v
+        own = self.state_dict()
+        w = state.get('conv1.weight')
+        if w is not None and w.shape != own['conv1.weight'].shape:
+            if (w.shape[2:] == own['conv1.weight'].shape[2:]
+                    and w.shape[1] == 3 and self.in_channels == 1):
+                state['conv1.weight'] = w.sum(1, keepdim=True)
+            else:
+                logger.warning(
+                    f'conv1.weight {tuple(w.shape)} in {filename} does not '
+                    f'fit this stem {tuple(own["conv1.weight"].shape)}; '
+                    'conv1 keeps its random initialisation.')
+                state.pop('conv1.weight')
+        state = {k: v for k, v in state.items() if k in own}
+        if not state:
+            raise RuntimeError(f'no ResNet weight of {filename} matches '
+                               'FrameResNet (not a torchvision resnet?)')
+        missing, _ = self.load_state_dict(state, strict=False)
+        missing = [k for k in missing if not k.endswith('num_batches_tracked')]
+        if missing:
+            logger.warning(f'FrameResNet: not in {filename}: {missing}')
+        logger.info(f'FrameResNet: loaded {len(state)} tensors from '
+                    f'{filename}')
+
+    # ------------------------------------------------------------ freezing
+    def _freeze_stages(self) -> None:
+        if self.frozen_stages >= 0:
+            for m in (self.conv1, self.bn1):
+                m.eval()
+                for p in m.parameters():
+                    p.requires_grad = False
+        for i in range(1, self.frozen_stages + 1):
+            m = getattr(self, f'layer{i}')
+            m.eval()
+            for p in m.parameters():
+                p.requires_grad = False
+
+    def train(self, mode: bool = True) -> 'FrameResNet':
+        """Set train mode, keeping frozen stages / BN layers in eval."""
+        super().train(mode)
+        self._freeze_stages()
+        if mode and self.norm_eval:
+            for m in self.modules():
+                if isinstance(m, _BatchNorm):
+                    m.eval()
+        return self

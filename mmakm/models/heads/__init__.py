@@ -1,0 +1,3 @@
+from .pixel_bigru_head import PixelBiGRUHead
+
+__all__ = ['PixelBiGRUHead']

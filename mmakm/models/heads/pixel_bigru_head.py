@@ -1,0 +1,137 @@
+"""Pixel-wise bidirectional GRU head of AKMNet (eqs 1-4)."""
+from typing import Dict, Sequence, Tuple, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+
+from mmaction.models.heads.base import BaseHead
+from mmaction.registry import MODELS
+from mmaction.utils import SampleList
+
+
+@MODELS.register_module()
+class PixelBiGRUHead(BaseHead):
+    """One bidirectional GRU shared by all W×H positions of the key frames.
+
+    For every clip and every spatial position (i, j), the sequence of the
+    clip's key-frame feature vectors at (i, j) goes through the same
+    ``nn.GRU``; all (clip, position) sequences run in ONE packed GRU call
+    (``pack_padded_sequence``, so no step runs on padding). Each position's
+    outputs are averaged over its clip's key frames, positions are
+    concatenated into G ``(2·hidden, h, w)``, flattened, passed through
+    dropout and a linear classifier.
+
+    Args:
+        num_classes (int): number of classes.
+        in_channels (int): channels of the key-frame features (GRU input
+            size), 512 for ResNet-18.
+        hidden_channels (int): GRU hidden size per direction. Defaults to 32.
+        num_layers (int): GRU layers. Defaults to 2.
+        spatial_size (int | tuple[int, int]): (h, w) of the feature maps,
+            4 for 128×128 frames through ResNet-18. Defaults to 4.
+        dropout_ratio (float): dropout before the classifier. Defaults to 0.5.
+        loss_cls (dict): classification loss, e.g.
+            ``dict(type='CrossEntropyLoss', class_weight=[...])``.
+        topk (int | tuple[int]): top-k accuracies logged. Defaults to (1, ).
+        init_std (float): std of the classifier's normal init.
+        kwargs: other :class:`BaseHead` arguments.
+    """
+
+    def __init__(self,
+                 num_classes: int,
+                 in_channels: int = 512,
+                 hidden_channels: int = 32,
+                 num_layers: int = 2,
+                 spatial_size: Union[int, Tuple[int, int]] = 4,
+                 dropout_ratio: float = 0.5,
+                 loss_cls: Dict = dict(type='CrossEntropyLoss'),
+                 topk: Union[int, Tuple[int]] = (1, ),
+                 init_std: float = 0.01,
+                 **kwargs) -> None:
+        super().__init__(num_classes, in_channels, loss_cls=loss_cls,
+                         topk=topk, **kwargs)
+        if isinstance(spatial_size, int):
+            spatial_size = (spatial_size, spatial_size)
+        self.spatial_size = tuple(spatial_size)
+        self.hidden_channels = hidden_channels
+        self.init_std = init_std
+        self.gru = nn.GRU(in_channels, hidden_channels, num_layers,
+                          batch_first=True, bidirectional=True)
+        self.dropout = nn.Dropout(dropout_ratio) if dropout_ratio > 0 \
+            else nn.Identity()
+        self.fc_cls = nn.Linear(
+            2 * hidden_channels * self.spatial_size[0] * self.spatial_size[1],
+            num_classes)
+
+    def init_weights(self) -> None:
+        """Normal init of the classifier (the GRU keeps PyTorch's init)."""
+        nn.init.normal_(self.fc_cls.weight, 0, self.init_std)
+        nn.init.constant_(self.fc_cls.bias, 0)
+
+    def forward(self, x: torch.Tensor, key_lengths: Union[torch.Tensor,
+                                                           Sequence[int]],
+                **kwargs) -> torch.Tensor:
+        """Classify clips from their key-frame features.
+
+        Args:
+            x (torch.Tensor): ``(ΣN, C, h, w)`` key-frame features, clip after
+                clip, frames in temporal order.
+            key_lengths (torch.Tensor | Sequence[int]): ``(B,)`` key frames
+                per clip (each ≥ 1).
+
+        Returns:
+            torch.Tensor: ``(B, num_classes)`` class scores (logits).
+        """
+        if x.dim() != 4:
+            raise ValueError('PixelBiGRUHead expects packed key-frame '
+                             f'features (ΣN, C, h, w), got shape {tuple(x.shape)}.')
+        if x.shape[1] != self.in_channels or \
+                tuple(x.shape[2:]) != self.spatial_size:
+            raise ValueError(
+                'PixelBiGRUHead was built for (C, h, w) = '
+                f'({self.in_channels}, {self.spatial_size[0]}, '
+                f'{self.spatial_size[1]}), got '
+                f'{tuple(x.shape[1:])}.')
+        key_lengths = torch.as_tensor(key_lengths, dtype=torch.long)
+        lengths_cpu = key_lengths.cpu()
+        if lengths_cpu.dim() != 1 or bool((lengths_cpu <= 0).any()) or \
+                int(lengths_cpu.sum()) != x.shape[0]:
+            raise ValueError(f'key_lengths {lengths_cpu.tolist()} must be '
+                             f'positive and sum to {x.shape[0]}.')
+        num, max_len = lengths_cpu.numel(), int(lengths_cpu.max())
+        h, w = self.spatial_size
+        hw = h * w
+        key_lengths = lengths_cpu.to(x.device)
+
+        # scatter the packed key frames into (B, max_len, hw, C)
+        seg = torch.repeat_interleave(
+            torch.arange(num, device=x.device), key_lengths)
+        starts = torch.cumsum(key_lengths, 0) - key_lengths
+        step = torch.arange(x.shape[0], device=x.device) - starts[seg]
+        seq = x.flatten(2).transpose(1, 2)  # (ΣN, hw, C)
+        padded = seq.new_zeros(num, max_len, hw, x.shape[1])
+        padded[seg, step] = seq
+        padded = padded.transpose(1, 2).reshape(num * hw, max_len, -1)
+
+        seq_lengths = lengths_cpu.repeat_interleave(hw)
+        packed = pack_padded_sequence(padded, seq_lengths, batch_first=True,
+                                      enforce_sorted=False)
+        out, _ = self.gru(packed)
+        out, _ = pad_packed_sequence(out, batch_first=True,
+                                     total_length=max_len)  # zeros on padding
+        out = out.sum(1) / seq_lengths.to(out.device, out.dtype).unsqueeze(1)
+        # (B·hw, 2H) -> G (B, 2H, h, w) -> flat
+        feat = out.view(num, hw, -1).transpose(1, 2).reshape(num, -1)
+        return self.fc_cls(self.dropout(feat))
+
+    def predict_by_feat(self, cls_scores: torch.Tensor,
+                        data_samples: SampleList) -> SampleList:
+        """Set softmax ``pred_score`` and ``pred_label`` per sample."""
+        scores = F.softmax(cls_scores, dim=1).detach()
+        labels = scores.argmax(dim=1, keepdim=True)
+        for sample, score, label in zip(data_samples, scores, labels):
+            sample.set_pred_score(score)
+            sample.set_pred_label(label)
+        return data_samples

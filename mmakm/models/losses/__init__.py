@@ -1,0 +1,3 @@
+from .gs_mmm_loss import GSMMMLoss
+
+__all__ = ['GSMMMLoss']

@@ -1,0 +1,233 @@
+"""Adaptive key-frame mining (AKMNet eqs 5-9, 14-17) on packed clips."""
+from typing import NamedTuple, Optional, Sequence, Union
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+
+from mmaction.registry import MODELS
+
+
+class KeyFrameOutput(NamedTuple):
+    """What :class:`KeyFrameMining` returns.
+
+    Attributes:
+        features (torch.Tensor): ``(ΣN, C, h, w)`` key-frame features
+            ``F ⊙ B`` of the selected frames, clip after clip, each clip's
+            frames in their original order.
+        key_lengths (torch.Tensor): ``(B,)`` int64, N_i = key frames per clip
+            (always ≥ 1).
+        alpha (torch.Tensor): ``(ΣT,)`` local attention α_t (eq 5).
+        beta (torch.Tensor): ``(ΣT,)`` global correlation β_t (eqs 6-7).
+        selection (torch.Tensor): ``(ΣT,)`` hard 0/1 selection B_t (eq 8)
+            whose gradient follows the chosen rule (eqs 16-17 or official).
+    """
+
+    features: torch.Tensor
+    key_lengths: torch.Tensor
+    alpha: torch.Tensor
+    beta: torch.Tensor
+    selection: torch.Tensor
+
+
+def as_lengths(lengths: Union[torch.Tensor, Sequence[int]], total: int,
+               device: torch.device) -> torch.Tensor:
+    """Validate clip lengths and return them as an int64 tensor ``(B,)``."""
+    lengths = torch.as_tensor(lengths, dtype=torch.long, device=device)
+    if lengths.dim() != 1 or lengths.numel() == 0:
+        raise ValueError('lengths must be a non-empty 1-D sequence of clip '
+                         f'lengths, got shape {tuple(lengths.shape)}.')
+    if bool((lengths <= 0).any()):
+        raise ValueError(f'zero-length clips are not allowed: lengths='
+                         f'{lengths.tolist()}')
+    if int(lengths.sum()) != total:
+        raise ValueError(f'clip lengths {lengths.tolist()} sum to '
+                         f'{int(lengths.sum())}, but {total} frames were '
+                         'given.')
+    return lengths
+
+
+def segment_sum(x: torch.Tensor, seg: torch.Tensor, num: int) -> torch.Tensor:
+    """Sum the rows of ``x`` ``(ΣT, ...)`` per segment id → ``(num, ...)``."""
+    return x.new_zeros((num, ) + x.shape[1:]).index_add_(0, seg, x)
+
+
+def threshold_select(beta: torch.Tensor, lengths: torch.Tensor,
+                     threshold: str = '>') -> torch.Tensor:
+    """Hard selection of eq 8, per clip, with the all-equal fallback.
+
+    Args:
+        beta (torch.Tensor): ``(ΣT,)`` β of packed clips.
+        lengths (torch.Tensor): ``(B,)`` clip lengths.
+        threshold (str): ``'>'`` (B_t = β_t > mean) or ``'>='``.
+
+    Returns:
+        torch.Tensor: ``(ΣT,)`` bool; a clip where no frame passes keeps all
+        its frames.
+    """
+    num = lengths.numel()
+    seg = torch.repeat_interleave(
+        torch.arange(num, device=beta.device), lengths)
+    b = beta.detach()
+    mean = (segment_sum(b, seg, num) / lengths)[seg]
+    hard = b > mean if threshold == '>' else b >= mean
+    count = segment_sum(hard.long(), seg, num)
+    return hard | (count == 0)[seg]
+
+
+@MODELS.register_module()
+class KeyFrameMining(BaseModule):
+    """Key-frame mining neck of AKMNet, vectorised over packed clips.
+
+    For every clip (its own frames only), with P̄_t the spatially pooled
+    feature of frame t:
+
+    * local self-attention (eq 5): α_t = σ(wᵀ P̄_t + b);
+    * global correlation (eqs 6-7): P̃ = Σ_t α_t P̄_t, β_t = cos(P̄_t, P̃);
+    * sparse selection (eq 8): B_t = 1 if β_t > mean(β) (``threshold='>'``,
+      paper) or ``>=`` (official code). If no frame passes (all β equal,
+      e.g. T = 1, with ``'>'``), every frame of that clip is kept, so each
+      clip has at least one key frame.
+    * F_key = F ⊙ B (eq 9), keeping the frames with B = 1 in order.
+
+    Ablations: ``use_local_attention=False`` (s23) sets α ≡ 1;
+    ``use_global_correlation=False`` (s13) uses β_t = α_t (the attention
+    itself is thresholded); ``use_sparse_selection=False`` (s12) keeps every
+    frame (B ≡ 1). ``selection='random'`` keeps as many frames as mining
+    would, chosen uniformly at random (seeded ``torch.Generator``) — the
+    random-key-frame baseline (the gradient rule then gates by the random
+    B; α and β are still computed and returned).
+
+    Gradient through the hard B (forward is always hard):
+
+    * ``'paper'`` (eqs 16-17): ∂Ω/∂β_t = ∂Ω/∂B_t if B_t = 1 else 0 (a
+      straight-through estimator gated by B; the threshold's dependence on
+      β is ignored);
+    * ``'official'``: ∂Ω/∂β_t = ∂Ω/∂B_t for every frame of a clip whenever
+      0 < mean(β) < 1 for that clip, else 0.
+
+    With F_key = F ⊙ B, ∂Ω/∂B_t = ⟨∂Ω/∂F_key,t, F_t⟩ for kept frames; dropped
+    frames receive ∂Ω/∂B only from losses on B itself (e.g. L_GS).
+
+    Args:
+        in_channels (int): feature channels C (512 for ResNet-18).
+        use_local_attention (bool): step 1 on/off. Defaults to True.
+        use_global_correlation (bool): step 2 on/off. Defaults to True.
+        use_sparse_selection (bool): step 3 on/off. Defaults to True.
+        threshold (str): ``'>'`` (paper) or ``'>='`` (official code).
+        grad_rule (str): ``'paper'`` or ``'official'``.
+        selection (str): ``'mining'`` or ``'random'``.
+        seed (int): seed of the generator used by ``selection='random'``.
+        eps (float): epsilon of the cosine similarity.
+        init_cfg (dict, optional): mmengine init config.
+    """
+
+    def __init__(self,
+                 in_channels: int = 512,
+                 use_local_attention: bool = True,
+                 use_global_correlation: bool = True,
+                 use_sparse_selection: bool = True,
+                 threshold: str = '>',
+                 grad_rule: str = 'paper',
+                 selection: str = 'mining',
+                 seed: int = 0,
+                 eps: float = 1e-8,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        if threshold not in ('>', '>='):
+            raise ValueError(f"threshold must be '>' or '>=', got "
+                             f'{threshold!r}')
+        if grad_rule not in ('paper', 'official'):
+            raise ValueError(f"grad_rule must be 'paper' or 'official', got "
+                             f'{grad_rule!r}')
+        if selection not in ('mining', 'random'):
+            raise ValueError(f"selection must be 'mining' or 'random', got "
+                             f'{selection!r}')
+        if not use_local_attention and not use_global_correlation:
+            raise ValueError('at least one of use_local_attention / '
+                             'use_global_correlation must be on (β needs '
+                             'one of them).')
+        self.in_channels = in_channels
+        self.use_local_attention = use_local_attention
+        self.use_global_correlation = use_global_correlation
+        self.use_sparse_selection = use_sparse_selection
+        self.threshold = threshold
+        self.grad_rule = grad_rule
+        self.selection = selection
+        self.seed = seed
+        self.eps = eps
+        self._generator: Optional[torch.Generator] = None
+        if use_local_attention:
+            self.attention = nn.Linear(in_channels, 1)
+
+    def forward(self, x: torch.Tensor,
+                lengths: Union[torch.Tensor, Sequence[int]]) -> KeyFrameOutput:
+        """Mine the key frames of every clip.
+
+        Args:
+            x (torch.Tensor): ``(ΣT, C, h, w)`` packed frame features.
+            lengths (torch.Tensor | Sequence[int]): ``(B,)`` clip lengths.
+
+        Returns:
+            KeyFrameOutput: see its docstring.
+        """
+        if x.dim() != 4:
+            raise ValueError('KeyFrameMining expects packed features '
+                             f'(ΣT, C, h, w), got shape {tuple(x.shape)}.')
+        if x.shape[1] != self.in_channels:
+            raise ValueError(f'KeyFrameMining was built for {self.in_channels}'
+                             f' channels, got {x.shape[1]}.')
+        lengths = as_lengths(lengths, x.shape[0], x.device)
+        num = lengths.numel()
+        seg = torch.repeat_interleave(
+            torch.arange(num, device=x.device), lengths)
+
+        pooled = x.mean(dim=(2, 3))  # P̄: (ΣT, C)
+        if self.use_local_attention:
+            alpha = torch.sigmoid(self.attention(pooled)).squeeze(1)
+        else:
+            alpha = pooled.new_ones(pooled.shape[0])
+        if self.use_global_correlation:
+            clip_feat = segment_sum(alpha.unsqueeze(1) * pooled, seg, num)
+            beta = F.cosine_similarity(
+                pooled, clip_feat[seg], dim=1, eps=self.eps)
+        else:
+            beta = alpha
+        hard = self._select(beta, seg, lengths)
+
+        gate = hard.to(beta.dtype)
+        if self.grad_rule == 'official':
+            mean = segment_sum(beta.detach(), seg, num) / lengths
+            gate = ((mean > 0) & (mean < 1)).to(beta.dtype)[seg]
+        selection = hard.to(beta.dtype) + (beta - beta.detach()) * gate
+
+        features = (x * selection.view(-1, 1, 1, 1))[hard]
+        key_lengths = segment_sum(hard.long(), seg, num)
+        return KeyFrameOutput(features, key_lengths, alpha, beta, selection)
+
+    def _select(self, beta: torch.Tensor, seg: torch.Tensor,
+                lengths: torch.Tensor) -> torch.Tensor:
+        """Hard selection B ``(ΣT,)`` bool (no gradient)."""
+        if not self.use_sparse_selection:
+            return torch.ones_like(beta, dtype=torch.bool)
+        hard = threshold_select(beta, lengths, self.threshold)
+        if self.selection == 'random':
+            hard = self._random_like(hard, seg, lengths)
+        return hard
+
+    def _random_like(self, hard: torch.Tensor, seg: torch.Tensor,
+                     lengths: torch.Tensor) -> torch.Tensor:
+        """Random frames, as many per clip as ``hard`` selects, in order."""
+        num = lengths.numel()
+        if self._generator is None:
+            self._generator = torch.Generator().manual_seed(self.seed)
+        count = segment_sum(hard.long(), seg, num)
+        noise = torch.rand(hard.shape[0], generator=self._generator,
+                           dtype=torch.float64).to(hard.device)
+        order = torch.argsort(seg.to(torch.float64) + noise)  # shuffle in clip
+        starts = torch.cumsum(lengths, 0) - lengths
+        rank = torch.empty_like(seg)
+        position = torch.arange(seg.numel(), device=seg.device)
+        rank[order] = position - starts[seg]
+        return rank < count[seg]

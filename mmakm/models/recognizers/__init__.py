@@ -1,0 +1,3 @@
+from .akmnet import AKMNet
+
+__all__ = ['AKMNet']

@@ -1,0 +1,171 @@
+"""AKMNet recognizer: per-frame CNN → key-frame mining → pixel bi-GRU."""
+from typing import Dict, Tuple, Union
+
+import torch
+
+from mmaction.models.recognizers.base import BaseRecognizer
+from mmaction.registry import MODELS
+from mmaction.utils import ConfigType, OptConfigType, OptSampleList, SampleList
+from ..data_preprocessors.me_data_preprocessor import clip_lengths
+from ..necks.key_frame_mining import KeyFrameOutput, as_lengths
+
+
+@MODELS.register_module()
+class AKMNet(BaseRecognizer):
+    """Adaptive Key-frame Mining Network for variable-length clips.
+
+    Clips travel packed: ``inputs`` is ``(ΣT, C, H, W)`` (the frames of all
+    clips, no padding) and ``data_samples[i].num_frames`` is clip i's length
+    (set by :class:`MEDataPreprocessor`). An equal-length ``(N, T, C, H, W)``
+    tensor is accepted too.
+
+    backbone ``(ΣT, C, H, W) → (ΣT, C', h, w)`` (``FrameResNet`` or any 2D
+    MMAction2 backbone, e.g. ``dict(type='ResNet', depth=18)``);
+    neck ``KeyFrameMining`` → key frames, α, β, B; head ``PixelBiGRUHead`` →
+    ``(B, num_classes)`` scores; ``loss_aux`` ``GSMMMLoss`` → L_GS, L_MMM.
+
+    Modes: ``'loss'`` → ``dict(loss_cls, loss_gs, loss_mmm, top1_acc)``;
+    ``'predict'`` → ActionDataSamples with ``pred_score`` (softmax),
+    ``pred_label``, ``key_frames`` (LongTensor, 0-based positions within the
+    clip as fed) and ``frame_weights`` (β of every fed frame, ``(T_i,)``);
+    ``'tensor'`` → class scores ``(B, num_classes)`` (or the backbone / neck
+    output with ``stage='backbone'`` / ``'neck'``).
+
+    Args:
+        backbone (dict): backbone config.
+        neck (dict): key-frame mining config.
+        cls_head (dict): head config.
+        loss_aux (dict, optional): config of the mining losses. Defaults to
+            ``dict(type='GSMMMLoss')``; None disables them.
+        data_preprocessor (dict, optional): defaults to
+            ``dict(type='MEDataPreprocessor')``.
+        train_cfg, test_cfg (dict, optional): kept for MMAction2 parity.
+    """
+
+    def __init__(self,
+                 backbone: ConfigType,
+                 neck: ConfigType,
+                 cls_head: ConfigType,
+                 loss_aux: OptConfigType = dict(type='GSMMMLoss'),
+                 data_preprocessor: OptConfigType = None,
+                 train_cfg: OptConfigType = None,
+                 test_cfg: OptConfigType = None) -> None:
+        if data_preprocessor is None:
+            data_preprocessor = dict(type='MEDataPreprocessor')
+        if isinstance(data_preprocessor, dict):
+            data_preprocessor = MODELS.build(data_preprocessor)
+        super().__init__(backbone=backbone, cls_head=cls_head, neck=neck,
+                         train_cfg=train_cfg, test_cfg=test_cfg,
+                         data_preprocessor=data_preprocessor)
+        if not self.with_neck:
+            raise ValueError('AKMNet needs a neck (KeyFrameMining).')
+        self.loss_aux = MODELS.build(loss_aux) if loss_aux else None
+
+    # ----------------------------------------------------------- helpers
+    @staticmethod
+    def _split_inputs(inputs: torch.Tensor, data_samples: OptSampleList
+                      ) -> Tuple[torch.Tensor, torch.Tensor]:
+        """Packed frames ``(ΣT, C, H, W)`` and clip lengths ``(B,)``."""
+        if not isinstance(inputs, torch.Tensor):
+            raise TypeError('AKMNet expects a tensor; pass lists of clips '
+                            'through MEDataPreprocessor first.')
+        if inputs.dim() == 5:
+            n, t = inputs.shape[:2]
+            if t == 0:
+                raise ValueError('zero-length clips are not allowed.')
+            if data_samples is not None and len(data_samples) != n:
+                raise ValueError(f'{n} clips but {len(data_samples)} data '
+                                 'samples.')
+            lengths = torch.full((n, ), t, dtype=torch.long,
+                                 device=inputs.device)
+            return inputs.flatten(0, 1), lengths
+        if inputs.dim() != 4:
+            raise ValueError(
+                'AKMNet expects packed frames (ΣT, C, H, W) with '
+                'data_samples[i].num_frames, or (N, T, C, H, W); got shape '
+                f'{tuple(inputs.shape)}.')
+        if data_samples is None:  # one clip
+            return inputs, as_lengths([inputs.shape[0]], inputs.shape[0],
+                                      inputs.device)
+        return inputs, clip_lengths(data_samples, total=inputs.shape[0],
+                                    device=inputs.device)
+
+    def extract_feat(self,
+                     inputs: torch.Tensor,
+                     data_samples: OptSampleList = None,
+                     stage: str = 'neck',
+                     **kwargs) -> Tuple[Union[torch.Tensor, KeyFrameOutput],
+                                        Dict]:
+        """Backbone (and neck) features.
+
+        Args:
+            inputs (torch.Tensor): ``(ΣT, C, H, W)`` or ``(N, T, C, H, W)``.
+            data_samples (list, optional): samples with ``num_frames``.
+            stage (str): ``'backbone'`` or ``'neck'``.
+
+        Returns:
+            tuple: the features (``(ΣT, C', h, w)`` for the backbone, a
+            :class:`KeyFrameOutput` for the neck) and ``dict(lengths=(B,))``.
+        """
+        frames, lengths = self._split_inputs(inputs, data_samples)
+        x = self.backbone(frames)
+        if isinstance(x, (tuple, list)):
+            x = x[-1]
+        if stage == 'backbone':
+            return x, dict(lengths=lengths)
+        return self.neck(x, lengths), dict(lengths=lengths)
+
+    # ------------------------------------------------------------- modes
+    def loss(self, inputs: torch.Tensor, data_samples: SampleList,
+             **kwargs) -> dict:
+        """``dict(loss_cls, loss_gs, loss_mmm, top1_acc)`` (λ applied)."""
+        out, extra = self.extract_feat(inputs, data_samples)
+        losses = self.cls_head.loss(out.features, data_samples,
+                                    key_lengths=out.key_lengths)
+        if self.loss_aux is not None:
+            losses.update(
+                self.loss_aux(out.beta, out.selection, extra['lengths']))
+        return losses
+
+    def predict(self, inputs: torch.Tensor, data_samples: SampleList,
+                **kwargs) -> SampleList:
+        """Scores, labels, key frames and β per clip (see class doc)."""
+        out, extra = self.extract_feat(inputs, data_samples)
+        lengths = extra['lengths']
+        if data_samples is None:
+            from mmaction.structures import ActionDataSample
+            data_samples = [ActionDataSample() for _ in range(len(lengths))]
+        scores = self.cls_head(out.features, out.key_lengths)
+        data_samples = self.cls_head.predict_by_feat(scores, data_samples)
+
+        seg = torch.repeat_interleave(
+            torch.arange(lengths.numel(), device=lengths.device), lengths)
+        starts = torch.cumsum(lengths, 0) - lengths
+        pos = torch.arange(seg.numel(), device=seg.device) - starts[seg]
+        hard = out.selection.detach() > 0.5
+        key_frames = pos[hard].split(out.key_lengths.tolist())
+        betas = out.beta.detach().float().split(lengths.tolist())
+        for sample, keys, beta in zip(data_samples, key_frames, betas):
+            sample.set_field(keys, 'key_frames', dtype=torch.Tensor)
+            sample.set_field(beta, 'frame_weights', dtype=torch.Tensor)
+        return data_samples
+
+    def _forward(self, inputs: torch.Tensor, stage: str = 'head',
+                 data_samples: OptSampleList = None, **kwargs):
+        """Class scores ``(B, num_classes)`` or intermediate features."""
+        if stage not in ('backbone', 'neck', 'head'):
+            raise ValueError(f"stage must be 'backbone', 'neck' or 'head', "
+                             f'got {stage!r}')
+        feats, _ = self.extract_feat(
+            inputs, data_samples, stage='backbone' if stage == 'backbone'
+            else 'neck')
+        if stage != 'head':
+            return feats
+        return self.cls_head(feats.features, feats.key_lengths)
+
+    def forward(self, inputs: torch.Tensor, data_samples: OptSampleList = None,
+                mode: str = 'tensor', **kwargs):
+        """Dispatch to ``loss`` / ``predict`` / ``tensor`` (see class doc)."""
+        if mode == 'tensor':
+            return self._forward(inputs, data_samples=data_samples, **kwargs)
+        return super().forward(inputs, data_samples, mode=mode, **kwargs)
