@@ -9,6 +9,7 @@ from . import compat
 compat.apply()
 
 from . import datasets, evaluation, models  # noqa: E402,F401  (registration)
+from . import engine  # noqa: E402,F401  (atomic checkpoint/dump hooks)
 from .version import __version__  # noqa: E402
 
 __all__ = ['__version__']

@@ -1,0 +1,57 @@
+# The built-in synthetic corpus (CASME II layout, 6 subjects x 8 clips, 96 px,
+# see mmakm/datasets/synthetic.py). tools/train.py and tools/test.py generate
+# it on first use when data_root is absent (make_synthetic_casme2 with the
+# arguments of `synthetic_corpus`).
+# Smaller input than the paper recipe so that a LOSO demo finishes on a
+# 2-core CPU: every 2nd frame, resize 72 -> random crop 64 (test: 64).
+dataset_type = 'CASME2Dataset'
+data_root = '{{ fileDirname }}/../../../data/synthetic'
+synthetic_corpus = dict(root=data_root, seed=0)
+class_setup = 'paper4'
+
+me_meta_keys = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
+                'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
+
+train_pipeline = [
+    dict(type='MESampleFrames', stride=2),
+    dict(type='MEFrameDecode'),
+    dict(type='Resize', scale=(-1, 72)),
+    dict(type='RandomCrop', size=64),
+    dict(type='Flip', flip_ratio=0.5),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs', meta_keys=me_meta_keys)
+]
+test_pipeline = [
+    dict(type='MESampleFrames', stride=2, test_mode=True),
+    dict(type='MEFrameDecode'),
+    dict(type='Resize', scale=(-1, 64)),
+    dict(type='CenterCrop', crop_size=64),
+    dict(type='FormatShape', input_format='NCHW'),
+    dict(type='PackActionInputs', meta_keys=me_meta_keys)
+]
+
+# num_workers=0: tiny JPEGs decode fast; no worker start-up per epoch on a
+# 2-core machine, and augmentation draws from the (checkpointed) main RNG.
+train_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='ClassBalancedSampler', shuffle=True),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        class_setup=class_setup,
+        pipeline=train_pipeline))
+test_dataloader = dict(
+    batch_size=1,
+    num_workers=0,
+    persistent_workers=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(
+        type=dataset_type,
+        data_root=data_root,
+        class_setup=class_setup,
+        pipeline=test_pipeline,
+        test_mode=True))
+
+test_evaluator = [dict(type='MEMetric'), dict(type='KeyFrameApexMetric')]

@@ -1,0 +1,180 @@
+"""Checkpoints that are complete or absent, and exactly resumable.
+
+:class:`AtomicCheckpointHook` is mmengine's ``CheckpointHook`` with three
+changes that make ``kill -9`` + ``--resume`` safe and exact:
+
+1. Writes are atomic (temp file + ``os.replace``, see
+   :mod:`mmakm.engine.fileio`): ``epoch_N.pth`` and ``last_checkpoint``
+   are either complete or absent, never truncated.
+2. Ordering: the new checkpoint is written and ``last_checkpoint`` updated
+   *before* outdated checkpoints are deleted (mmengine deletes first, so a
+   kill in between leaves ``last_checkpoint`` pointing at a deleted file).
+3. RNG state: the states of Python's ``random``, NumPy's global generator and
+   torch (CPU and CUDA) of every rank are stored in the checkpoint and
+   restored on resume, just before training continues. Data augmentation
+   (crop/flip drawn from the global NumPy RNG when ``num_workers=0``) and
+   dropout then draw the same numbers as an uninterrupted run, so a resumed
+   run ends with the same weights and metrics.
+"""
+import os.path as osp
+import random
+from typing import List, Optional
+
+import numpy as np
+import torch
+from mmengine.dist import (all_gather_object, get_rank, get_world_size,
+                           is_main_process)
+from mmengine.hooks import CheckpointHook
+from mmengine.logging import print_log
+
+from mmaction.registry import HOOKS
+from ..fileio import ATOMIC_BACKEND_ARGS, atomic_write_text, is_local_path
+
+RNG_KEY = 'rng_states'
+
+
+def get_rng_state() -> dict:
+    """The global RNG states of this process, in checkpoint-safe types.
+
+    Only lists, ints, floats, strings and tensors are used, so the state
+    loads with ``torch.load(weights_only=True)``.
+    """
+    py_version, py_state, py_gauss = random.getstate()
+    np_name, np_keys, np_pos, np_has_gauss, np_gauss = np.random.get_state()
+    state = dict(
+        python=[py_version, list(py_state), py_gauss],
+        numpy=[
+            str(np_name), [int(k) for k in np_keys],
+            int(np_pos),
+            int(np_has_gauss),
+            float(np_gauss)
+        ],
+        torch=torch.get_rng_state())
+    if torch.cuda.is_available() and torch.cuda.is_initialized():
+        state['cuda'] = torch.cuda.get_rng_state_all()
+    return state
+
+
+def set_rng_state(state: dict) -> None:
+    """Restore a state produced by :func:`get_rng_state`."""
+    py_version, py_state, py_gauss = state['python']
+    random.setstate((py_version, tuple(py_state), py_gauss))
+    np_name, np_keys, np_pos, np_has_gauss, np_gauss = state['numpy']
+    np.random.set_state((np_name, np.asarray(np_keys, dtype=np.uint32),
+                         np_pos, np_has_gauss, np_gauss))
+    torch.set_rng_state(state['torch'].cpu())
+    if 'cuda' in state and torch.cuda.is_available():
+        cuda_states = state['cuda']
+        if len(cuda_states) == torch.cuda.device_count():
+            torch.cuda.set_rng_state_all(cuda_states)
+
+
+@HOOKS.register_module()
+class AtomicCheckpointHook(CheckpointHook):
+    """``CheckpointHook`` with atomic writes and exact (RNG-state) resume.
+
+    Accepts every argument of :class:`mmengine.hooks.CheckpointHook`.
+
+    Args:
+        save_rng_state (bool): Store/restore the global RNG states of all
+            ranks. Defaults to True.
+        **kwargs: Passed to ``CheckpointHook``. ``backend_args`` defaults to
+            the atomic local backend when ``out_dir`` is a local path.
+    """
+
+    def __init__(self, *args, save_rng_state: bool = True, **kwargs):
+        out_dir = kwargs.get('out_dir', None)
+        if (kwargs.get('backend_args') is None
+                and kwargs.get('file_client_args') is None
+                and is_local_path(out_dir)):
+            kwargs['backend_args'] = dict(ATOMIC_BACKEND_ARGS)
+        super().__init__(*args, **kwargs)
+        self.save_rng_state = save_rng_state
+        self._rng_to_save: Optional[List[dict]] = None
+        self._rng_to_restore: Optional[dict] = None
+
+    # ------------------------------------------------------------- RNG state
+    def _gather_rng_states(self) -> None:
+        """Collect every rank's RNG state (collective: all ranks call it)."""
+        if not self.save_rng_state:
+            return
+        state = get_rng_state()
+        if get_world_size() > 1:
+            self._rng_to_save = all_gather_object(state)
+        else:
+            self._rng_to_save = [state]
+
+    def before_save_checkpoint(self, runner, checkpoint: dict) -> None:
+        if self.save_rng_state and self._rng_to_save is not None:
+            checkpoint[RNG_KEY] = self._rng_to_save
+
+    def after_load_checkpoint(self, runner, checkpoint: dict) -> None:
+        # Only stash: the runner may still re-seed after loading (seed
+        # mismatch), so the state is applied in ``before_train``.
+        states = checkpoint.get(RNG_KEY) if self.save_rng_state else None
+        if not states:
+            return
+        if len(states) != get_world_size():
+            print_log(
+                f'The checkpoint holds RNG states of {len(states)} '
+                f'process(es) but {get_world_size()} are running: RNG '
+                'states are not restored, the resumed run will not repeat '
+                'the random draws of an uninterrupted one.',
+                logger='current')
+            return
+        self._rng_to_restore = states[get_rank()]
+
+    def before_train(self, runner) -> None:
+        super().before_train(runner)
+        if self._rng_to_restore is not None:
+            set_rng_state(self._rng_to_restore)
+            self._rng_to_restore = None
+            print_log('Restored the RNG states saved in the checkpoint.',
+                      logger='current')
+
+    # ------------------------------------------------------------ checkpoint
+    def _save_checkpoint_with_step(self, runner, step, meta):
+        self._gather_rng_states()
+
+        outdated = None
+        if self.max_keep_ckpts > 0:
+            # _save_checkpoint and _save_best_checkpoint may both call this
+            # in one epoch
+            if not (len(self.keep_ckpt_ids) > 0
+                    and self.keep_ckpt_ids[-1] == step):
+                if len(self.keep_ckpt_ids) == self.max_keep_ckpts:
+                    outdated = self.keep_ckpt_ids.popleft()
+                self.keep_ckpt_ids.append(step)
+                runner.message_hub.update_info('keep_ckpt_ids',
+                                               list(self.keep_ckpt_ids))
+
+        ckpt_filename = self.filename_tmpl.format(step)
+        self.last_ckpt = self.file_backend.join_path(self.out_dir,
+                                                     ckpt_filename)
+        runner.message_hub.update_info('last_ckpt', self.last_ckpt)
+
+        runner.save_checkpoint(
+            self.out_dir,
+            ckpt_filename,
+            self.file_client_args,
+            save_optimizer=self.save_optimizer,
+            save_param_scheduler=self.save_param_scheduler,
+            meta=meta,
+            by_epoch=self.by_epoch,
+            backend_args=self.backend_args,
+            **self.args)
+
+        if not is_main_process():
+            return
+
+        atomic_write_text(
+            str(self.last_ckpt), osp.join(runner.work_dir, 'last_checkpoint'))
+
+        # only now that the new checkpoint is in place
+        if outdated is not None:
+            path = self.file_backend.join_path(
+                self.out_dir, self.filename_tmpl.format(outdated))
+            if self.file_backend.isfile(path):
+                self.file_backend.remove(path)
+            elif self.file_backend.isdir(path):
+                self.file_backend.rmtree(path)

@@ -1,0 +1,137 @@
+"""Every config in configs/ parses and builds its model; the data, evaluator
+and hook parts name registered components with a valid structure."""
+import glob
+import os.path as osp
+
+import pytest
+
+import mmakm  # noqa: F401  (before Config.fromfile)
+import mmakm.engine  # noqa: F401
+from mmengine.config import Config
+from mmengine.registry import init_default_scope
+
+from mmaction.registry import (DATA_SAMPLERS, DATASETS, HOOKS, METRICS,
+                               MODELS, TRANSFORMS)
+from mmakm.datasets import ME_META_KEYS
+
+from tools_testlib import REPO
+
+CONFIGS = sorted(
+    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                         recursive=True)
+    if f'{osp.sep}_base_{osp.sep}' not in p)
+
+PAPER = ['akm_casme2', 'akm_samm', 'akm_smic', 'akm_casme1', 'akm_casme3',
+         'akm_megc2019']
+NUM_CLASSES = dict(akm_casme2=4, akm_samm=4, akm_smic=3, akm_casme1=4,
+                   akm_casme3=4, akm_megc2019=3)
+
+
+def _name(path):
+    return osp.relpath(path, osp.join(REPO, 'configs'))
+
+
+def test_expected_configs_exist():
+    names = {_name(p) for p in CONFIGS}
+    expected = {f'{n}.py' for n in PAPER} | {
+        'akm_synthetic.py', 'baselines/tsn_r18_synthetic.py',
+        'baselines/tsn_r18_casme2.py', 'baselines/i3d_r50_casme2.py',
+        'baselines/akm_mmaction_r18_casme2.py',
+        'ablations/akm_s12_casme2.py', 'ablations/akm_s13_casme2.py',
+        'ablations/akm_s23_casme2.py', 'ablations/akm_allframes_casme2.py',
+        'ablations/akm_randomkf_casme2.py'
+    } | {f'ablations/akm_tim{k}_casme2.py' for k in (16, 32, 64, 128)}
+    assert expected <= names, sorted(expected - names)
+
+
+def _check_type(registry, cfg, what):
+    t = cfg['type']
+    if isinstance(t, str):
+        assert registry.get(t) is not None, f'{what}: {t!r} is not registered'
+
+
+def _check_dataloader(cfg, key):
+    loader = cfg[key]
+    assert loader['batch_size'] >= 1
+    if loader.get('persistent_workers'):
+        assert loader.get('num_workers', 0) > 0, (
+            f'{key}: persistent_workers needs num_workers > 0')
+    _check_type(DATA_SAMPLERS, loader['sampler'], f'{key}.sampler')
+    dataset = loader['dataset']
+    _check_type(DATASETS, dataset, f'{key}.dataset')
+    assert dataset.get('data_root'), f'{key}.dataset has no data_root'
+    pipeline = dataset['pipeline']
+    for t in pipeline:
+        _check_type(TRANSFORMS, t, f'{key}.pipeline')
+    types = [t['type'] for t in pipeline]
+    assert types[-1] == 'PackActionInputs'
+    assert tuple(pipeline[-1]['meta_keys']) == tuple(ME_META_KEYS)
+    assert types[0] == 'MESampleFrames'
+    assert 'FormatShape' in types
+    return dataset, types
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=_name)
+def test_config_parses_and_builds(path):
+    cfg = Config.fromfile(path)
+    assert cfg.default_scope == 'mmaction'
+    assert 'mmakm' in cfg.custom_imports['imports']
+    init_default_scope('mmaction')
+
+    # leak-free default: no validation loop, last checkpoint is tested
+    assert cfg.get('val_dataloader') is None and cfg.get('val_cfg') is None
+    assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
+    for name, hook in cfg.default_hooks.items():
+        _check_type(HOOKS, hook, f'default_hooks.{name}')
+    assert cfg.randomness.seed is not None
+
+    train_ds, train_types = _check_dataloader(cfg, 'train_dataloader')
+    test_ds, test_types = _check_dataloader(cfg, 'test_dataloader')
+    assert test_ds.get('test_mode') is True
+    assert train_ds['type'] == test_ds['type']
+    evaluators = cfg.test_evaluator
+    evaluators = evaluators if isinstance(evaluators, list) else [evaluators]
+    for m in evaluators:
+        _check_type(METRICS, m, 'test_evaluator')
+    assert 'MEMetric' in [m['type'] for m in evaluators]
+
+    model = MODELS.build(cfg.model)
+    n_params = sum(p.numel() for p in model.parameters())
+    assert n_params > 0
+
+    name = osp.splitext(_name(path))[0]
+    if cfg.model.type == 'AKMNet':
+        assert 'KeyFrameApexMetric' in [m['type'] for m in evaluators]
+        assert 'RandomCrop' in train_types and 'CenterCrop' in test_types
+    if name in PAPER:
+        # the paper recipe
+        assert cfg.model.cls_head.num_classes == NUM_CLASSES[name]
+        opt = cfg.optim_wrapper.optimizer
+        assert (opt.type, opt.lr, opt.momentum, opt.weight_decay) == (
+            'SGD', 1e-3, 0.9, 5e-4)
+        assert cfg.train_cfg.max_epochs == 40
+        sched = cfg.param_scheduler[0]
+        assert sched.type == 'CosineAnnealingLR' and sched.eta_min == 1e-8
+        assert cfg.train_dataloader.batch_size == 8
+        assert cfg.train_dataloader.sampler.type == 'ClassBalancedSampler'
+        assert cfg.model.loss_aux.lambda_gs == 0.1
+        assert cfg.model.loss_aux.lambda_mmm == 1.0
+        pipe = cfg.train_dataloader.dataset.pipeline
+        assert pipe[0] == dict(type='MESampleFrames')  # all frames
+        assert dict(type='RandomCrop', size=128) in pipe
+        assert dict(type='Resize', scale=(-1, 144)) in pipe
+
+
+def test_synthetic_configs_build_their_dataset(corpus_root):
+    """The synthetic configs load real samples through their pipelines."""
+    for rel in ('akm_synthetic.py', 'baselines/tsn_r18_synthetic.py'):
+        cfg = Config.fromfile(osp.join(REPO, 'configs', rel))
+        init_default_scope('mmaction')
+        for key in ('train_dataloader', 'test_dataloader'):
+            ds_cfg = cfg[key].dataset
+            ds_cfg.data_root = corpus_root
+            dataset = DATASETS.build(ds_cfg)
+            assert len(dataset) > 0
+            sample = dataset[0]
+            assert sample['inputs'].dim() == 4  # (T, C, H, W)
+            assert sample['data_samples'].subject

@@ -1,0 +1,76 @@
+"""Helpers for the entry-point tests (tools/*.py, configs, engine).
+
+Every training run here is tiny: the synthetic corpus restricted to a few
+subjects, a ResNet-18 with 8 base channels, a few iterations. Each tool runs
+in a subprocess, exactly as a user would run it.
+"""
+import json
+import os
+import os.path as osp
+import socket
+import subprocess
+import sys
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+TOOLS = osp.join(REPO, 'tools')
+SYNTH_CFG = osp.join(REPO, 'configs', 'akm_synthetic.py')
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0))
+        return s.getsockname()[1]
+
+
+def tool_env(**extra) -> dict:
+    env = dict(os.environ)
+    env.setdefault('OMP_NUM_THREADS', '1')
+    env.setdefault('MKL_NUM_THREADS', '1')
+    env['PYTHONPATH'] = REPO + (os.pathsep + env['PYTHONPATH']
+                                if env.get('PYTHONPATH') else '')
+    env.update({k: str(v) for k, v in extra.items()})
+    return env
+
+
+def run_tool(args, timeout=240, check=True, **env):
+    """Run ``python tools/<args...>``; return the CompletedProcess."""
+    cmd = [sys.executable] + list(args)
+    proc = subprocess.run(
+        cmd, cwd=REPO, env=tool_env(**env), capture_output=True, text=True,
+        timeout=timeout)
+    if check and proc.returncode != 0:
+        raise AssertionError(
+            f'{" ".join(cmd)} failed ({proc.returncode}):\n'
+            f'{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
+    return proc
+
+
+def tiny_options(corpus_root, subjects=None, max_epochs=1, batch_size=4):
+    """--cfg-options that shrink configs/akm_synthetic.py for tests."""
+    opts = [
+        f'synthetic_corpus.root={corpus_root}',
+        f'train_dataloader.dataset.data_root={corpus_root}',
+        f'test_dataloader.dataset.data_root={corpus_root}',
+        f'train_cfg.max_epochs={max_epochs}',
+        f'train_dataloader.batch_size={batch_size}',
+        'train_dataloader.num_workers=0',
+        'test_dataloader.num_workers=0',
+        'model.backbone.base_channels=8',
+        'model.neck.in_channels=64',
+        'model.cls_head.in_channels=64',
+        'model.cls_head.hidden_channels=8',
+        'model.cls_head.num_layers=1',
+        'default_hooks.logger.interval=1',
+    ]
+    if subjects is not None:
+        subj = '[' + ','.join(f"'{s}'" for s in subjects) + ']'
+        opts += [
+            f'train_dataloader.dataset.subjects={subj}',
+            f'test_dataloader.dataset.subjects={subj}',
+        ]
+    return opts
+
+
+def read_metrics(path):
+    with open(path) as f:
+        return json.load(f)['metrics']

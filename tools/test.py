@@ -1,0 +1,162 @@
+#!/usr/bin/env python
+"""Test (and evaluate) a checkpoint (MMAction2 1.x ``tools/test.py``).
+
+    python tools/test.py CONFIG CHECKPOINT [--work-dir DIR] [--dump X.pkl]
+        [--metrics-out X.json] [--cfg-options k=v ...]
+        [--launcher none|pytorch|slurm|mpi]
+
+CHECKPOINT may be ``last`` for the newest checkpoint of the work dir.
+``--dump`` writes the per-sample predictions (dicts with ``pred_score``,
+``gt_label`` and the ME metainfo) to a pickle for offline/LOSO pooling. The
+metrics are written to ``<work_dir>/test_metrics.json`` unless
+``--metrics-out`` says otherwise. Both files are written atomically.
+"""
+import argparse
+import os
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+import mmakm  # noqa: E402,F401  (before Config.fromfile: stack.md fact 2)
+import mmakm.engine as engine  # noqa: E402
+from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.dist import is_main_process  # noqa: E402
+from mmengine.runner import Runner  # noqa: E402
+
+from mmaction.registry import RUNNERS  # noqa: E402
+
+
+def parse_args(argv=None):
+    parser = argparse.ArgumentParser(
+        description='MMAction2 test (and eval) a model')
+    parser.add_argument('config', help='test config file path')
+    parser.add_argument(
+        'checkpoint',
+        help='checkpoint file, or "last" for the newest checkpoint of the '
+        'work dir')
+    parser.add_argument(
+        '--work-dir',
+        help='the directory to save the file containing evaluation metrics')
+    parser.add_argument(
+        '--dump',
+        type=str,
+        help='dump predictions to a pickle file for offline evaluation')
+    parser.add_argument(
+        '--metrics-out',
+        type=str,
+        help='JSON file for the metrics (default: '
+        '<work_dir>/test_metrics.json)')
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override some settings in the used config, the key-value pair '
+        'in xxx=yyy format will be merged into config file. If the value to '
+        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
+        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
+        'Note that the quotation marks are necessary and that no white space '
+        'is allowed.')
+    parser.add_argument(
+        '--show-dir',
+        help='directory where the visualization images will be saved.')
+    parser.add_argument(
+        '--show',
+        action='store_true',
+        help='whether to display the prediction results in a window.')
+    parser.add_argument(
+        '--interval',
+        type=int,
+        default=1,
+        help='visualize per interval samples.')
+    parser.add_argument(
+        '--wait-time',
+        type=float,
+        default=2,
+        help='display time of every window. (second)')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher')
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+    args = parser.parse_args(argv)
+    if 'LOCAL_RANK' not in os.environ:
+        os.environ['LOCAL_RANK'] = str(args.local_rank)
+    return args
+
+
+def merge_args(cfg, args):
+    """Merge CLI arguments to config."""
+    # -------------------- visualization --------------------
+    if args.show or (args.show_dir is not None):
+        if 'visualization' not in cfg.default_hooks:
+            raise SystemExit(
+                'VisualizationHook is not set in the `default_hooks` field of '
+                'the config. Please set '
+                '`visualization=dict(type="VisualizationHook")`')
+        cfg.default_hooks.visualization.enable = True
+        cfg.default_hooks.visualization.show = args.show
+        cfg.default_hooks.visualization.wait_time = args.wait_time
+        cfg.default_hooks.visualization.out_dir = args.show_dir
+        cfg.default_hooks.visualization.interval = args.interval
+
+    # -------------------- Dump predictions --------------------
+    if args.dump is not None:
+        if not args.dump.endswith(('.pkl', '.pickle')):
+            raise SystemExit('The dump file must be a pkl file.')
+        dump_metric = dict(type='AtomicDumpResults', out_file_path=args.dump)
+        if isinstance(cfg.test_evaluator, (list, tuple)):
+            cfg.test_evaluator = list(cfg.test_evaluator)
+            cfg.test_evaluator.append(dump_metric)
+        else:
+            cfg.test_evaluator = [cfg.test_evaluator, dump_metric]
+
+    cfg.launcher = args.launcher
+    if args.cfg_options is not None:
+        cfg.merge_from_dict(args.cfg_options)
+
+    # work_dir is determined in this priority: CLI > segment in file > filename
+    if args.work_dir is not None:
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(args.config))[0])
+
+    checkpoint = args.checkpoint
+    if checkpoint in ('last', 'latest'):
+        checkpoint = engine.find_resume_checkpoint(cfg.work_dir)
+        if checkpoint is None:
+            raise SystemExit(f'no checkpoint found in {cfg.work_dir}')
+    elif '://' not in checkpoint and not osp.isfile(checkpoint):
+        raise SystemExit(f'checkpoint not found: {checkpoint}')
+    cfg.load_from = checkpoint
+    engine.use_atomic_outputs(cfg)
+    return cfg
+
+
+def main(argv=None):
+    args = parse_args(argv)
+
+    cfg = Config.fromfile(args.config)
+    cfg = merge_args(cfg, args)
+
+    engine.setup_cpu_distributed(cfg, args.launcher)
+    engine.ensure_synthetic_corpus(cfg)
+
+    if 'runner_type' not in cfg:
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+
+    metrics = runner.test()
+
+    if is_main_process():
+        out = args.metrics_out or osp.join(cfg.work_dir, 'test_metrics.json')
+        engine.atomic_json_dump(
+            dict(config=args.config, checkpoint=cfg.load_from,
+                 metrics=metrics), out)
+    return metrics
+
+
+if __name__ == '__main__':
+    main()
