@@ -1,0 +1,172 @@
+"""LOSO fold planning: which subjects, and each fold's config.
+
+A fold's config is derived from the experiment config in Python and written
+to ``<work_dir>/fold_configs/fold_<subject>.py``; the training and test tools
+then run on that file, so a fold can be rerun or inspected on its own.
+
+Leak-free by construction: the held-out subject only ever appears in the
+test dataloader. Validation (which could be used to pick a checkpoint) is
+switched off in every fold, the schedule is the config's fixed one, and the
+fold is tested with its LAST checkpoint.
+"""
+import copy
+import os.path as osp
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Sequence, Tuple
+
+from mmengine.config import Config
+
+
+#: dataset wrappers whose wrapped dataset(s) live under these keys
+_WRAPPED_KEYS = ('dataset', 'datasets')
+
+
+@dataclass
+class Fold:
+    subject: str
+    work_dir: str
+
+    @property
+    def name(self) -> str:
+        return osp.basename(self.work_dir)
+
+    @property
+    def config_path(self) -> str:
+        # outside the fold's work dir: mmengine's Runner dumps its config to
+        # <work_dir>/<config file name> and would overwrite it
+        return osp.join(osp.dirname(self.work_dir), 'fold_configs',
+                        self.name + '.py')
+
+    @property
+    def predictions(self) -> str:
+        return osp.join(self.work_dir, 'predictions.pkl')
+
+    @property
+    def train_done(self) -> str:
+        return osp.join(self.work_dir, 'train_done.json')
+
+
+def safe_name(subject: str) -> str:
+    """File-system safe form of a subject id (``casme2/sub01`` -> ``casme2_sub01``)."""
+    name = re.sub(r'[^A-Za-z0-9_.-]+', '_', str(subject)).strip('_.')
+    return name or 'subject'
+
+
+def fold_dir(work_dir: str, subject: str) -> str:
+    return osp.join(osp.abspath(work_dir), 'fold_' + safe_name(subject))
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read an experiment config (mmakm imported first: see mmakm.compat)."""
+    import mmakm  # noqa: F401  (stack fixes before any config is parsed)
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def leaf_datasets(ds_cfg) -> list:
+    """The real dataset cfgs inside (possibly nested) dataset wrappers.
+
+    Handles RepeatDataset / ClassBalancedDataset (``dataset=``) and
+    ConcatDataset (``datasets=[...]``). The returned dicts are the config's
+    own (mutable) nodes.
+    """
+    if ds_cfg is None:
+        return []
+    if isinstance(ds_cfg, (list, tuple)):
+        return [leaf for d in ds_cfg for leaf in leaf_datasets(d)]
+    for key in _WRAPPED_KEYS:
+        inner = ds_cfg.get(key) if hasattr(ds_cfg, 'get') else None
+        if inner is not None and not isinstance(inner, str):
+            return leaf_datasets(inner)
+    return [ds_cfg]
+
+
+def describe_protocol(cfg: Config) -> Tuple[List[str], Tuple[str, ...]]:
+    """``(subjects, classes)`` of the LOSO protocol of ``cfg``.
+
+    Subjects: those of its test data (every leaf dataset, corpus-prefixed,
+    sorted); classes: the class names of its class setup. Only the
+    annotation is parsed, no frame is read.
+    """
+    from mmaction.registry import DATASETS
+    from mmengine.registry import init_default_scope
+
+    from mmakm.datasets.loso import list_subjects
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    subjects, classes = set(), None
+    for leaf in leaf_datasets(cfg.test_dataloader.dataset):
+        leaf = copy.deepcopy(dict(leaf))
+        leaf.update(lazy_init=True, pipeline=[], check_frames=False)
+        dataset = DATASETS.build(leaf)
+        subjects.update(list_subjects(dataset))
+        classes = classes or tuple(dataset.metainfo.get('classes') or ())
+    if not subjects:
+        raise ValueError('the test data of the config has no subject')
+    return sorted(subjects), classes
+
+
+def select_subjects(all_subjects: Sequence[str],
+                    chosen: Optional[Sequence[str]]) -> List[str]:
+    """Keep ``chosen`` (ids, or their safe names), in protocol order."""
+    if not chosen:
+        return list(all_subjects)
+    by_key = {}
+    for s in all_subjects:
+        by_key[s] = s
+        by_key.setdefault(safe_name(s), s)
+        by_key.setdefault(s.rsplit('/', 1)[-1], s)
+    unknown = [c for c in chosen if c not in by_key]
+    if unknown:
+        raise ValueError(f'unknown subject(s) {unknown}; the protocol has '
+                         f'{list(all_subjects)}')
+    wanted = {by_key[c] for c in chosen}
+    return [s for s in all_subjects if s in wanted]
+
+
+def plan_folds(work_dir: str, subjects: Sequence[str]) -> List[Fold]:
+    folds = [Fold(s, fold_dir(work_dir, s)) for s in subjects]
+    names = [f.name for f in folds]
+    if len(set(names)) != len(names):
+        raise ValueError(f'subject ids collide once made file-safe: {names}')
+    return folds
+
+
+def derive_fold_cfg(cfg: Config, subject: str,
+                    work_dir: Optional[str] = None) -> Config:
+    """The config of the fold that holds ``subject`` out.
+
+    * train dataset(s): ``exclude_subjects`` += [subject];
+    * test dataset(s): ``subjects = [subject]``;
+    * validation off (no checkpoint can be chosen on the held-out subject);
+      no ``save_best``; ``load_from`` of the experiment config is kept
+      (pretrained weights), ``resume`` is left to the command line.
+    """
+    cfg = copy.deepcopy(cfg)
+    train_leaves = leaf_datasets(cfg.train_dataloader.dataset)
+    test_leaves = leaf_datasets(cfg.test_dataloader.dataset)
+    if not train_leaves or not test_leaves:
+        raise ValueError('the config needs train_dataloader.dataset and '
+                         'test_dataloader.dataset')
+    for leaf in train_leaves:
+        excluded = list(leaf.get('exclude_subjects') or [])
+        if subject not in excluded:
+            excluded.append(subject)
+        leaf['exclude_subjects'] = excluded
+    for leaf in test_leaves:
+        leaf['subjects'] = [subject]
+        leaf.pop('exclude_subjects', None)
+    # leak-free: nothing is evaluated during training
+    cfg.val_dataloader = None
+    cfg.val_cfg = None
+    cfg.val_evaluator = None
+    ckpt_hook = cfg.get('default_hooks', {}).get('checkpoint')
+    if ckpt_hook is not None:
+        ckpt_hook.pop('save_best', None)
+        ckpt_hook.pop('rule', None)
+        ckpt_hook['save_last'] = True
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    return cfg

@@ -1,0 +1,235 @@
+"""Pooled LOSO report from the folds' prediction dumps.
+
+All numbers come from :mod:`mmakm.evaluation` (``pooled_report``,
+``keyframe_apex_stats``, ``me_scores``) on the predictions of all folds
+pooled, as the protocol prescribes (datasets.md); per-fold numbers are given
+for inspection only. Every file is written atomically.
+"""
+import csv
+import io
+import math
+import os.path as osp
+import pickle
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Sequence, Tuple
+
+from mmakm.engine import atomic_json_dump, atomic_write_text
+from mmakm.evaluation import (keyframe_apex_stats, me_scores, normalize_sample,
+                              plot_confusion_matrix, pooled_report)
+
+from .plan import Fold
+
+#: key-frame figures drawn per LOSO run (one per clip, first clips with apex)
+MAX_CLIP_FIGURES = 6
+
+
+@dataclass
+class LosoReport:
+    pooled: dict           # pooled_report(...)
+    keyframes: dict        # keyframe_apex_stats(...)
+    per_fold: List[dict]
+    classes: Tuple[str, ...]
+    markdown: str
+
+    def row(self) -> dict:
+        """The headline numbers (one line of a method table)."""
+        kf = self.keyframes
+        return dict(acc=self.pooled['acc'], UF1=self.pooled['UF1'],
+                    UAR=self.pooled['UAR'],
+                    num_samples=self.pooled['num_samples'],
+                    apex_in_key=kf.get('apex_in_key', float('nan')),
+                    apex_is_max_beta=kf.get('apex_is_max_beta', float('nan')),
+                    dist_frames_median=kf.get('dist_frames_median',
+                                              float('nan')),
+                    dist_ms_median=kf.get('dist_ms_median', float('nan')),
+                    keyframe_clips=kf.get('num_clips', 0))
+
+
+def load_predictions(path: str) -> List[dict]:
+    with open(path, 'rb') as f:
+        preds = pickle.load(f)
+    return [normalize_sample(p) for p in preds]
+
+
+def fmt(v, digits: int = 4) -> str:
+    if v is None or (isinstance(v, float) and math.isnan(v)):
+        return 'n/a'
+    if isinstance(v, float):
+        return f'{v:.{digits}f}'
+    return str(v)
+
+
+def json_safe(obj):
+    """NaN (undefined metric) -> None, so the JSON is strict (null)."""
+    if isinstance(obj, float) and math.isnan(obj):
+        return None
+    if isinstance(obj, dict):
+        return {k: json_safe(v) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return [json_safe(v) for v in obj]
+    return obj
+
+
+def md_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
+    lines = ['| ' + ' | '.join(header) + ' |',
+             '|' + '|'.join('---' for _ in header) + '|']
+    lines += ['| ' + ' | '.join(fmt(c) for c in r) + ' |' for r in rows]
+    return '\n'.join(lines)
+
+
+def fold_row(fold: Fold, samples: List[dict], classes) -> dict:
+    """Per-fold counts and scores; UF1/UAR are n/a when the fold lacks a
+    class in its ground truth (undefined per fold, see datasets.md)."""
+    s = me_scores([p['gt_label'] for p in samples],
+                  [p['pred_label'] for p in samples], classes)
+    present = {p['gt_label'] for p in samples}
+    complete = len(present) == len(classes)
+    return dict(subject=fold.subject, fold=fold.name,
+                num_samples=s['num_samples'],
+                correct=int(round(s['acc'] * s['num_samples']))
+                if s['num_samples'] else 0,
+                acc=s['acc'],
+                UF1=s['UF1'] if complete else float('nan'),
+                UAR=s['UAR'] if complete else float('nan'),
+                classes_present=len(present))
+
+
+def _summary_markdown(pooled, kf, classes, per_fold, missing, title):
+    n = pooled['num_samples']
+    out = [f'## {title}' if title else '## LOSO (pooled over folds)', '',
+           f'{len(per_fold)} folds, {n} clips; metrics on the predictions of '
+           'all folds pooled (leak-free: fixed schedule, last checkpoint).',
+           '']
+    if missing:
+        out += [f'**Incomplete: {len(missing)} fold(s) missing: '
+                f'{", ".join(missing)}**', '']
+    out += [md_table(['acc', 'UF1', 'UAR', 'clips'],
+                     [[pooled['acc'], pooled['UF1'], pooled['UAR'], n]]), '']
+    out += ['### Per class', '', md_table(
+        ['class', 'support', 'precision', 'recall', 'F1'],
+        [[c, pooled[f'support/{c}'], pooled[f'precision/{c}'],
+          pooled[f'recall/{c}'], pooled[f'f1/{c}']] for c in classes]), '']
+    corpora = sorted({k.split('/')[0] for k in pooled
+                      if k.endswith('/num_samples')})
+    if corpora:
+        out += ['### Per corpus (pooled predictions)', '', md_table(
+            ['corpus', 'clips', 'acc', 'UF1', 'UAR'],
+            [[c, pooled[f'{c}/num_samples'], pooled[f'{c}/acc'],
+              pooled[f'{c}/UF1'], pooled[f'{c}/UAR']] for c in corpora]), '']
+    out += ['### Key frames vs annotated apex', '']
+    if kf.get('num_clips'):
+        out += [md_table(
+            ['clips with apex', 'apex in key frames', 'apex = max-β key frame',
+             'median abs(apex − argmax β) (fr)', 'mean (fr)', 'p90 (fr)',
+             'median (ms)', 'key-frame share'],
+            [[kf['num_clips'], kf['apex_in_key'], kf['apex_is_max_beta'],
+              kf['dist_frames_median'], kf['dist_frames_mean'],
+              kf['dist_frames_p90'], kf['dist_ms_median'],
+              kf['key_ratio_mean']]]), '']
+    else:
+        out += ['n/a (no apex annotation, or the model gives no key frames)',
+                '']
+    return '\n'.join(out)
+
+
+def _csv_text(flat: Dict[str, object]) -> str:
+    buf = io.StringIO()
+    w = csv.writer(buf)
+    w.writerow(['metric', 'value'])
+    for k, v in flat.items():
+        w.writerow([k, v])
+    return buf.getvalue()
+
+
+def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
+                 config: Optional[str] = None,
+                 missing: Sequence[str] = ()) -> LosoReport:
+    """Pool the finished folds of ``work_dir`` and write the report files."""
+    from mmakm.visualization import apex_offset_histogram, plot_key_frames
+    classes = tuple(classes)
+    samples, per_fold = [], []
+    for fold in folds:
+        preds = load_predictions(fold.predictions)
+        for p in preds:
+            p.setdefault('fold', fold.subject)
+        samples += preds
+        per_fold.append(fold_row(fold, preds, classes))
+    pooled = pooled_report(samples, classes)
+    kf = keyframe_apex_stats(samples)
+    title = (f'LOSO: {osp.basename(config)}' if config else None)
+    markdown = _summary_markdown(pooled, kf, classes, per_fold, missing,
+                                 title)
+    report = LosoReport(pooled, kf, per_fold, classes, markdown)
+
+    headline = report.row()
+    atomic_json_dump(json_safe(dict(
+        config=config, classes=list(classes), folds=[f.subject for f in folds],
+        missing_folds=list(missing), headline=headline, pooled=pooled,
+        keyframe_apex=kf, per_fold=per_fold)),
+                     osp.join(work_dir, 'loso_summary.json'))
+    atomic_write_text(markdown + '\n', osp.join(work_dir, 'loso_summary.md'))
+    flat = dict(headline)
+    flat.update({k: v for k, v in pooled.items() if k != 'confusion_matrix'})
+    flat.update({f'keyframe/{k}': v for k, v in kf.items()
+                 if not isinstance(v, list)})
+    atomic_write_text(_csv_text(flat), osp.join(work_dir, 'loso_summary.csv'))
+    atomic_write_text(
+        md_table(['fold', 'subject', 'clips', 'correct', 'acc', 'UF1', 'UAR'],
+                 [[r['fold'], r['subject'], r['num_samples'], r['correct'],
+                   r['acc'], r['UF1'], r['UAR']] for r in per_fold]) +
+        '\n\nUF1/UAR per fold are n/a where a fold lacks a class (undefined); '
+        'the pooled numbers are in loso_summary.md.\n',
+        osp.join(work_dir, 'per_fold.md'))
+    plot_confusion_matrix(pooled['confusion_matrix'], classes,
+                          osp.join(work_dir, 'confusion_matrix.png'),
+                          title=f'{title or "LOSO"} (pooled)')
+    if kf.get('num_clips'):
+        fps = next((s['fps'] for s in samples if s.get('fps')), None)
+        apex_offset_histogram(kf['dist_frames'], fps=fps,
+                              title=f'|apex − argmax β| over '
+                                    f'{kf["num_clips"]} clips',
+                              out=osp.join(work_dir, 'keyframe_apex.png'))
+    drawn = 0
+    for s in samples:
+        if drawn >= MAX_CLIP_FIGURES:
+            break
+        if s.get('frame_weights') is None or s.get('key_frames') is None:
+            continue
+        name = f"{s.get('subject', '')}_{s.get('clip_id', drawn)}"
+        plot_key_frames(
+            s['frame_weights'], s['key_frames'],
+            frame_numbers=s.get('frame_numbers_fed'), apex=s.get('apex'),
+            fps=s.get('fps'), probs=s.get('pred_score'), classes=classes,
+            title=f"{s.get('subject')} {s.get('clip_id')} "
+                  f"(gt {classes[s['gt_label']]})",
+            out=osp.join(work_dir, 'keyframes',
+                         name.replace('/', '_') + '.png'))
+        drawn += 1
+    return report
+
+
+def write_method_table(rows: Sequence[Tuple[str, LosoReport]],
+                       out_dir: str) -> str:
+    """One pooled table over methods; written as summary.{md,json,csv}."""
+    header = ['method', 'acc', 'UF1', 'UAR', 'apex in key frames',
+              'median abs(apex − argmax β) (ms)', 'clips']
+    table_rows, records = [], []
+    for name, rep in rows:
+        r = rep.row()
+        has_kf = bool(r['keyframe_clips'])
+        table_rows.append([name, r['acc'], r['UF1'], r['UAR'],
+                           r['apex_in_key'] if has_kf else float('nan'),
+                           (f"{r['dist_ms_median']:.1f}" if has_kf and not
+                            math.isnan(r['dist_ms_median']) else
+                            float('nan')),
+                           r['num_samples']])
+        records.append(dict(method=name, **r))
+    table = md_table(header, table_rows)
+    atomic_write_text(table + '\n', osp.join(out_dir, 'summary.md'))
+    atomic_json_dump(json_safe(records), osp.join(out_dir, 'summary.json'))
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=list(records[0]))
+    w.writeheader()
+    w.writerows(records)
+    atomic_write_text(buf.getvalue(), osp.join(out_dir, 'summary.csv'))
+    return table

@@ -1,0 +1,256 @@
+"""Run LOSO folds as subprocesses of ``tools/train.py`` and ``tools/test.py``.
+
+State on disk (per fold work dir ``<work_dir>/fold_<subject>``; the fold's
+config is ``<work_dir>/fold_configs/fold_<subject>.py``):
+
+* ``last_checkpoint``  written by mmengine's CheckpointHook; an interrupted
+  fold resumes from it (``--resume``);
+* ``train_done.json``  training finished (names the last checkpoint);
+* ``predictions.pkl``  the fold is finished: the test dump, moved into
+  place atomically once ``tools/test.py`` has succeeded.
+
+A rerun skips finished folds without touching them, tests a trained fold
+without retraining it, and resumes an interrupted training.
+"""
+import fcntl
+import json
+import os
+import os.path as osp
+import pickle
+import signal
+import subprocess
+import sys
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, as_completed
+from typing import Callable, Dict, List, Optional, Sequence
+
+from mmakm.engine import atomic_json_dump, find_resume_checkpoint
+from .plan import Fold
+
+REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+
+class FoldError(RuntimeError):
+    pass
+
+
+def tool_path(name: str) -> str:
+    """``tools/<name>`` of this checkout (override: env ``MMAKM_TOOLS``)."""
+    root = os.environ.get('MMAKM_TOOLS', osp.join(REPO_ROOT, 'tools'))
+    path = osp.join(root, name)
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'{path} not found: run from an mmakm checkout or set MMAKM_TOOLS')
+    return path
+
+
+def fold_finished(fold: Fold) -> bool:
+    return osp.isfile(fold.predictions)
+
+
+def _checkpoint_ok(path: str) -> bool:
+    try:
+        return osp.isfile(path) and osp.getsize(path) > 0
+    except OSError:
+        return False
+
+
+def trained_checkpoint(fold: Fold) -> Optional[str]:
+    """The final checkpoint of a finished training, else None."""
+    if not osp.isfile(fold.train_done):
+        return None
+    with open(fold.train_done) as f:
+        ckpt = json.load(f).get('checkpoint')
+    return ckpt if ckpt and _checkpoint_ok(ckpt) else None
+
+
+def threads_per_job(jobs: int) -> int:
+    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+
+
+class FoldRunner:
+    """Runs folds (train, then test) in up to ``jobs`` parallel processes."""
+
+    def __init__(self, jobs: int = 1, seed: Optional[int] = None,
+                 python: str = sys.executable,
+                 log: Callable[[str], None] = print):
+        self.jobs = max(1, int(jobs))
+        self.seed = seed
+        self.python = python
+        self.log = log
+        self._procs = set()
+        self._lock = threading.Lock()
+        self._stopping = False
+
+    # ------------------------------------------------------------ processes
+    def _env(self) -> Dict[str, str]:
+        env = dict(os.environ)
+        n = str(threads_per_job(self.jobs))
+        for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS',
+                    'OPENBLAS_NUM_THREADS'):
+            env[var] = n
+        env.setdefault('PYTHONUNBUFFERED', '1')
+        # the tools import mmakm from this checkout even if not installed
+        env['PYTHONPATH'] = os.pathsep.join(
+            p for p in (REPO_ROOT, env.get('PYTHONPATH')) if p)
+        return env
+
+    def _run(self, cmd: List[str], log_path: str) -> None:
+        with open(log_path, 'a') as logf:
+            logf.write(f'\n$ {" ".join(cmd)}\n')
+            logf.flush()
+            with self._lock:
+                if self._stopping:
+                    raise FoldError('stopped')
+                proc = subprocess.Popen(
+                    cmd, stdout=logf, stderr=subprocess.STDOUT,
+                    env=self._env(), cwd=REPO_ROOT)
+                self._procs.add(proc)
+            try:
+                rc = proc.wait()
+            finally:
+                with self._lock:
+                    self._procs.discard(proc)
+        if rc != 0:
+            raise FoldError(f'{" ".join(cmd[1:3])} exited with {rc}; see '
+                            f'{log_path}:\n{_tail(log_path)}')
+
+    def terminate(self) -> None:
+        """Stop every running fold process (e.g. on SIGTERM)."""
+        with self._lock:
+            self._stopping = True
+            procs = list(self._procs)
+        for p in procs:
+            if p.poll() is None:
+                p.terminate()
+        for p in procs:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+
+    # ---------------------------------------------------------------- folds
+    def train(self, fold: Fold) -> str:
+        ckpt = trained_checkpoint(fold)
+        if ckpt:
+            return ckpt
+        cmd = [self.python, tool_path('train.py'), fold.config_path,
+               '--work-dir', fold.work_dir]
+        if self.seed is not None:
+            cmd += ['--seed', str(self.seed)]
+        if find_resume_checkpoint(fold.work_dir):
+            cmd += ['--resume']
+        self._run(cmd,
+                  osp.join(fold.work_dir, 'train.log'))
+        ckpt = find_resume_checkpoint(fold.work_dir)
+        if ckpt is None:
+            raise FoldError(f'{fold.name}: training wrote no checkpoint')
+        atomic_json_dump(dict(checkpoint=ckpt), fold.train_done)
+        return ckpt
+
+    def test(self, fold: Fold, ckpt: str) -> None:
+        tmp = osp.join(fold.work_dir, 'predictions.partial.pkl')
+        if osp.exists(tmp):
+            os.remove(tmp)
+        cmd = [self.python, tool_path('test.py'), fold.config_path, ckpt,
+               '--work-dir', fold.work_dir, '--dump', tmp]
+        self._run(cmd,
+                  osp.join(fold.work_dir, 'test.log'))
+        with open(tmp, 'rb') as f:  # complete and readable before it counts
+            preds = pickle.load(f)
+        if not isinstance(preds, list):
+            raise FoldError(f'{fold.name}: unexpected dump {type(preds)}')
+        os.replace(tmp, fold.predictions)  # tools/test.py fsync'ed it
+
+    def run_fold(self, fold: Fold) -> str:
+        if fold_finished(fold):
+            return 'skipped'
+        os.makedirs(fold.work_dir, exist_ok=True)
+        self.test(fold, self.train(fold))
+        return 'done'
+
+    def run(self, folds: Sequence[Fold]) -> Dict[str, str]:
+        """Run every unfinished fold; returns ``{subject: status}``.
+
+        Status: 'skipped' (finished before), 'done', or the error text.
+        """
+        total = len(folds)
+        status = {f.subject: 'skipped' for f in folds if fold_finished(f)}
+        todo = [f for f in folds if f.subject not in status]
+        self.log(f'[loso] {total} folds: {len(status)} already finished, '
+                 f'{len(todo)} to run, {self.jobs} in parallel '
+                 f'({threads_per_job(self.jobs)} torch thread(s) each)')
+        start = time.time()
+        n_done = len(status)
+        durations = []
+        with ThreadPoolExecutor(max_workers=self.jobs) as pool:
+            futures = {}
+            for f in todo:
+                futures[pool.submit(self._timed, f)] = f
+            for fut in as_completed(futures):
+                f = futures[fut]
+                n_done += 1
+                try:
+                    result, seconds = fut.result()
+                    status[f.subject] = result
+                    durations.append(seconds)
+                    msg = f'done in {seconds:.0f}s'
+                except Exception as e:  # noqa: BLE001  (reported below)
+                    status[f.subject] = f'failed: {e}'
+                    msg = f'FAILED: {e}'
+                remaining = total - n_done
+                eta = ''
+                if durations and remaining:
+                    per = sum(durations) / len(durations)
+                    eta = (f', ETA {per * remaining / min(self.jobs, remaining):.0f}s')
+                self.log(f'[loso] fold {n_done}/{total} {f.subject}: {msg} '
+                         f'(elapsed {time.time() - start:.0f}s{eta})')
+        return status
+
+    def _timed(self, fold: Fold):
+        t0 = time.time()
+        return self.run_fold(fold), time.time() - t0
+
+
+def _tail(path: str, lines: int = 25) -> str:
+    try:
+        with open(path, errors='replace') as f:
+            return ''.join(f.readlines()[-lines:])
+    except OSError:
+        return ''
+
+
+class WorkDirLock:
+    """Exclusive lock on a LOSO work dir (two runs must not share one).
+
+    ``flock`` is released by the kernel when the holder dies, so a killed
+    run never leaves a stale lock behind.
+    """
+
+    def __init__(self, work_dir: str):
+        os.makedirs(work_dir, exist_ok=True)
+        self.path = osp.join(work_dir, '.loso.lock')
+        self._fd = None
+
+    def __enter__(self):
+        self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
+        try:
+            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            os.close(self._fd)
+            raise RuntimeError(f'another LOSO run is using {osp.dirname(self.path)}')
+        return self
+
+    def __exit__(self, *exc):
+        fcntl.flock(self._fd, fcntl.LOCK_UN)
+        os.close(self._fd)
+
+
+def install_signal_handlers(runner: FoldRunner) -> None:
+    """On SIGTERM/SIGINT stop the fold processes too, then exit."""
+    def handler(signum, frame):
+        runner.terminate()
+        raise SystemExit(128 + signum)
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        signal.signal(sig, handler)

@@ -1,0 +1,193 @@
+"""Fast tests of the LOSO orchestration (no training): fold configs, the
+fold runner with stand-in tools, atomic outputs."""
+import json
+import os
+import os.path as osp
+import pickle
+import textwrap
+
+import pytest
+from mmengine.config import Config
+
+from mmakm.loso import derive_fold_cfg, leaf_datasets, safe_name
+from mmakm.loso.plan import plan_folds, select_subjects
+from mmakm.loso.runner import FoldRunner, fold_finished
+
+
+def _cfg(train_ds):
+    return Config(dict(
+        train_dataloader=dict(dataset=train_ds),
+        test_dataloader=dict(dataset=dict(type='CASME2Dataset', data_root='x')),
+        val_dataloader=dict(dataset=dict(type='CASME2Dataset')),
+        val_cfg=dict(type='ValLoop'), val_evaluator=dict(type='MEMetric'),
+        default_hooks=dict(checkpoint=dict(type='AtomicCheckpointHook',
+                                           save_best='acc', rule='greater'))))
+
+
+@pytest.mark.parametrize('wrap', ['plain', 'repeat', 'concat'])
+def test_fold_cfg_handles_dataset_wrappers(wrap):
+    leaf = dict(type='CASME2Dataset', exclude_subjects=['casme2/sub09'])
+    ds = dict(plain=leaf,
+              repeat=dict(type='RepeatDataset', times=3, dataset=leaf),
+              concat=dict(type='ConcatDataset',
+                          datasets=[leaf, dict(type='SAMMDataset')]))[wrap]
+    cfg = _cfg(ds)
+    fold = derive_fold_cfg(cfg, 'casme2/sub01', '/w/fold_casme2_sub01')
+    leaves = leaf_datasets(fold.train_dataloader.dataset)
+    assert leaves and all('casme2/sub01' in l['exclude_subjects']
+                          for l in leaves)
+    assert leaves[0]['exclude_subjects'] == ['casme2/sub09', 'casme2/sub01']
+    assert fold.test_dataloader.dataset.subjects == ['casme2/sub01']
+    # leak-free: no validation, no best-checkpoint selection
+    assert fold.val_dataloader is None and fold.val_cfg is None
+    assert 'save_best' not in fold.default_hooks.checkpoint
+    assert fold.work_dir == '/w/fold_casme2_sub01'
+    # the experiment config is untouched
+    assert 'subjects' not in cfg.test_dataloader.dataset
+    assert cfg.val_cfg is not None
+
+
+def test_subject_selection_and_names():
+    subjects = ['casme2/sub01', 'casme2/sub02', 'samm/006']
+    assert safe_name('casme2/sub01') == 'casme2_sub01'
+    assert select_subjects(subjects, ['006', 'sub01']) == [
+        'casme2/sub01', 'samm/006']
+    assert select_subjects(subjects, None) == subjects
+    with pytest.raises(ValueError, match='unknown subject'):
+        select_subjects(subjects, ['sub99'])
+    folds = plan_folds('/w', subjects)
+    assert [f.name for f in folds] == ['fold_casme2_sub01',
+                                       'fold_casme2_sub02', 'fold_samm_006']
+    with pytest.raises(ValueError, match='collide'):
+        plan_folds('/w', ['a/b', 'a_b'])
+
+
+FAKE_TRAIN = '''
+import argparse, os, os.path as osp, sys
+p = argparse.ArgumentParser()
+p.add_argument('config'); p.add_argument('--work-dir')
+p.add_argument('--seed'); p.add_argument('--resume', action='store_true')
+a = p.parse_args()
+with open(osp.join(a.work_dir, 'calls.txt'), 'a') as f:
+    f.write('train resume=%s threads=%s\\n' % (a.resume,
+            os.environ['OMP_NUM_THREADS']))
+ck = osp.join(a.work_dir, 'epoch_1.pth')
+open(ck, 'wb').write(b'weights')
+open(osp.join(a.work_dir, 'last_checkpoint'), 'w').write(ck)
+'''
+FAKE_TEST = '''
+import argparse, os, os.path as osp, pickle, sys
+p = argparse.ArgumentParser()
+p.add_argument('config'); p.add_argument('checkpoint')
+p.add_argument('--work-dir'); p.add_argument('--dump')
+a = p.parse_args()
+with open(osp.join(a.work_dir, 'calls.txt'), 'a') as f:
+    f.write('test\\n')
+data = pickle.dumps([dict(pred_score=[0.5, 0.5], gt_label=0)])
+if os.environ.get('FAKE_TEST_FAIL'):  # die after a partial write
+    open(a.dump, 'wb').write(data[:5])
+    sys.exit(3)
+open(a.dump, 'wb').write(data)
+'''
+
+
+@pytest.fixture
+def fake_tools(tmp_path, monkeypatch):
+    tools = tmp_path / 'tools'
+    tools.mkdir()
+    (tools / 'train.py').write_text(textwrap.dedent(FAKE_TRAIN))
+    (tools / 'test.py').write_text(textwrap.dedent(FAKE_TEST))
+    monkeypatch.setenv('MMAKM_TOOLS', str(tools))
+    return tools
+
+
+def _folds(tmp_path, n):
+    folds = plan_folds(str(tmp_path / 'work'), [f's{i}' for i in range(n)])
+    for f in folds:
+        os.makedirs(f.work_dir)
+        os.makedirs(osp.dirname(f.config_path), exist_ok=True)
+        open(f.config_path, 'w').write('')
+    return folds
+
+
+def _calls(fold):
+    with open(osp.join(fold.work_dir, 'calls.txt')) as f:
+        return f.read().split('\n')[:-1]
+
+
+def test_runner_parallel_resume_and_skip(fake_tools, tmp_path):
+    folds = _folds(tmp_path, 3)
+    lines = []
+    runner = FoldRunner(jobs=2, log=lines.append)
+    status = runner.run(folds)
+    assert status == {f.subject: 'done' for f in folds}
+    assert all(fold_finished(f) for f in folds)
+    threads = str(max(1, (os.cpu_count() or 1) // 2))
+    assert _calls(folds[0]) == [f'train resume=False threads={threads}',
+                                'test']
+    assert any('fold 3/3' in l for l in lines)
+    # a rerun touches nothing
+    st = os.stat(folds[0].predictions)
+    assert FoldRunner(log=lines.append).run(folds) == {
+        f.subject: 'skipped' for f in folds}
+    assert os.stat(folds[0].predictions).st_mtime_ns == st.st_mtime_ns
+    assert len(_calls(folds[0])) == 2
+
+
+def test_failed_test_leaves_no_predictions(fake_tools, tmp_path,
+                                           monkeypatch):
+    fold, = _folds(tmp_path, 1)
+    monkeypatch.setenv('FAKE_TEST_FAIL', '1')
+    status = FoldRunner(log=lambda m: None).run([fold])
+    assert status[fold.subject].startswith('failed')
+    assert 'exited with 3' in status[fold.subject]
+    assert not osp.exists(fold.predictions)  # never a torn predictions.pkl
+    # trained, then interrupted at test time: the rerun does not retrain
+    monkeypatch.delenv('FAKE_TEST_FAIL')
+    assert FoldRunner(log=lambda m: None).run([fold]) == {fold.subject: 'done'}
+    assert _calls(fold) == ['train resume=False threads=%d' %
+                            max(1, os.cpu_count() or 1), 'test', 'test']
+    with open(fold.predictions, 'rb') as f:
+        assert pickle.load(f)[0]['gt_label'] == 0
+
+
+def test_interrupted_training_is_resumed(fake_tools, tmp_path):
+    fold, = _folds(tmp_path, 1)
+    ck = osp.join(fold.work_dir, 'epoch_1.pth')
+    open(ck, 'wb').write(b'x')
+    open(osp.join(fold.work_dir, 'last_checkpoint'), 'w').write(ck)
+    FoldRunner(log=lambda m: None).run([fold])
+    assert _calls(fold)[0].startswith('train resume=True')
+    with open(fold.train_done) as f:
+        assert json.load(f)['checkpoint'] == ck
+
+
+def test_report_files_are_atomic(tmp_path, monkeypatch):
+    import matplotlib.pyplot as plt
+
+    from mmakm.visualization import savefig_atomic
+    fig = plt.figure()
+    target = tmp_path / 'fig.png'
+    target.write_bytes(b'old')
+
+    def boom(*a, **k):
+        raise RuntimeError('disk full')
+    monkeypatch.setattr(fig, 'savefig', boom)
+    with pytest.raises(RuntimeError):
+        savefig_atomic(fig, str(target))
+    assert target.read_bytes() == b'old'
+    assert os.listdir(tmp_path) == ['fig.png']
+    plt.close(fig)
+
+
+def test_fold_config_is_frozen_once_written(tmp_path):
+    from mmakm.loso.experiment import write_fold_configs
+    cfg = _cfg(dict(type='CASME2Dataset'))
+    folds = plan_folds(str(tmp_path), ['casme2/sub01'])
+    write_fold_configs(cfg, folds)
+    text = open(folds[0].config_path).read()
+    write_fold_configs(cfg, folds)  # same config: fine, file untouched
+    assert open(folds[0].config_path).read() == text
+    cfg.train_dataloader.batch_size = 2
+    with pytest.raises(RuntimeError, match='changed since'):
+        write_fold_configs(cfg, folds)

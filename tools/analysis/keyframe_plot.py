@@ -1,0 +1,101 @@
+"""Key-frame figures from saved predictions (``tools/test.py --dump``).
+
+    python tools/analysis/keyframe_plot.py PRED_PKL [--out DIR]
+        [--config CONFIG] [--max N] [--clips ID ...]
+
+One figure per clip (β curve, key frames, annotated apex) and a histogram
+of |apex − argmax β|. With ``--config`` (the config the predictions were
+made with) the frames are read from the dataset and a frame strip is added.
+"""
+import argparse
+import os.path as osp
+import sys
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+import mmakm  # noqa: E402,F401
+
+import cv2  # noqa: E402
+
+from mmakm.evaluation import keyframe_apex_stats  # noqa: E402
+from mmakm.loso.report import load_predictions  # noqa: E402
+from mmakm.visualization import (apex_offset_histogram,  # noqa: E402
+                                 plot_key_frames)
+
+
+def clip_frames(config: str) -> dict:
+    """``{(subject, clip_id): {frame number: image path}}`` of the
+    config's test data."""
+    from mmaction.registry import DATASETS
+    from mmengine.registry import init_default_scope
+
+    from mmakm.loso.plan import leaf_datasets, load_config
+    cfg = load_config(config)
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    table = {}
+    for leaf in leaf_datasets(cfg.test_dataloader.dataset):
+        leaf = dict(leaf, pipeline=[])
+        leaf.pop('subjects', None)
+        ds = DATASETS.build(leaf)
+        for i in range(len(ds)):
+            info = ds.get_data_info(i)
+            if 'frame_paths' in info:
+                table[(info['subject'], info['clip_id'])] = dict(
+                    zip(map(int, info['frame_numbers']), info['frame_paths']))
+    return table
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('predictions')
+    p.add_argument('--out', default='keyframe_plots')
+    p.add_argument('--config', help='read frames for the strips')
+    p.add_argument('--max', type=int, default=20, help='clip figures at most')
+    p.add_argument('--clips', nargs='+', help='only these clip ids')
+    args = p.parse_args(argv)
+    try:
+        samples = load_predictions(args.predictions)
+    except (OSError, EOFError, ValueError) as e:
+        print(f'error: cannot read {args.predictions}: {e}', file=sys.stderr)
+        return 2
+    samples = [s for s in samples if s.get('frame_weights') is not None
+               and s.get('key_frames') is not None]
+    if args.clips:
+        samples = [s for s in samples if s.get('clip_id') in args.clips]
+    if not samples:
+        print('error: no predictions with key frames / β (AKMNet dumps '
+              'have them)', file=sys.stderr)
+        return 1
+    frames_of = clip_frames(args.config) if args.config else {}
+    written = []
+    for s in samples[:args.max]:
+        fed = s.get('frame_numbers_fed')
+        paths = frames_of.get((s.get('subject'), s.get('clip_id')))
+        frames = None
+        if paths and fed is not None and all(int(n) in paths for n in fed):
+            frames = [cv2.cvtColor(cv2.imread(paths[int(n)]),
+                                   cv2.COLOR_BGR2RGB) for n in fed]
+        name = f"{s.get('subject', '')}_{s.get('clip_id', len(written))}"
+        out = osp.join(args.out, name.replace('/', '_') + '.png')
+        plot_key_frames(s['frame_weights'], s['key_frames'],
+                        frame_numbers=fed, apex=s.get('apex'), frames=frames,
+                        fps=s.get('fps'), probs=s.get('pred_score'),
+                        title=f"{s.get('subject')} {s.get('clip_id')} "
+                              f"(gt {s['gt_label']}, pred {s['pred_label']})",
+                        out=out)
+        written.append(out)
+    kf = keyframe_apex_stats(samples)
+    if kf['num_clips']:
+        fps = next((s['fps'] for s in samples if s.get('fps')), None)
+        hist = osp.join(args.out, 'keyframe_apex.png')
+        apex_offset_histogram(kf['dist_frames'], fps=fps, out=hist)
+        written.append(hist)
+        print(f"apex in key frames: {kf['apex_in_key']:.3f}, apex = max-β "
+              f"key frame: {kf['apex_is_max_beta']:.3f}, median "
+              f"|apex − argmax β|: {kf['dist_frames_median']:.1f} frames "
+              f"({kf['dist_ms_median']:.1f} ms) over {kf['num_clips']} clips")
+    print(f'{len(written)} figure(s) in {args.out}')
+    return 0
+
+
+if __name__ == '__main__':
+    sys.exit(main())
