@@ -115,7 +115,7 @@ def _render(look, size, dx, dy, light, blink, emotion, m):
         inner = 0.02 * s * m
         wrinkle = m
     elif emotion == 'repression':
-        lip = lip * (1 - 0.7 * m)
+        lip = lip * max(0.15, 1 - 0.7 * m)
         mw = mw * (1 - 0.15 * m)
         corner_l = corner_r = 0.01 * s * m
     elif emotion == 'others':
@@ -242,6 +242,7 @@ def make_synthetic_casme2(root: str,
                           video: bool = True,
                           fps: float = 200.0,
                           jpeg_quality: int = 95,
+                          intensity: float = 1.0,
                           overwrite: bool = False) -> str:
     """Write the synthetic corpus under ``root`` and return ``root``.
 
@@ -259,11 +260,13 @@ def make_synthetic_casme2(root: str,
         video: also write ``CASME2_video/subXX/<clip>.mp4``.
         fps: frame rate of the video copy (CASME II: 200).
         jpeg_quality: cv2 JPEG quality.
+        intensity: scale of the class-defining movement at the apex
+            (1.0: corners/brows move about 4 % of the frame size).
     """
     params = dict(seed=seed, n_subjects=n_subjects,
                   clips_per_subject=clips_per_subject, size=size,
                   min_len=min_len, max_len=max_len, video=video, fps=fps,
-                  jpeg_quality=jpeg_quality, version=1)
+                  jpeg_quality=jpeg_quality, intensity=intensity, version=1)
     root = osp.abspath(root)
     if osp.exists(root):
         marker = osp.join(root, MARKER)
@@ -330,7 +333,7 @@ def _generate(out, p):
             total = pre + length + post
             m = np.zeros(total)
             m[pre:pre + length] = _envelope(length, start, apex_pos, end)
-            m *= rng.uniform(0.75, 1.0)
+            m *= rng.uniform(0.75, 1.0) * p['intensity']
             dx = _smooth_walk(rng, total, 0.5)
             dy = _smooth_walk(rng, total, 0.5)
             light = _smooth_walk(rng, total, 2.0)

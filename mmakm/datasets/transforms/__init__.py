@@ -1,4 +1,5 @@
 from .loading import MEFrameDecode, METoGray
+from .magnify import MEMagnify
 from .sampling import MESampleFrames
 
-__all__ = ['MESampleFrames', 'MEFrameDecode', 'METoGray']
+__all__ = ['MESampleFrames', 'MEFrameDecode', 'METoGray', 'MEMagnify']
