@@ -1,64 +1,14 @@
-# SAMM: paper recipe data pipeline (all frames onset..offset, resize 144
-# -> random crop 128 + flip for training; resize 128 -> centre crop 128 for
-# testing), class-balanced sampling, 8 clips a batch.
+# SAMM with the paper recipe pipelines (me_pipelines.py), 4 classes.
 # The corpus is licensed: put it, as shipped, under data_root (default
 # <repo>/data/samm) or pass --cfg-options to point elsewhere.
-dataset_type = 'SAMMDataset'
+_base_ = ['./me_pipelines.py']
+
 data_root = '{{ fileDirname }}/../../../data/samm'
-class_setup = 'paper4'
-ann_file = 'SAMM_Micro_FACS_Codes_v2.xlsx'
-
-# ActionDataSample metainfo read by MEMetric / KeyFrameApexMetric
-# (== mmakm.datasets.ME_META_KEYS)
-me_meta_keys = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
-                'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
-
-train_pipeline = [
-    dict(type='MESampleFrames'),  # every frame onset..offset
-    dict(type='MEFrameDecode'),
-    dict(type='Resize', scale=(-1, 144)),
-    dict(type='RandomCrop', size=128),
-    dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs', meta_keys=me_meta_keys)
-]
-test_pipeline = [
-    dict(type='MESampleFrames', test_mode=True),
-    dict(type='MEFrameDecode'),
-    dict(type='Resize', scale=(-1, 128)),
-    dict(type='CenterCrop', crop_size=128),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs', meta_keys=me_meta_keys)
-]
-
-# variable-length clips: the default collate (pseudo_collate) keeps a list of
-# (T_i, C, H, W) tensors, MEDataPreprocessor packs them without padding.
-# persistent_workers=False: every epoch's workers are seeded afresh, which
-# keeps a resumed run identical to an uninterrupted one.
-train_dataloader = dict(
-    batch_size=8,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='ClassBalancedSampler', shuffle=True),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file=ann_file,
-        sheet='MICRO_ONLY',
-        class_setup=class_setup,
-        pipeline=train_pipeline))
-test_dataloader = dict(
-    batch_size=1,
-    num_workers=2,
-    persistent_workers=False,
-    sampler=dict(type='DefaultSampler', shuffle=False),
-    dataset=dict(
-        type=dataset_type,
-        data_root=data_root,
-        ann_file=ann_file,
-        sheet='MICRO_ONLY',
-        class_setup=class_setup,
-        pipeline=test_pipeline,
-        test_mode=True))
-
-test_evaluator = [dict(type='MEMetric'), dict(type='KeyFrameApexMetric')]
+corpus = dict(
+    type='SAMMDataset',
+    data_root=data_root,
+    ann_file='SAMM_Micro_FACS_Codes_v2.xlsx',
+    sheet='MICRO_ONLY',
+    class_setup='paper4')
+train_dataloader = dict(dataset=corpus)
+test_dataloader = dict(dataset=corpus)
