@@ -80,7 +80,7 @@ def read_table(path: str,
         if columns is None:
             found = _match_header(cells, fields)
             if all(f in found for f in required):
-                header_row, columns = number, found
+                columns = found
             elif number >= max_header_row:
                 break
             continue

@@ -33,7 +33,7 @@ import numpy as np
 from mmaction.datasets.base import BaseActionDataset
 from mmengine.logging import print_log
 
-from .annotation_io import scan_frames
+from .annotation_io import cell_int, cell_str, scan_frames
 from .class_setups import VOCABULARIES, canonical_emotion, resolve_class_setup
 
 
@@ -113,6 +113,24 @@ class MEBaseDataset(BaseActionDataset):
     def normalize_subject(self, subject) -> str:
         """Bare subject id as used in this corpus (e.g. ``'sub01'``)."""
         return str(subject).strip()
+
+    def row_record(self, row, clip_id: Optional[str] = None):
+        """(bare subject, record) of one annotation row.
+
+        Reads the row's subject, filename (unless ``clip_id`` is given),
+        emotion, onset, apex (unknown allowed) and offset cells; raises
+        ValueError naming the file and row for a malformed cell.
+        """
+        sub = self.normalize_subject(cell_str(row, 'subject'))
+        record = dict(
+            subject=f'{self.CORPUS}/{sub}',
+            clip_id=cell_str(row, 'filename') if clip_id is None else clip_id,
+            emotion=cell_str(row, 'emotion'),
+            onset=cell_int(row, 'onset'),
+            apex=cell_int(row, 'apex', allow_unknown=True),
+            offset=cell_int(row, 'offset'),
+            where=row.where)
+        return sub, record
 
     # ------------------------------------------------------------------
     @property

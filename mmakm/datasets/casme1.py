@@ -17,7 +17,7 @@ from typing import List, Optional
 
 from mmaction.registry import DATASETS
 
-from .annotation_io import cell_int, cell_str, read_table
+from .annotation_io import read_table
 from .base import MEBaseDataset
 
 CASME1_FIELDS = dict(
@@ -71,17 +71,11 @@ class CASME1Dataset(MEBaseDataset):
             for row in read_table(ann, CASME1_FIELDS, CASME1_REQUIRED,
                                   sheet=self.sheet):
                 try:
-                    sub = self.normalize_subject(cell_str(row, 'subject'))
-                    clip = cell_str(row, 'filename')
-                    rec = dict(subject=f'{self.CORPUS}/{sub}', clip_id=clip,
-                               emotion=cell_str(row, 'emotion'),
-                               onset=cell_int(row, 'onset'),
-                               apex=cell_int(row, 'apex', allow_unknown=True),
-                               offset=cell_int(row, 'offset'),
-                               where=row.where)
+                    sub, rec = self.row_record(row)
                 except ValueError as exc:
                     self.bad(str(exc))
                     continue
+                clip = rec['clip_id']
                 rec['frame_dir'] = osp.join(img, sub, clip)
                 records.append(rec)
         return records

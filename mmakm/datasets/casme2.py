@@ -16,14 +16,13 @@ frame 0 is the first (lowest-numbered) frame of the clip's image folder
 the absolute frame number given as an int (``video_first_frame=1``: video
 frame i = frame number i + 1).
 """
-import os
 import os.path as osp
 import re
 from typing import Optional, Union
 
 from mmaction.registry import DATASETS
 
-from .annotation_io import cell_int, cell_str, read_table, scan_frames
+from .annotation_io import read_table, scan_frames
 from .base import MEBaseDataset
 
 CASME2_FIELDS = dict(
@@ -90,17 +89,11 @@ class CASME2Dataset(MEBaseDataset):
         records = []
         for row in rows:
             try:
-                sub = self.normalize_subject(cell_str(row, 'subject'))
-                clip = cell_str(row, 'filename')
-                rec = dict(subject=f'{self.CORPUS}/{sub}', clip_id=clip,
-                           emotion=cell_str(row, 'emotion'),
-                           onset=cell_int(row, 'onset'),
-                           apex=cell_int(row, 'apex', allow_unknown=True),
-                           offset=cell_int(row, 'offset'),
-                           where=row.where)
+                sub, rec = self.row_record(row)
             except ValueError as exc:
                 self.bad(str(exc))
                 continue
+            clip = rec['clip_id']
             frame_dir = osp.join(self.data_prefix['img'], sub, clip)
             if video:
                 rec['filename'] = osp.join(video, sub, clip + '.mp4')

@@ -14,7 +14,7 @@ from typing import Optional, Sequence
 
 from mmaction.registry import DATASETS
 
-from .annotation_io import VIDEO_EXTS, cell_int, cell_str, read_table
+from .annotation_io import VIDEO_EXTS, cell_str, read_table
 from .base import MEBaseDataset
 from .class_setups import canonical_emotion
 
@@ -63,15 +63,8 @@ class MEAnnotationDataset(MEBaseDataset):
                               sheet=self.sheet):
             try:
                 path = cell_str(row, 'path')
-                sub = self.normalize_subject(cell_str(row, 'subject'))
-                rec = dict(subject=f'{self.CORPUS}/{sub}',
-                           clip_id=osp.splitext(osp.basename(
-                               path.rstrip('/')))[0],
-                           emotion=cell_str(row, 'emotion'),
-                           onset=cell_int(row, 'onset'),
-                           apex=cell_int(row, 'apex', allow_unknown=True),
-                           offset=cell_int(row, 'offset'),
-                           where=row.where)
+                clip = osp.splitext(osp.basename(path.rstrip('/')))[0]
+                sub, rec = self.row_record(row, clip_id=clip)
             except ValueError as exc:
                 self.bad(str(exc))
                 continue

@@ -13,7 +13,7 @@ from typing import Optional
 
 from mmaction.registry import DATASETS
 
-from .annotation_io import cell_int, cell_str, read_table
+from .annotation_io import read_table
 from .base import MEBaseDataset
 
 SAMM_FIELDS = dict(
@@ -55,17 +55,11 @@ class SAMMDataset(MEBaseDataset):
         records = []
         for row in rows:
             try:
-                sub = self.normalize_subject(cell_str(row, 'subject'))
-                clip = cell_str(row, 'filename')
-                rec = dict(subject=f'{self.CORPUS}/{sub}', clip_id=clip,
-                           emotion=cell_str(row, 'emotion'),
-                           onset=cell_int(row, 'onset'),
-                           apex=cell_int(row, 'apex', allow_unknown=True),
-                           offset=cell_int(row, 'offset'),
-                           where=row.where)
+                sub, rec = self.row_record(row)
             except ValueError as exc:
                 self.bad(str(exc))
                 continue
+            clip = rec['clip_id']
             rec.update(frame_dir=osp.join(self.data_prefix['img'], sub, clip),
                        frame_name=sub + '_{:05d}.jpg')
             records.append(rec)

@@ -17,7 +17,7 @@ Definitions (datasets.md; predictions of all LOSO folds pooled):
 * UAR = mean of recall over the classes present in the ground truth
   (N_c > 0); recall of an absent class is undefined and left out.
 """
-from typing import Dict, Iterable, List, Optional, Sequence
+from typing import Dict, Iterable, Optional, Sequence
 
 import numpy as np
 

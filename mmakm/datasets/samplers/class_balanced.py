@@ -1,6 +1,6 @@
 """Class-balanced oversampling (the paper's training set) and class weights."""
 import math
-from typing import Iterator, List, Optional, Sequence
+from typing import Iterator, List, Optional
 
 import numpy as np
 import torch
