@@ -74,7 +74,7 @@ def read_table(path: str,
     else:
         raise ValueError(f'{path}: unsupported annotation file type; '
                          'expected .xlsx or .csv')
-    header_row, columns = None, None
+    columns = None
     out: List[TableRow] = []
     for number, cells in rows:
         if columns is None:
