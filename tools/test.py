@@ -17,13 +17,10 @@ import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-import mmakm  # noqa: E402,F401  (before Config.fromfile: stack.md fact 2)
+import mmakm  # noqa: E402,F401  (before Config.fromfile: docs/stack.md, fact 2)
 import mmakm.engine as engine  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from mmaction.registry import RUNNERS  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -115,12 +112,7 @@ def merge_args(cfg, args):
     if args.cfg_options is not None:
         cfg.merge_from_dict(args.cfg_options)
 
-    # work_dir is determined in this priority: CLI > segment in file > filename
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    engine.set_work_dir(cfg, args.work_dir, args.config)
 
     checkpoint = args.checkpoint
     if checkpoint in ('last', 'latest'):
@@ -140,14 +132,7 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
 
-    engine.setup_cpu_distributed(cfg, args.launcher)
-    engine.ensure_synthetic_corpus(cfg)
-
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-
+    runner = engine.build_runner(cfg, args.launcher)
     metrics = runner.test()
 
     if is_main_process():

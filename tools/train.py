@@ -17,14 +17,11 @@ import sys
 
 # The plugin must be imported before any config is parsed: it mends the
 # stack (missing mmaction DRN module, checkpoint loading) and registers the
-# mmakm components (stack.md fact 2).
+# mmakm components (docs/stack.md, fact 2).
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401
 import mmakm.engine as engine  # noqa: E402
 from mmengine.config import Config, DictAction  # noqa: E402
-from mmengine.runner import Runner  # noqa: E402
-
-from mmaction.registry import RUNNERS  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -93,12 +90,7 @@ def merge_args(cfg, args):
 
     cfg.launcher = args.launcher
 
-    # work_dir is determined in this priority: CLI > segment in file > filename
-    if args.work_dir is not None:
-        cfg.work_dir = args.work_dir
-    elif cfg.get('work_dir', None) is None:
-        cfg.work_dir = osp.join('./work_dirs',
-                                osp.splitext(osp.basename(args.config))[0])
+    engine.set_work_dir(cfg, args.work_dir, args.config)
 
     # enable automatic-mixed-precision training (refused on CPU)
     if args.amp is True:
@@ -138,16 +130,7 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
 
-    # gloo process group + CPU DDP before the Runner (CPU-only torch)
-    engine.setup_cpu_distributed(cfg, args.launcher)
-    # built-in synthetic corpus: generated on first use
-    engine.ensure_synthetic_corpus(cfg)
-
-    if 'runner_type' not in cfg:
-        runner = Runner.from_cfg(cfg)
-    else:
-        runner = RUNNERS.build(cfg)
-
+    runner = engine.build_runner(cfg, args.launcher)
     runner.train()
 
 

@@ -1,4 +1,4 @@
-"""Emotion -> class maps of the class setups in use (datasets.md).
+"""Emotion -> class maps of the class setups in use (docs/datasets.md).
 
 A class setup is one of
 

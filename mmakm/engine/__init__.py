@@ -9,9 +9,9 @@ from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
                      atomic_torch_save, atomic_write_bytes, atomic_write_text)
 from .hooks import AtomicCheckpointHook, get_rng_state, set_rng_state
 from .launch import (accelerator_available, apply_randomness_args,
-                     enable_amp, ensure_synthetic_corpus,
-                     find_resume_checkpoint, setup_cpu_distributed,
-                     use_atomic_outputs)
+                     build_runner, enable_amp, ensure_synthetic_corpus,
+                     find_resume_checkpoint, set_work_dir,
+                     setup_cpu_distributed, use_atomic_outputs)
 
 __all__ = [
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
@@ -19,5 +19,6 @@ __all__ = [
     'atomic_write_text', 'AtomicCheckpointHook', 'get_rng_state',
     'set_rng_state', 'accelerator_available', 'apply_randomness_args',
     'enable_amp', 'ensure_synthetic_corpus', 'find_resume_checkpoint',
-    'setup_cpu_distributed', 'use_atomic_outputs'
+    'setup_cpu_distributed', 'use_atomic_outputs', 'build_runner',
+    'set_work_dir'
 ]

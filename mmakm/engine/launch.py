@@ -1,7 +1,7 @@
 """Runner set-up shared by ``tools/train.py`` and ``tools/test.py``.
 
 These helpers work around the stack defects listed in
-``shared/design/stack.md`` so the MMAction2-style entry points run on CPU-only
+``docs/stack.md`` so the MMAction2-style entry points run on CPU-only
 torch builds as well as on CUDA:
 
 * :func:`setup_cpu_distributed` -- mmengine's launchers call
@@ -103,7 +103,7 @@ def _set_dist_env(launcher: str, port: Optional[int] = None) -> None:
 
 
 def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
-    """Prepare data-parallel runs on CPU-only torch (stack.md fact 6).
+    """Prepare data-parallel runs on CPU-only torch (docs/stack.md, fact 6).
 
     With ``launcher='none'`` or an accelerator present nothing is done
     (mmengine initialises nccl/hccl/... itself). Otherwise:
@@ -294,3 +294,29 @@ def _dir_lock(dirname: str):
             fcntl.flock(fd, fcntl.LOCK_UN)
         finally:
             os.close(fd)
+
+
+def set_work_dir(cfg: Config, work_dir: Optional[str], config: str) -> None:
+    """work_dir priority: command line > config file > config name."""
+    if work_dir is not None:
+        cfg.work_dir = work_dir
+    elif cfg.get('work_dir', None) is None:
+        cfg.work_dir = osp.join('./work_dirs',
+                                osp.splitext(osp.basename(config))[0])
+
+
+def build_runner(cfg: Config, launcher: str):
+    """The Runner of a merged config, on CPU-only and CUDA torch alike.
+
+    Sets up gloo + CPU DDP before the Runner where torch has no accelerator
+    (:func:`setup_cpu_distributed`) and generates the built-in synthetic
+    corpus on first use (:func:`ensure_synthetic_corpus`).
+    """
+    from mmengine.runner import Runner
+
+    from mmaction.registry import RUNNERS
+    setup_cpu_distributed(cfg, launcher)
+    ensure_synthetic_corpus(cfg)
+    if 'runner_type' not in cfg:
+        return Runner.from_cfg(cfg)
+    return RUNNERS.build(cfg)

@@ -1,7 +1,7 @@
 """Pure metric functions (numpy), shared by the registered metrics and the
 LOSO pooling of saved predictions.
 
-Definitions (datasets.md; predictions of all LOSO folds pooled):
+Definitions (docs/datasets.md; predictions of all LOSO folds pooled):
 
 * confusion matrix ``cm[g, p]``: rows ground truth, columns prediction;
 * accuracy = trace / total;

@@ -2,7 +2,7 @@
 
 All numbers come from :mod:`mmakm.evaluation` (``pooled_report``,
 ``keyframe_apex_stats``, ``me_scores``) on the predictions of all folds
-pooled, as the protocol prescribes (datasets.md); per-fold numbers are given
+pooled, as the protocol prescribes (docs/datasets.md); per-fold numbers are given
 for inspection only. Every file is written atomically.
 """
 import csv
@@ -79,7 +79,7 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
 
 def fold_row(fold: Fold, samples: List[dict], classes) -> dict:
     """Per-fold counts and scores; UF1/UAR are n/a when the fold lacks a
-    class in its ground truth (undefined per fold, see datasets.md)."""
+    class in its ground truth (undefined per fold, see docs/datasets.md)."""
     s = me_scores([p['gt_label'] for p in samples],
                   [p['pred_label'] for p in samples], classes)
     present = {p['gt_label'] for p in samples}
