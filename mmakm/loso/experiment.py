@@ -27,8 +27,8 @@ class LosoResult:
 def write_fold_configs(cfg, folds: Sequence[Fold]) -> None:
     """Write each fold's config; a fold's config never changes once written.
 
-    Resuming a fold under a different config would mix two experiments (or
-    fail to load the optimizer state), so a mismatch is an error.
+    Resuming a fold, or pooling a finished fold's predictions, under a
+    different config would mix two experiments, so a mismatch is an error.
     """
     changed = []
     for f in folds:
@@ -83,7 +83,8 @@ def run_loso(config: str, work_dir: str,
             result.status = {f.subject: 'skipped' if fold_finished(f)
                              else 'missing' for f in plan}
         else:
-            write_fold_configs(cfg, [f for f in plan if not fold_finished(f)])
+            # finished folds too: their predictions came from that config
+            write_fold_configs(cfg, plan)
             runner = FoldRunner(jobs=jobs, seed=seed, log=log)
             if threading.current_thread() is threading.main_thread():
                 install_signal_handlers(runner)

@@ -191,3 +191,22 @@ def test_fold_config_is_frozen_once_written(tmp_path):
     cfg.train_dataloader.batch_size = 2
     with pytest.raises(RuntimeError, match='changed since'):
         write_fold_configs(cfg, folds)
+
+
+def test_finished_fold_under_another_config_is_refused(tiny_config, tmp_path):
+    """A finished fold's predictions are not pooled into another experiment."""
+    from mmakm.loso import run_loso
+    from mmakm.loso.experiment import write_fold_configs
+    from mmakm.loso.plan import describe_protocol, load_config
+    cfg = load_config(tiny_config, None)
+    subject = describe_protocol(cfg)[0][0]
+    work_dir = str(tmp_path / 'exp')
+    folds = plan_folds(work_dir, [subject])
+    write_fold_configs(cfg, folds)
+    os.makedirs(folds[0].work_dir, exist_ok=True)
+    with open(folds[0].predictions, 'wb') as f:  # the fold looks finished
+        f.write(b'not used')
+    with pytest.raises(RuntimeError, match='changed since'):
+        run_loso(tiny_config, work_dir, folds=[subject],
+                 cfg_options={'train_cfg.max_epochs': 5},
+                 log=lambda m: None)
