@@ -17,6 +17,14 @@ def parse_args():
     p.add_argument('--size', type=int, default=96, help='frame size (px)')
     p.add_argument('--min-len', type=int, default=20)
     p.add_argument('--max-len', type=int, default=140)
+    p.add_argument('--intensity', type=float, default=1.0,
+                   help='scale of the class-defining movement')
+    p.add_argument('--jitter', type=float, default=0.15,
+                   help='head jitter std (px)')
+    p.add_argument('--flicker', type=float, default=0.5,
+                   help='illumination flicker std (grey levels)')
+    p.add_argument('--noise', type=float, default=2.0,
+                   help='sensor noise std (grey levels)')
     p.add_argument('--no-video', action='store_true',
                    help='skip the mp4 copy')
     p.add_argument('--overwrite', action='store_true')
@@ -32,7 +40,8 @@ def main():
         args.root, seed=args.seed, n_subjects=args.subjects,
         clips_per_subject=args.clips_per_subject, size=args.size,
         min_len=args.min_len, max_len=args.max_len, video=not args.no_video,
-        overwrite=args.overwrite)
+        intensity=args.intensity, jitter=args.jitter, flicker=args.flicker,
+        noise=args.noise, overwrite=args.overwrite)
     print(f'synthetic corpus at {root} ({time.time() - t0:.1f} s), '
           f'sha256 {corpus_digest(root)[:16]}')
 
