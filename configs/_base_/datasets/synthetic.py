@@ -16,24 +16,32 @@ class_setup = 'paper4'
 me_meta_keys = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
                 'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
 
-train_pipeline = [
-    dict(type='MESampleFrames', stride=2),
-    dict(type='MEFrameDecode'),
-    dict(type='MEMagnify', alpha=5.0),
-    dict(type='Resize', scale=(-1, 64)),
-    dict(type='Flip', flip_ratio=0.5),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs', meta_keys=me_meta_keys)
-]
-test_pipeline = [
-    dict(type='MESampleFrames', stride=2, test_mode=True),
-    dict(type='MEFrameDecode'),
-    dict(type='MEMagnify', alpha=5.0),
-    dict(type='Resize', scale=(-1, 64)),
-    dict(type='CenterCrop', crop_size=64),
-    dict(type='FormatShape', input_format='NCHW'),
-    dict(type='PackActionInputs', meta_keys=me_meta_keys)
-]
+
+
+def _pipeline(sampling, train):
+    # (not a config key: mmengine drops functions from configs)
+    sampling = dict(type='MESampleFrames', **sampling)
+    if not train:
+        sampling['test_mode'] = True
+    spatial = [dict(type='Flip', flip_ratio=0.5)] if train else [
+        dict(type='CenterCrop', crop_size=64)
+    ]
+    return [
+        sampling,
+        dict(type='MEFrameDecode'),
+        dict(type='MEMagnify', alpha=5.0),
+        dict(type='Resize', scale=(-1, 64)),
+    ] + spatial + [
+        dict(type='FormatShape', input_format='NCHW'),
+        dict(type='PackActionInputs', meta_keys=me_meta_keys)
+    ]
+
+
+# AKMNet: every 2nd frame onset..offset; TSN baseline: 8 segments of 1 frame
+train_pipeline = _pipeline(dict(stride=2), train=True)
+test_pipeline = _pipeline(dict(stride=2), train=False)
+tsn_train_pipeline = _pipeline(dict(num_clips=8, clip_len=1), train=True)
+tsn_test_pipeline = _pipeline(dict(num_clips=8, clip_len=1), train=False)
 
 # num_workers=0: tiny JPEGs decode fast; no worker start-up per epoch on a
 # 2-core machine, and augmentation draws from the (checkpointed) main RNG.
