@@ -12,14 +12,13 @@ metrics are written to ``<work_dir>/test_metrics.json`` unless
 ``--metrics-out`` says otherwise. Both files are written atomically.
 """
 import argparse
-import os
 import os.path as osp
 import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401  (before Config.fromfile: docs/stack.md, fact 2)
 import mmakm.engine as engine  # noqa: E402
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmengine.config import Config  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
 
 
@@ -44,16 +43,6 @@ def parse_args(argv=None):
         help='JSON file for the metrics (default: '
         '<work_dir>/test_metrics.json)')
     parser.add_argument(
-        '--cfg-options',
-        nargs='+',
-        action=DictAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
-    parser.add_argument(
         '--show-dir',
         help='directory where the visualization images will be saved.')
     parser.add_argument(
@@ -70,16 +59,8 @@ def parse_args(argv=None):
         type=float,
         default=2,
         help='display time of every window. (second)')
-    parser.add_argument(
-        '--launcher',
-        choices=['none', 'pytorch', 'slurm', 'mpi'],
-        default='none',
-        help='job launcher')
-    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
-    args = parser.parse_args(argv)
-    if 'LOCAL_RANK' not in os.environ:
-        os.environ['LOCAL_RANK'] = str(args.local_rank)
-    return args
+    engine.add_launch_args(parser)
+    return engine.parse_launch_args(parser, argv)
 
 
 def merge_args(cfg, args):

@@ -8,7 +8,8 @@ from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
                      atomic_torch_save, atomic_write_bytes, atomic_write_text)
 from .hooks import AtomicCheckpointHook, get_rng_state, set_rng_state
-from .launch import (accelerator_available, apply_randomness_args,
+from .launch import (accelerator_available, add_launch_args,
+                     apply_randomness_args, parse_launch_args,
                      build_runner, enable_amp, ensure_synthetic_corpus,
                      find_resume_checkpoint, set_work_dir,
                      setup_cpu_distributed, use_atomic_outputs)
@@ -20,5 +21,5 @@ __all__ = [
     'set_rng_state', 'accelerator_available', 'apply_randomness_args',
     'enable_amp', 'ensure_synthetic_corpus', 'find_resume_checkpoint',
     'setup_cpu_distributed', 'use_atomic_outputs', 'build_runner',
-    'set_work_dir'
+    'set_work_dir', 'add_launch_args', 'parse_launch_args'
 ]
