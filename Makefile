@@ -1,4 +1,5 @@
-# Fresh machine: `make demo` (main job) and `make test` (test suite).
+# Fresh machine: `make demo` (LOSO demo on the synthetic corpus) and `make test`
+# (test suite); `make evidence`: the comparison table (docs/evidence.md, ~1 h).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
@@ -6,7 +7,7 @@ STAMP  := $(VENV)/.installed
 # CPU build from local disk here; override e.g. TORCH='torch==2.5.1' for CUDA.
 TORCH  ?= torch==2.13.0
 
-.PHONY: install test demo clean
+.PHONY: install test demo evidence clean
 
 install: $(STAMP)
 
@@ -21,7 +22,10 @@ test: install
 	$(BIN)/python -m pytest -q tests
 
 demo: install
-	$(BIN)/python tools/main_job.py
+	$(BIN)/python tools/loso_demo.py
+
+evidence: install
+	$(BIN)/python tools/evidence.py
 
 clean:
 	rm -rf $(VENV) work_dirs

@@ -2,7 +2,7 @@
 # schedule that finishes on a 2-core CPU (the LOSO demo runs 6 folds).
 _base_ = [
     './_base_/models/akmnet_r18.py', './_base_/datasets/synthetic.py',
-    './_base_/schedules/adamw_cosine_30e.py', './_base_/default_runtime.py'
+    './_base_/schedules/adamw_cosine_20e.py', './_base_/default_runtime.py'
 ]
 
 # A narrower ResNet-18 (16 base channels: 128 features instead of 512) from

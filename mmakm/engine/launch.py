@@ -261,17 +261,17 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
         return None
     spec = dict(spec)
     root = osp.abspath(spec.pop('root'))
-    if osp.isdir(root):
-        return root
     from mmakm.datasets.synthetic import make_synthetic_casme2
     os.makedirs(osp.dirname(root), exist_ok=True)
     # one generator at a time (ranks of a job, parallel LOSO folds): the
-    # others wait for it and then find the corpus in place
+    # others wait for it and then find the corpus in place. An existing
+    # corpus made with other arguments (e.g. an older generator) raises
+    # instead of being used silently.
     with _dir_lock(osp.dirname(root)):
         if not osp.isdir(root):
             print_log(f'Generating the synthetic corpus in {root} ...',
                       logger='current')
-            make_synthetic_casme2(root, **spec)
+        make_synthetic_casme2(root, **spec)
     return root
 
 

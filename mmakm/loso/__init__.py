@@ -1,8 +1,9 @@
 """Leave-one-subject-out (LOSO) experiments: fold planning, per-fold config
 derivation, parallel resumable fold runs, pooled reporting.
 
-Entry points: ``tools/loso.py`` (one config), ``tools/main_job.py`` (the
-``make demo`` job), ``tools/analysis/loso_report.py`` (report from dirs).
+Entry points: ``tools/loso.py`` (one config), ``tools/loso_demo.py`` (the
+``make demo`` LOSO demo), ``tools/evidence.py`` (``make evidence``: the
+comparison table), ``tools/analysis/loso_report.py`` (report from dirs).
 """
 from .experiment import LosoResult, run_loso
 from .plan import (Fold, derive_fold_cfg, describe_protocol, leaf_datasets,

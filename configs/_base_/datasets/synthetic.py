@@ -1,10 +1,12 @@
-# The built-in synthetic corpus (CASME II layout, 6 subjects x 8 clips, 96 px,
-# see mmakm/datasets/synthetic.py). tools/train.py and tools/test.py generate
-# it on first use when data_root is absent (make_synthetic_casme2 with the
-# arguments of `synthetic_corpus`).
-# Smaller input than the paper recipe so that a LOSO demo finishes on a
-# 2-core CPU: every 2nd frame, 64 px, flip only (a 72 -> random crop 64
-# train scale vs 64 at test kept the held-out subjects near chance).
+# The built-in synthetic corpus (CASME II layout, 8 subjects x 8 clips, 96 px,
+# 200 fps; nuisance levels stated in mmakm/datasets/synthetic.py).
+# tools/train.py and tools/test.py generate it on first use when data_root is
+# absent (make_synthetic_casme2 with the arguments of `synthetic_corpus`; a
+# corpus there made with other arguments is refused, never reused).
+# Smaller input than the paper recipe so that LOSO runs on a 2-core CPU:
+# every 4th frame (50 fps, close to CASME I's 60 fps; the
+# movement still spans 5-35 fed frames), 64 px, flip only (a 72 -> random
+# crop 64 train scale vs 64 at test kept the held-out subjects near chance).
 # MEMagnify (linear motion magnification, alpha 5) stands in for the paper's
 # offline phase-based magnification: without it, networks trained from
 # scratch in this short schedule stay at chance on the subtle movements.
@@ -17,8 +19,7 @@ me_meta_keys = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
                 'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
 
 
-
-def _pipeline(sampling, train):
+def _pipeline(sampling, train, input_format='NCHW'):
     # (not a config key: mmengine drops functions from configs)
     sampling = dict(type='MESampleFrames', **sampling)
     if not train:
@@ -32,16 +33,25 @@ def _pipeline(sampling, train):
         dict(type='MEMagnify', alpha=5.0),
         dict(type='Resize', scale=(-1, 64)),
     ] + spatial + [
-        dict(type='FormatShape', input_format='NCHW'),
+        dict(type='FormatShape', input_format=input_format),
         dict(type='PackActionInputs', meta_keys=me_meta_keys)
     ]
 
 
-# AKMNet: every 2nd frame onset..offset; TSN baseline: 8 segments of 1 frame
-train_pipeline = _pipeline(dict(stride=2), train=True)
-test_pipeline = _pipeline(dict(stride=2), train=False)
+# AKMNet: every 4th frame onset..offset; TSN baseline: 8 segments of 1 frame;
+# I3D: 16 frames evenly spaced (NCTHW); TIM: every clip resampled to K frames
+train_pipeline = _pipeline(dict(stride=4), train=True)
+test_pipeline = _pipeline(dict(stride=4), train=False)
 tsn_train_pipeline = _pipeline(dict(num_clips=8, clip_len=1), train=True)
 tsn_test_pipeline = _pipeline(dict(num_clips=8, clip_len=1), train=False)
+i3d_train_pipeline = _pipeline(dict(num_frames=16), True, 'NCTHW')
+i3d_test_pipeline = _pipeline(dict(num_frames=16), False, 'NCTHW')
+tim_pipelines = {
+    f'norm{k}': dict(
+        train=_pipeline(dict(num_frames=k), train=True),
+        test=_pipeline(dict(num_frames=k), train=False))
+    for k in (16, 64)
+}
 
 # num_workers=0: tiny JPEGs decode fast; no worker start-up per epoch on a
 # 2-core machine, and augmentation draws from the (checkpointed) main RNG.

@@ -1,0 +1,209 @@
+"""A suite of LOSO experiments: several methods, several seeds, one table.
+
+Each (method, seed) is one :func:`run_loso` in ``<work_dir>/<method>/seed<k>``
+(resumable: a rerun reuses finished folds). The wall time spent on a run is
+accumulated over invocations in ``<run dir>/wall_time.json``, so a resumed
+suite still reports what each method cost. ``tools/loso_demo.py`` (``make
+demo``) and ``tools/evidence.py`` (``make evidence``) are suites.
+"""
+import json
+import math
+import os.path as osp
+import time
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import numpy as np
+
+from mmakm.engine import atomic_json_dump
+from .experiment import run_loso
+from .report import LosoReport, fmt, load_predictions, md_table
+
+WALL_TIME_FILE = 'wall_time.json'
+
+
+@dataclass(frozen=True)
+class Method:
+    """One row of a suite: a config run under LOSO with each seed."""
+    name: str
+    config: str                        # relative to the repository root
+    seeds: Tuple[int, ...] = (0, )
+    cfg_options: Optional[dict] = None
+    note: str = ''                     # what the row is, for the tables
+
+    @property
+    def slug(self) -> str:
+        return ''.join(c if c.isalnum() else '_' for c in self.name.lower())
+
+
+@dataclass
+class RunResult:
+    method: Method
+    seed: int
+    work_dir: str
+    report: Optional[LosoReport]
+    wall_s: float
+    failed: List[str] = field(default_factory=list)
+
+
+def run_dir(work_dir: str, method: Method, seed: int) -> str:
+    return osp.join(work_dir, method.slug, f'seed{seed}')
+
+
+def _add_wall_time(path: str, seconds: float, complete: bool) -> float:
+    total = 0.0
+    if osp.isfile(path):
+        with open(path) as f:
+            total = float(json.load(f).get('wall_s', 0.0))
+    total += seconds
+    atomic_json_dump(dict(wall_s=total, complete=complete), path)
+    return total
+
+
+def run_suite(methods: Sequence[Method], work_dir: str, root: str,
+              jobs: int = 2, seeds: Optional[Sequence[int]] = None,
+              report_only: bool = False,
+              log: Callable[[str], None] = print) -> List[RunResult]:
+    """Run (or resume) every (method, seed) of ``methods`` in order.
+
+    Args:
+        methods: the rows; ``Method.seeds`` unless ``seeds`` overrides them.
+        work_dir: suite dir; a run lives in ``<work_dir>/<slug>/seed<k>``.
+        root: repository root the configs are relative to.
+        jobs: LOSO folds in parallel.
+        report_only: run nothing, report what finished.
+    """
+    results = []
+    for m in methods:
+        for seed in (seeds if seeds is not None else m.seeds):
+            d = run_dir(work_dir, m, seed)
+            log(f'\n=== {m.name} seed {seed}: LOSO of {m.config} ===')
+            t0 = time.time()
+            res = run_loso(osp.join(root, m.config), d, jobs=jobs, seed=seed,
+                           cfg_options=dict(m.cfg_options or {}) or None,
+                           report_only=report_only, log=log)
+            spent = 0.0 if report_only else time.time() - t0
+            wall = _add_wall_time(osp.join(d, WALL_TIME_FILE), spent,
+                                  res.report is not None and not res.failed)
+            log(f'=== {m.name} seed {seed}: {spent:.0f}s now, {wall:.0f}s '
+                'in all ===')
+            results.append(RunResult(m, seed, d, res.report, wall,
+                                     res.failed))
+    return results
+
+
+# ------------------------------------------------------------- aggregation
+def random_reference(samples: Sequence[dict]) -> Dict[str, float]:
+    """What a random selection of the same size would give, per clip.
+
+    A uniformly random subset of N of the T fed frames holds the apex with
+    probability N / T, so the expected "apex in key frames" of such a
+    selection is the mean share of frames selected. A uniformly random fed
+    frame lies E|apex - u| frames from the apex; ``dist_frames_median`` is
+    the median of that expectation over clips (the reference for
+    "|apex - max-β key frame|").
+    """
+    share, dist = [], []
+    for s in samples:
+        if s.get('apex', -1) is None or s.get('apex', -1) < 0 or \
+                s.get('key_frames') is None or \
+                s.get('frame_numbers_fed') is None:
+            continue
+        numbers = np.asarray(s['frame_numbers_fed'], np.int64)
+        share.append(len(s['key_frames']) / max(len(numbers), 1))
+        dist.append(float(np.abs(numbers - s['apex']).mean()))
+    nan = float('nan')
+    return dict(apex_in_key=float(np.mean(share)) if share else nan,
+                dist_frames_median=float(np.median(dist)) if dist else nan)
+
+
+def run_samples(result: RunResult) -> List[dict]:
+    """The pooled predictions of a finished run."""
+    samples = []
+    for fold in result.report.per_fold if result.report else []:
+        path = osp.join(result.work_dir, fold['fold'], 'predictions.pkl')
+        samples += load_predictions(path)
+    return samples
+
+
+METRICS = ('acc', 'UF1', 'UAR')
+KEYFRAME_STATS = ('apex_in_key', 'key_ratio_mean', 'dist_frames_median',
+                  'dist_ms_median')
+
+
+def _mean_std(values: Sequence[float]) -> Tuple[float, float]:
+    v = [x for x in values if x is not None and not math.isnan(x)]
+    if not v:
+        return float('nan'), float('nan')
+    return float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
+
+
+def aggregate(results: Sequence[RunResult]) -> List[dict]:
+    """One record per method: mean ± std over its finished seeds."""
+    by_method: Dict[str, List[RunResult]] = {}
+    for r in results:
+        by_method.setdefault(r.method.name, []).append(r)
+    records = []
+    for name, runs in by_method.items():
+        done = [r for r in runs if r.report is not None and not r.failed]
+        rec = dict(method=name, note=runs[0].method.note,
+                   config=runs[0].method.config,
+                   seeds=[r.seed for r in done],
+                   missing_seeds=[r.seed for r in runs if r not in done],
+                   wall_s_per_seed=(float(np.mean([r.wall_s for r in done]))
+                                    if done else float('nan')),
+                   wall_s_total=float(sum(r.wall_s for r in runs)))
+        for k in METRICS:
+            rec[k], rec[k + '_std'] = _mean_std(
+                [r.report.pooled[k] for r in done])
+            rec[k + '_per_seed'] = [r.report.pooled[k] for r in done]
+        has_kf = bool(done) and all(r.report.keyframes.get('num_clips')
+                                    for r in done)
+        for k in KEYFRAME_STATS:
+            rec[k] = (_mean_std([r.report.keyframes[k] for r in done])[0]
+                      if has_kf else float('nan'))
+        refs = [random_reference(run_samples(r)) for r in done] \
+            if has_kf else []
+        for k in ('apex_in_key', 'dist_frames_median'):
+            rec[f'random_{k}'] = (_mean_std([x[k] for x in refs])[0]
+                                  if refs else float('nan'))
+        records.append(rec)
+    return records
+
+
+def pm(mean: float, std: float, n: int) -> str:
+    if math.isnan(mean):
+        return 'n/a'
+    return f'{mean:.3f} ± {std:.3f}' if n > 1 else f'{mean:.3f}'
+
+
+def suite_tables(records: Sequence[dict]) -> str:
+    """Markdown: scores (mean ± std over seeds), key frames vs apex, time."""
+    scores = md_table(
+        ['method', 'seeds', 'acc', 'UF1', 'UAR', 'UF1 per seed',
+         'wall time per seed (s)'],
+        [[r['method'], len(r['seeds'])] +
+         [pm(r[k], r[k + '_std'], len(r['seeds'])) for k in METRICS] +
+         [', '.join(f'{v:.3f}' for v in r['UF1_per_seed']) or 'n/a',
+          f"{r['wall_s_per_seed']:.0f}"
+          if not math.isnan(r['wall_s_per_seed']) else 'n/a']
+         for r in records])
+    kf_rows = [r for r in records if not math.isnan(r['apex_in_key'])]
+    keyframes = md_table(
+        ['method', 'apex in key frames', 'random selection, same size',
+         'share of frames selected', 'median abs(apex − max-β key) (frames)',
+         'random frame (frames)', 'median (ms)'],
+        [[r['method'], r['apex_in_key'], r['random_apex_in_key'],
+          r['key_ratio_mean'], r['dist_frames_median'],
+          r['random_dist_frames_median'], r['dist_ms_median']]
+         for r in kf_rows]) if kf_rows else 'n/a (no finished mining run)'
+    missing = [f"{r['method']} (seeds {r['missing_seeds']})"
+               for r in records if r['missing_seeds']]
+    out = [scores, '', keyframes]
+    if missing:
+        out += ['', '**Not finished:** ' + '; '.join(missing)]
+    return '\n'.join(out)
+
+
+__all__ = ['Method', 'RunResult', 'run_suite', 'run_dir', 'aggregate',
+           'random_reference', 'suite_tables', 'fmt']
