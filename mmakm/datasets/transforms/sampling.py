@@ -10,7 +10,8 @@ from mmaction.registry import TRANSFORMS
 class MESampleFrames(BaseTransform):
     """Choose the frames of a clip (positions into ``frame_numbers``).
 
-    Modes (chosen by the arguments):
+    ``mode='clip'`` (default) samples from the whole clip, as chosen by the
+    other arguments:
 
     * default -- every frame onset..offset (the paper), optionally every
       ``stride``-th one and at most ``max_len`` of them (evenly spaced);
@@ -24,14 +25,30 @@ class MESampleFrames(BaseTransform):
       from each (random start in training, centred in test mode);
       ``num_clips=N, clip_len=L`` for FormatShape NCHW / NCTHW.
 
+    ``mode='apex'`` feeds the annotated apex frame alone (the "single apex
+    frame" baselines); a clip without an apex label, or whose apex is not
+    one of its frames, is an error naming the clip.
+
     Adds ``frame_inds`` (int64), ``clip_len``, ``num_clips``,
     ``frame_numbers_fed`` (absolute frame numbers of the fed frames).
     """
 
+    MODES = ('clip', 'apex')
+
     def __init__(self, stride: int = 1, max_len: Optional[int] = None,
                  num_frames: Optional[int] = None,
                  num_clips: Optional[int] = None, clip_len: int = 1,
-                 random_offset: bool = False, test_mode: bool = False):
+                 random_offset: bool = False, test_mode: bool = False,
+                 mode: str = 'clip'):
+        if mode not in self.MODES:
+            raise ValueError(f'mode must be one of {self.MODES}, got '
+                             f'{mode!r}')
+        if mode != 'clip' and (stride != 1 or max_len is not None
+                               or num_frames is not None
+                               or num_clips is not None or clip_len != 1):
+            raise ValueError(f'mode={mode!r} feeds one frame: stride, '
+                             'max_len, num_frames, num_clips and clip_len '
+                             'apply to mode=\'clip\' only')
         if stride < 1:
             raise ValueError(f'stride must be >= 1, got {stride}')
         if max_len is not None and max_len < 1:
@@ -45,6 +62,7 @@ class MESampleFrames(BaseTransform):
         self.clip_len = clip_len
         self.random_offset = random_offset
         self.test_mode = test_mode
+        self.mode = mode
 
     def _indices(self, total: int):
         if self.num_frames is not None:
@@ -73,12 +91,31 @@ class MESampleFrames(BaseTransform):
             inds = inds[pick.astype(np.int64)]
         return inds, 1, len(inds)
 
+    @staticmethod
+    def _apex_index(results: dict) -> np.ndarray:
+        """``(1,)`` position of the apex frame within ``frame_numbers``."""
+        clip = f"clip {results.get('clip_id')} ({results.get('subject')})"
+        apex = results.get('apex', -1)
+        if apex is None or int(apex) < 0:
+            raise ValueError(f"{clip} has no apex label; mode='apex' needs "
+                             'one (use a corpus with apex labels)')
+        numbers = np.asarray(results['frame_numbers'])
+        pos = np.flatnonzero(numbers == int(apex))
+        if pos.size == 0:
+            raise ValueError(
+                f'{clip}: apex frame {int(apex)} is not one of its frames '
+                f'{int(numbers[0])}..{int(numbers[-1])}')
+        return pos[:1].astype(np.int64)
+
     def transform(self, results: dict) -> dict:
         total = int(results['total_frames'])
         if total < 1:
             raise ValueError(f"clip {results.get('clip_id')} "
                              f"({results.get('subject')}) has no frames")
-        inds, num_clips, clip_len = self._indices(total)
+        if self.mode == 'apex':
+            inds, num_clips, clip_len = self._apex_index(results), 1, 1
+        else:
+            inds, num_clips, clip_len = self._indices(total)
         results['frame_inds'] = inds
         results['num_clips'] = num_clips
         results['clip_len'] = clip_len
@@ -88,7 +125,8 @@ class MESampleFrames(BaseTransform):
         return results
 
     def __repr__(self):
-        return (f'{type(self).__name__}(stride={self.stride}, '
+        return (f'{type(self).__name__}(mode={self.mode!r}, '
+                f'stride={self.stride}, '
                 f'max_len={self.max_len}, num_frames={self.num_frames}, '
                 f'num_clips={self.num_clips}, clip_len={self.clip_len}, '
                 f'test_mode={self.test_mode})')
