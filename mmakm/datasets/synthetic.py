@@ -86,6 +86,9 @@ _ZIP_DATE = (2014, 5, 8, 0, 0, 0)
 _SHIFT = 4  # cv2 drawing sub-pixel bits
 _ONE = 1 << _SHIFT
 MARKER = '.mmakm_synthetic.json'
+#: per-clip ground truth of the generator (movement, blink and head motion
+#: per frame), for analyses only; no dataset reads it
+TRUTH = '.mmakm_synthetic_truth.json'
 
 
 def _p(x, y):
@@ -375,7 +378,7 @@ def _generate(out, p):
     rng = np.random.default_rng(p['seed'])
     size, fps = p['size'], p['fps']
     enc = [cv2.IMWRITE_JPEG_QUALITY, int(p['jpeg_quality'])]
-    rows = []
+    rows, truth = [], {}
     for si in range(p['n_subjects']):
         sub = f'sub{si + 1:02d}'
         look = _subject_look(rng, size)
@@ -432,8 +435,25 @@ def _generate(out, p):
                 _write_video(osp.join(vdir, clip + '.mp4'), frames, fps)
             rows.append((si + 1, clip, onset, onset + apex_pos, offset,
                          ACTION_UNITS[emotion], emotion))
+            truth[f'{sub}/{clip}'] = dict(
+                first=first, movement_px=_rounded(disp), blink=_rounded(blink),
+                head_dx=_rounded(dx), head_dy=_rounded(dy))
     rows.sort(key=lambda r: (r[0], r[1]))
     _write_xlsx(osp.join(out, XLSX_NAME), rows)
+    with open(osp.join(out, TRUTH), 'w') as f:
+        json.dump(truth, f, sort_keys=True)
+
+
+def _rounded(values):
+    return [round(float(v), 3) for v in values]
+
+
+def load_truth(root: str) -> dict:
+    """The generator's per-clip ground truth: ``{'sub01/EP03_02': dict(
+    first, movement_px, blink, head_dx, head_dy)}``, lists indexed by
+    ``frame number - first`` (every frame of the clip folder)."""
+    with open(osp.join(root, TRUTH)) as f:
+        return json.load(f)
 
 
 def corpus_digest(root: str) -> str:

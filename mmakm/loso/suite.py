@@ -138,8 +138,21 @@ def _mean_std(values: Sequence[float]) -> Tuple[float, float]:
     return float(np.mean(v)), float(np.std(v, ddof=1)) if len(v) > 1 else 0.0
 
 
-def aggregate(results: Sequence[RunResult]) -> List[dict]:
-    """One record per method: mean ± std over its finished seeds."""
+NUISANCE_STATS = ('key_in_movement', 'fed_in_movement', 'key_in_blink',
+                  'fed_in_blink', 'key_head_px', 'fed_head_px',
+                  'rho_beta_movement', 'rho_beta_blink', 'rho_beta_head')
+
+
+def aggregate(results: Sequence[RunResult],
+              truth: Optional[dict] = None) -> List[dict]:
+    """One record per method: mean ± std over its finished seeds.
+
+    ``truth`` (``mmakm.datasets.synthetic.load_truth``) adds, for methods
+    with key frames, where they fall: movement, blinks, head motion
+    (:func:`mmakm.evaluation.nuisance.keyframe_nuisance_stats`, mean over
+    seeds).
+    """
+    from mmakm.evaluation.nuisance import keyframe_nuisance_stats
     by_method: Dict[str, List[RunResult]] = {}
     for r in results:
         by_method.setdefault(r.method.name, []).append(r)
@@ -162,8 +175,13 @@ def aggregate(results: Sequence[RunResult]) -> List[dict]:
         for k in KEYFRAME_STATS:
             rec[k] = (_mean_std([r.report.keyframes[k] for r in done])[0]
                       if has_kf else float('nan'))
-        refs = [random_reference(run_samples(r)) for r in done] \
-            if has_kf else []
+        samples = [run_samples(r) for r in done] if has_kf else []
+        refs = [random_reference(x) for x in samples]
+        nuis = [keyframe_nuisance_stats(x, truth) for x in samples] \
+            if truth else []
+        for k in NUISANCE_STATS:
+            rec[k] = (_mean_std([x[k] for x in nuis])[0] if nuis
+                      else float('nan'))
         for k in ('apex_in_key', 'dist_frames_median'):
             rec[f'random_{k}'] = (_mean_std([x[k] for x in refs])[0]
                                   if refs else float('nan'))
@@ -197,9 +215,19 @@ def suite_tables(records: Sequence[dict]) -> str:
           r['key_ratio_mean'], r['dist_frames_median'],
           r['random_dist_frames_median'], r['dist_ms_median']]
          for r in kf_rows]) if kf_rows else 'n/a (no finished mining run)'
+    nuis_rows = [r for r in records if not math.isnan(r['key_in_movement'])]
+    nuisance = md_table(
+        ['method', 'key frames in movement', 'all fed frames in movement',
+         'key frames in blink', 'fed frames in blink',
+         'head displacement at key frames (px)', 'at all fed frames (px)',
+         'ρ(β, movement)', 'ρ(β, blink)', 'ρ(β, head displacement)'],
+        [[r['method']] + [r[k] for k in NUISANCE_STATS] for r in nuis_rows]
+    ) if nuis_rows else ''
     missing = [f"{r['method']} (seeds {r['missing_seeds']})"
                for r in records if r['missing_seeds']]
     out = [scores, '', keyframes]
+    if nuisance:
+        out += ['', nuisance]
     if missing:
         out += ['', '**Not finished:** ' + '; '.join(missing)]
     return '\n'.join(out)

@@ -14,7 +14,8 @@ def test_cli_writes_corpus_with_given_options(tmp_path):
     cmd = [sys.executable, osp.join(REPO, 'tools', 'misc', 'make_synthetic.py'),
            root, '--seed', '3', '--subjects', '2', '--clips-per-subject', '2',
            '--size', '24', '--min-len', '8', '--max-len', '10', '--no-video',
-           '--jitter', '0', '--noise', '1.5', '--intensity', '2']
+           '--jitter', '0', '--noise', '1.5', '--movement-px', '2',
+           '--blink-prob', '1', '--flicker', '0.5']
     out = subprocess.run(cmd, capture_output=True, text=True, timeout=120)
     assert out.returncode == 0, out.stderr[-2000:]
     assert 'sha256' in out.stdout
@@ -25,4 +26,5 @@ def test_cli_writes_corpus_with_given_options(tmp_path):
     with open(osp.join(root, MARKER)) as f:
         params = json.load(f)
     assert (params['seed'], params['jitter'], params['noise'],
-            params['intensity'], params['size']) == (3, 0.0, 1.5, 2.0, 24)
+            params['movement_px'], params['blink_prob'], params['flicker'],
+            params['size']) == (3, 0.0, 1.5, 2.0, 1.0, 0.5, 24)

@@ -1,0 +1,59 @@
+"""Where a model's key frames fall in synthetic clips: movement, blinks,
+head motion (and key frames vs apex).
+
+    python tools/analysis/keyframe_nuisance.py LOSO_WORK_DIR [LOSO_WORK_DIR ...]
+        [--corpus data/synthetic]
+
+Reads every ``fold_*/predictions.pkl`` of each LOSO work dir and the
+generator's ground truth of the corpus (``.mmakm_synthetic_truth.json``),
+prints one line of statistics per work dir
+(:func:`mmakm.evaluation.nuisance.keyframe_nuisance_stats`).
+"""
+import argparse
+import glob
+import os.path as osp
+import sys
+
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, ROOT)
+import mmakm  # noqa: E402,F401
+
+from mmakm.datasets.synthetic import load_truth  # noqa: E402
+from mmakm.evaluation import keyframe_apex_stats  # noqa: E402
+from mmakm.evaluation.nuisance import keyframe_nuisance_stats  # noqa: E402
+from mmakm.loso.report import load_predictions, md_table  # noqa: E402
+from mmakm.loso.suite import random_reference  # noqa: E402
+
+
+def main(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
+    p.add_argument('work_dirs', nargs='+')
+    p.add_argument('--corpus', default=osp.join(ROOT, 'data', 'synthetic'))
+    args = p.parse_args(argv)
+    truth = load_truth(args.corpus)
+    rows = []
+    for d in args.work_dirs:
+        samples = []
+        for path in sorted(glob.glob(osp.join(d, 'fold_*', 'predictions.pkl'))):
+            samples += load_predictions(path)
+        kf = keyframe_apex_stats(samples)
+        nu = keyframe_nuisance_stats(samples, truth)
+        ref = random_reference(samples)
+        acc = sum(int(s['pred_label'] == s['gt_label']) for s in samples)
+        rows.append([d, len(samples), acc / max(len(samples), 1),
+                     kf['apex_in_key'], ref['apex_in_key'],
+                     kf['dist_frames_median'], ref['dist_frames_median'],
+                     nu['key_in_movement'], nu['fed_in_movement'],
+                     nu['key_in_blink'], nu['fed_in_blink'],
+                     nu['key_head_px'], nu['fed_head_px'],
+                     nu['rho_beta_movement'], nu['rho_beta_blink'],
+                     nu['rho_beta_head']])
+    print(md_table(['run', 'clips', 'acc', 'apex in key', 'random ref',
+                    'median dist (fr)', 'random (fr)', 'key in mv',
+                    'fed in mv', 'key in blink', 'fed in blink',
+                    'head key (px)', 'head fed (px)', 'ρ β-mv', 'ρ β-blink',
+                    'ρ β-head'], rows))
+
+
+if __name__ == '__main__':
+    main()
