@@ -4,7 +4,7 @@
 # LOSO demo baseline: same backbone, only the temporal model differs).
 _base_ = [
     '../_base_/models/tsn_r18.py', '../_base_/datasets/synthetic.py',
-    '../_base_/schedules/adamw_cosine_20e.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/adamw_cosine_15e.py', '../_base_/default_runtime.py'
 ]
 
 model = dict(

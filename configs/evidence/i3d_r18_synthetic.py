@@ -4,7 +4,7 @@
 # clip; same magnification, crops, sampler and schedule as AKMNet / TSN.
 _base_ = [
     '../_base_/models/i3d_r50.py', '../_base_/datasets/synthetic.py',
-    '../_base_/schedules/adamw_cosine_20e.py', '../_base_/default_runtime.py'
+    '../_base_/schedules/adamw_cosine_15e.py', '../_base_/default_runtime.py'
 ]
 
 model = dict(
