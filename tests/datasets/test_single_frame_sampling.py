@@ -26,7 +26,8 @@ def test_apex_mode_feeds_the_apex_frame_only(tmp_path):
     for i in range(len(ds)):
         info = ds.get_data_info(i)
         if info['apex'] < 0:
-            with pytest.raises(ValueError, match=f"{info['clip_id']}.*no apex"):
+            with pytest.raises(ValueError,
+                               match=f"{info['clip_id']}.*no apex"):
                 ds[i]
         else:
             assert ds[i]['frame_numbers_fed'].tolist() == [info['apex']]
