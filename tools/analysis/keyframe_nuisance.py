@@ -3,10 +3,14 @@ head motion (and key frames vs apex).
 
     python tools/analysis/keyframe_nuisance.py LOSO_WORK_DIR [LOSO_WORK_DIR ...]
         [--corpus data/synthetic]
+    python tools/analysis/keyframe_nuisance.py --config CFG [--checkpoint CKPT]
+        [--corpus data/synthetic]
 
-Reads every ``fold_*/predictions.pkl`` of each LOSO work dir and the
-generator's ground truth of the corpus (``.mmakm_synthetic_truth.json``),
-prints one line of statistics per work dir
+Reads every ``fold_*/predictions.pkl`` of each LOSO work dir, or runs the
+model of ``--config`` (weights from ``--checkpoint``, else freshly
+initialised with the config's seed) on every clip of the corpus with the
+config's test pipeline; with the generator's ground truth of the corpus
+(``.mmakm_synthetic_truth.json``) prints one line of statistics per source
 (:func:`mmakm.evaluation.nuisance.keyframe_nuisance_stats`).
 """
 import argparse
@@ -25,17 +29,53 @@ from mmakm.loso.report import load_predictions, md_table  # noqa: E402
 from mmakm.loso.suite import random_reference  # noqa: E402
 
 
+def model_samples(config: str, checkpoint, corpus: str) -> list:
+    """Predictions of the config's model on every clip of ``corpus``."""
+    import torch
+    from mmengine.config import Config
+    from mmengine.dataset import pseudo_collate
+    from mmengine.registry import init_default_scope
+    from mmengine.runner import load_checkpoint
+    from mmaction.registry import DATASETS, MODELS
+    from mmakm.evaluation import normalize_sample
+    cfg = Config.fromfile(config)
+    init_default_scope('mmaction')
+    torch.manual_seed(cfg.get('randomness', {}).get('seed') or 0)
+    model = MODELS.build(cfg.model)
+    if checkpoint:
+        load_checkpoint(model, checkpoint, map_location='cpu')
+    model.eval()
+    ds_cfg = dict(cfg.test_dataloader.dataset, data_root=corpus,
+                  subjects=None)
+    ds = DATASETS.build(ds_cfg)
+    out = []
+    with torch.no_grad():
+        for i in range(len(ds)):
+            (pred, ) = model.test_step(pseudo_collate([ds[i]]))
+            out.append(normalize_sample(pred.to_dict()))
+    return out
+
+
 def main(argv=None):
     p = argparse.ArgumentParser(description=__doc__.split('\n')[0])
-    p.add_argument('work_dirs', nargs='+')
+    p.add_argument('work_dirs', nargs='*')
+    p.add_argument('--config', help='run this model on every clip')
+    p.add_argument('--checkpoint', help='weights for --config')
     p.add_argument('--corpus', default=osp.join(ROOT, 'data', 'synthetic'))
     args = p.parse_args(argv)
     truth = load_truth(args.corpus)
+    sources = [(d, None) for d in args.work_dirs]
+    if args.config:
+        sources.append((args.checkpoint or f'{args.config} (initial)',
+                        model_samples(args.config, args.checkpoint,
+                                      args.corpus)))
     rows = []
-    for d in args.work_dirs:
-        samples = []
-        for path in sorted(glob.glob(osp.join(d, 'fold_*', 'predictions.pkl'))):
-            samples += load_predictions(path)
+    for d, samples in sources:
+        if samples is None:
+            samples = []
+            for path in sorted(glob.glob(osp.join(d, 'fold_*',
+                                                  'predictions.pkl'))):
+                samples += load_predictions(path)
         kf = keyframe_apex_stats(samples)
         nu = keyframe_nuisance_stats(samples, truth)
         ref = random_reference(samples)
