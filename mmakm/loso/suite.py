@@ -60,11 +60,29 @@ def _add_wall_time(path: str, seconds: float, complete: bool) -> float:
     return total
 
 
+def schedule(methods: Sequence[Method],
+             seeds: Optional[Sequence[int]] = None
+             ) -> List[Tuple[Method, int]]:
+    """The (method, seed) runs in the order they run: seed-major over the
+    methods with several seeds (first seed of each, then the second, ...),
+    then the single-seed methods, each group in the given order. A suite cut
+    short thus has comparable seeds of its main rows first."""
+    def seeds_of(m):
+        return tuple(seeds) if seeds is not None else m.seeds
+    multi = [m for m in methods if len(seeds_of(m)) > 1]
+    runs = [(m, seeds_of(m)[i])
+            for i in range(max((len(seeds_of(m)) for m in multi), default=0))
+            for m in multi if i < len(seeds_of(m))]
+    return runs + [(m, s) for m in methods if len(seeds_of(m)) <= 1
+                   for s in seeds_of(m)]
+
+
 def run_suite(methods: Sequence[Method], work_dir: str, root: str,
               jobs: int = 2, seeds: Optional[Sequence[int]] = None,
               report_only: bool = False,
               log: Callable[[str], None] = print) -> List[RunResult]:
-    """Run (or resume) every (method, seed) of ``methods`` in order.
+    """Run (or resume) every (method, seed) of ``methods``, in the order of
+    :func:`schedule`.
 
     Args:
         methods: the rows; ``Method.seeds`` unless ``seeds`` overrides them.
@@ -74,21 +92,22 @@ def run_suite(methods: Sequence[Method], work_dir: str, root: str,
         report_only: run nothing, report what finished.
     """
     results = []
-    for m in methods:
-        for seed in (seeds if seeds is not None else m.seeds):
-            d = run_dir(work_dir, m, seed)
-            log(f'\n=== {m.name} seed {seed}: LOSO of {m.config} ===')
-            t0 = time.time()
+    for m, seed in schedule(methods, seeds):
+        d = run_dir(work_dir, m, seed)
+        log(f'\n=== {m.name} seed {seed}: LOSO of {m.config} ===')
+        t0, res = time.time(), None
+        try:
             res = run_loso(osp.join(root, m.config), d, jobs=jobs, seed=seed,
                            cfg_options=dict(m.cfg_options or {}) or None,
                            report_only=report_only, log=log)
+        finally:  # a killed suite still books the time it spent
             spent = 0.0 if report_only else time.time() - t0
-            wall = _add_wall_time(osp.join(d, WALL_TIME_FILE), spent,
-                                  res.report is not None and not res.failed)
-            log(f'=== {m.name} seed {seed}: {spent:.0f}s now, {wall:.0f}s '
-                'in all ===')
-            results.append(RunResult(m, seed, d, res.report, wall,
-                                     res.failed))
+            done = res is not None and res.report is not None and \
+                not res.failed
+            wall = _add_wall_time(osp.join(d, WALL_TIME_FILE), spent, done)
+        log(f'=== {m.name} seed {seed}: {spent:.0f}s now, {wall:.0f}s '
+            'in all ===')
+        results.append(RunResult(m, seed, d, res.report, wall, res.failed))
     return results
 
 
@@ -233,5 +252,5 @@ def suite_tables(records: Sequence[dict]) -> str:
     return '\n'.join(out)
 
 
-__all__ = ['Method', 'RunResult', 'run_suite', 'run_dir', 'aggregate',
+__all__ = ['Method', 'RunResult', 'schedule', 'run_suite', 'run_dir', 'aggregate',
            'random_reference', 'suite_tables', 'fmt']
