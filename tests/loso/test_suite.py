@@ -15,7 +15,7 @@ from mmakm.evaluation.nuisance import keyframe_nuisance_stats, spearman
 from mmakm.loso.plan import plan_folds
 from mmakm.loso.report import build_report
 from mmakm.loso.suite import (Method, RunResult, _add_wall_time, aggregate,
-                              random_reference, suite_tables)
+                              random_reference, schedule, suite_tables)
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 CLASSES = ('a', 'b')
@@ -93,6 +93,17 @@ def test_unfinished_and_keyframe_free_methods(tmp_path):
     table = suite_tables([rec])
     assert '**Not finished:** tsn (seeds [1])' in table
     assert 'n/a (no finished mining run)' in table
+
+
+def test_schedule_runs_comparable_seeds_first():
+    a, b = Method('a', 'a.py', (0, 1, 2)), Method('b', 'b.py', (0, 1))
+    c, d = Method('c', 'c.py'), Method('d', 'd.py', (5, ))
+    order = [(m.name, s) for m, s in schedule([c, a, d, b])]
+    assert order == [('a', 0), ('b', 0), ('a', 1), ('b', 1), ('a', 2),
+                     ('c', 0), ('d', 5)]
+    # a seeds override applies to every method
+    assert [(m.name, s) for m, s in schedule([a, c], seeds=(7, ))] == [
+        ('a', 7), ('c', 7)]
 
 
 def test_wall_time_accumulates_over_invocations(tmp_path):
