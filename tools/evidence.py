@@ -26,8 +26,8 @@ import mmakm  # noqa: E402,F401  (stack fixes before any config is parsed)
 
 from mmakm.engine import atomic_json_dump, atomic_write_text  # noqa: E402
 from mmakm.loso.report import json_safe  # noqa: E402
-from mmakm.loso.suite import (Method, aggregate, run_suite,  # noqa: E402
-                              suite_tables)
+from mmakm.loso.suite import (Method, aggregate,  # noqa: E402
+                              report_failures, run_suite, suite_tables)
 
 SEEDS3 = (0, 1, 2)
 E = 'configs/evidence/'
@@ -131,12 +131,7 @@ def main(argv=None) -> int:
     if args.doc:
         replace_block(args.doc, block)
     print('\n' + block, flush=True)
-    failed = [f'{r.method.name}/seed{r.seed}:{s}' for r in results
-              for s in r.failed]
-    if failed:
-        print(f'failed folds: {failed}', file=sys.stderr)
-        return 1
-    return 0
+    return report_failures(results)
 
 
 if __name__ == '__main__':

@@ -111,6 +111,16 @@ def run_suite(methods: Sequence[Method], work_dir: str, root: str,
     return results
 
 
+def report_failures(results: Sequence[RunResult]) -> int:
+    """Print the failed folds of a suite to stderr; the exit status."""
+    import sys
+    failed = [f'{r.method.name}/seed{r.seed}:{s}' for r in results
+              for s in r.failed]
+    if failed:
+        print(f'failed folds: {failed}', file=sys.stderr)
+    return 1 if failed else 0
+
+
 # ------------------------------------------------------------- aggregation
 def random_reference(samples: Sequence[dict]) -> Dict[str, float]:
     """What a random selection of the same size would give, per clip.
@@ -252,5 +262,5 @@ def suite_tables(records: Sequence[dict]) -> str:
     return '\n'.join(out)
 
 
-__all__ = ['Method', 'RunResult', 'schedule', 'run_suite', 'run_dir', 'aggregate',
+__all__ = ['Method', 'RunResult', 'schedule', 'run_suite', 'report_failures', 'run_dir', 'aggregate',
            'random_reference', 'suite_tables', 'fmt']
