@@ -102,8 +102,8 @@ def test_config_parses_and_builds(path):
     name = osp.splitext(_name(path))[0]
     if cfg.model.type == 'AKMNet':
         assert 'KeyFrameApexMetric' in [m['type'] for m in evaluators]
-        if name == 'akm_synthetic':
-            # the demo trains and tests at one scale (64 px), flip only
+        if name.endswith('_synthetic'):
+            # the synthetic recipe trains and tests at one scale, flip only
             assert 'Flip' in train_types and 'RandomCrop' not in train_types
         else:
             assert 'RandomCrop' in train_types and 'CenterCrop' in test_types
@@ -126,16 +126,40 @@ def test_config_parses_and_builds(path):
         assert dict(type='Resize', scale=(-1, 144)) in pipe
 
 
-def test_synthetic_configs_build_their_dataset(corpus_root):
-    """The synthetic configs load real samples through their pipelines."""
-    for rel in ('akm_synthetic.py', 'baselines/tsn_r18_synthetic.py'):
-        cfg = Config.fromfile(osp.join(REPO, 'configs', rel))
-        init_default_scope('mmaction')
-        for key in ('train_dataloader', 'test_dataloader'):
-            ds_cfg = cfg[key].dataset
-            ds_cfg.data_root = corpus_root
-            dataset = DATASETS.build(ds_cfg)
-            assert len(dataset) > 0
-            sample = dataset[0]
-            assert sample['inputs'].dim() == 4  # (T, C, H, W)
-            assert sample['data_samples'].subject
+SYNTHETIC = sorted(_name(p) for p in CONFIGS if p.endswith('_synthetic.py'))
+
+
+def test_every_evidence_row_is_a_synthetic_config():
+    assert {'akm_synthetic.py', 'baselines/tsn_r18_synthetic.py'} <= set(
+        SYNTHETIC)
+    assert len([n for n in SYNTHETIC if n.startswith('evidence/')]) >= 9
+
+
+@pytest.mark.parametrize('rel', SYNTHETIC)
+def test_synthetic_configs_build_their_dataset(corpus_root, rel):
+    """The synthetic configs (demo and evidence rows) load real samples
+    through their pipelines, with the input each row says it takes."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs', rel))
+    init_default_scope('mmaction')
+    for key in ('train_dataloader', 'test_dataloader'):
+        ds_cfg = cfg[key].dataset
+        ds_cfg.data_root = corpus_root
+        dataset = DATASETS.build(ds_cfg)
+        assert len(dataset) > 0
+        sample = dataset[0]
+        d = dataset.get_data_info(0)
+        inputs = sample['inputs']
+        assert sample['data_samples'].subject
+        fed = sample['data_samples'].frame_numbers_fed
+        if 'i3d' in rel:
+            assert inputs.shape[:3] == (1, 3, 16)        # (1, C, T, H, W)
+        elif 'apex' in rel:
+            assert inputs.shape[0] == 1 and list(fed) == [d['apex']]
+        elif 'tsn' in rel:
+            assert inputs.shape[0] == 8
+        elif 'tim' in rel:
+            k = int(rel.split('tim')[1].split('_')[0])
+            assert inputs.shape[0] == k
+        else:   # AKMNet and its ablations: every 8th frame onset..offset
+            assert list(fed) == list(d['frame_numbers'][::8])
+        assert inputs.shape[-2:] == (40, 40)
