@@ -55,6 +55,8 @@ METHODS = (
            note='3D ResNet-18 at the same narrow width, 16 frames'),
     Method('TIM-16', E + 'akm_tim16_synthetic.py',
            note='every clip resampled to 16 frames, then AKMNet'),
+    Method('AKMNet without mining loss', E + 'akm_nomineloss_synthetic.py',
+           note='not a paper row: mining trained by L_cls alone'),
     Method('TIM-64', E + 'akm_tim64_synthetic.py',
            note='every clip resampled to 64 frames, then AKMNet'),
 )
