@@ -17,7 +17,7 @@ import numpy as np
 
 from mmakm.engine import atomic_json_dump
 from .experiment import run_loso
-from .report import LosoReport, fmt, load_predictions, md_table
+from .report import LosoReport, load_predictions, md_table
 
 WALL_TIME_FILE = 'wall_time.json'
 
@@ -252,9 +252,12 @@ def suite_tables(records: Sequence[dict]) -> str:
          'ρ(β, movement)', 'ρ(β, blink)', 'ρ(β, head displacement)'],
         [[r['method']] + [r[k] for k in NUISANCE_STATS] for r in nuis_rows]
     ) if nuis_rows else ''
+    rows = md_table(['method', 'what it is', 'config'],
+                    [[r['method'], r['note'], f"`{r['config']}`"]
+                     for r in records])
     missing = [f"{r['method']} (seeds {r['missing_seeds']})"
                for r in records if r['missing_seeds']]
-    out = [scores, '', keyframes]
+    out = [rows, '', scores, '', keyframes]
     if nuisance:
         out += ['', nuisance]
     if missing:
@@ -262,5 +265,5 @@ def suite_tables(records: Sequence[dict]) -> str:
     return '\n'.join(out)
 
 
-__all__ = ['Method', 'RunResult', 'schedule', 'run_suite', 'report_failures', 'run_dir', 'aggregate',
-           'random_reference', 'suite_tables', 'fmt']
+__all__ = ['Method', 'RunResult', 'schedule', 'run_suite', 'report_failures',
+           'run_dir', 'aggregate', 'random_reference', 'suite_tables']
