@@ -10,7 +10,7 @@ configs/baselines/tsn_r18_synthetic.py, print one table
 (method | acc | UF1 | UAR | apex in key frames | median |apex − max-β key|)
 and write it as ``summary.{md,json,csv}``; each method's LOSO report and
 plots are in ``<work-dir>/<method>/seed<k>/``. Resumable: a rerun after a
-kill reuses the finished folds. The full comparison (13 methods, 3 seeds
+kill reuses the finished folds. The full comparison (12 rows, 3 seeds
 for the main rows) is ``tools/evidence.py``.
 """
 import argparse

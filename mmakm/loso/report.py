@@ -120,7 +120,7 @@ def _summary_markdown(pooled, kf, classes, per_fold, missing, title):
     if kf.get('num_clips'):
         out += [md_table(
             ['clips with apex', 'apex in key frames', 'apex = max-β key frame',
-             'median abs(apex − argmax β) (fr)', 'mean (fr)', 'p90 (fr)',
+             'median abs(apex − max-β key frame) (fr)', 'mean (fr)', 'p90 (fr)',
              'median (ms)', 'key-frame share'],
             [[kf['num_clips'], kf['apex_in_key'], kf['apex_is_max_beta'],
               kf['dist_frames_median'], kf['dist_frames_mean'],
@@ -186,7 +186,7 @@ def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
     if kf.get('num_clips'):
         fps = next((s['fps'] for s in samples if s.get('fps')), None)
         apex_offset_histogram(kf['dist_frames'], fps=fps,
-                              title=f'|apex − argmax β| over '
+                              title=f'|apex − max-β key frame| over '
                                     f'{kf["num_clips"]} clips',
                               out=osp.join(work_dir, 'keyframe_apex.png'))
     drawn = 0
@@ -212,7 +212,7 @@ def write_method_table(rows: Sequence[Tuple[str, LosoReport]],
                        out_dir: str) -> str:
     """One pooled table over methods; written as summary.{md,json,csv}."""
     header = ['method', 'acc', 'UF1', 'UAR', 'apex in key frames',
-              'median abs(apex − argmax β) (ms)', 'clips']
+              'median abs(apex − max-β key frame) (ms)', 'clips']
     table_rows, records = [], []
     for name, rep in rows:
         r = rep.row()

@@ -101,7 +101,10 @@ def run_suite(methods: Sequence[Method], work_dir: str, root: str,
                            cfg_options=dict(m.cfg_options or {}) or None,
                            report_only=report_only, log=log)
         finally:  # a killed suite still books the time it spent
-            spent = 0.0 if report_only else time.time() - t0
+            # (only reporting, every fold already finished: nothing booked)
+            reused = res is not None and all(
+                st == 'skipped' for st in res.status.values())
+            spent = 0.0 if report_only or reused else time.time() - t0
             done = res is not None and res.report is not None and \
                 not res.failed
             wall = _add_wall_time(osp.join(d, WALL_TIME_FILE), spent, done)
