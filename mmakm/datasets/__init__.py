@@ -12,7 +12,8 @@ from .samm import SAMMDataset
 from .samplers import ClassBalancedSampler, class_weights
 from .smic import SMICDataset
 from .synthetic import make_synthetic_casme2
-from .transforms import MEFrameDecode, MEMagnify, MESampleFrames, METoGray
+from .transforms import (MEFaceAlign, MEFrameDecode, MEMagnify,
+                         MESampleFrames, METoGray)
 
 ME_META_KEYS = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
                 'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
@@ -22,6 +23,6 @@ __all__ = [
     'SMICDataset', 'CASME1Dataset', 'CASME3Dataset', 'MEGC2019Dataset',
     'MEAnnotationDataset', 'list_subjects', 'loso_folds',
     'canonical_emotion', 'resolve_class_setup', 'ClassBalancedSampler',
-    'class_weights', 'MESampleFrames', 'MEFrameDecode', 'METoGray', 'MEMagnify',
+    'class_weights', 'MESampleFrames', 'MEFaceAlign', 'MEFrameDecode', 'METoGray', 'MEMagnify',
     'make_synthetic_casme2', 'ME_META_KEYS'
 ]
