@@ -86,11 +86,12 @@ def make_clip(n_frames: int, angle: float, scale: float, eye_mid,
 
 
 def make_face_casme2(root: str, clips=CLIPS, drift_px: float = 0.0,
-                     seed: int = 0) -> dict:
+                     seed: int = 0, faceless=()) -> dict:
     """Write the corpus (coding xlsx + ``CASME2_RAW/subXX/CLIP/imgN.jpg``,
     JPEG quality 95) and return clip_id -> ground truth (placement
     matrices, frame numbers). ``drift_px``: per-frame head jitter
-    (uniform in +-drift_px, seeded)."""
+    (uniform in +-drift_px, seeded). Clips named in ``faceless`` show an
+    empty grey wall instead of the face."""
     rng = np.random.default_rng(seed)
     header = ('Subject', 'Filename', 'OnsetFrame', 'ApexFrame', 'OffsetFrame',
               'Action Units', 'Estimated Emotion')
@@ -104,6 +105,8 @@ def make_face_casme2(root: str, clips=CLIPS, drift_px: float = 0.0,
         if drift is not None:
             drift[0] = 0  # the onset is the reference
         frames, mats = make_clip(n, angle, scale, mid, drift=drift)
+        if clip in faceless:
+            frames[:] = 128
         folder = osp.join(root, 'CASME2_RAW', f'sub{sub:02d}', clip)
         os.makedirs(folder, exist_ok=True)
         for i, img in enumerate(frames):
