@@ -137,3 +137,27 @@ def test_face_align_transform_equals_offline(landmarker):
     noise = np.zeros((2, 480, 640, 3), np.uint8)
     with pytest.raises(NoFaceError, match='clip c of s'):
         t(dict(imgs=list(noise), clip_id='c', subject='s'))
+
+
+def test_demo_aligns_the_face_and_falls_back():
+    import argparse
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        'demo_tool', osp.join(osp.dirname(osp.dirname(osp.dirname(
+            osp.abspath(__file__)))), 'tools', 'demo.py'))
+    demo = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(demo)
+    args = argparse.Namespace(no_face_crop=False, face='align', face_size=96,
+                              stabilise=False)
+    frames, mats = fc.make_clip(3, -8.0, 2.0, (300, 240))
+    out, face = demo.face_frames(list(frames), args)
+    assert np.stack(out).shape == (3, 96, 96, 3)
+    eyes = fc.map_points(np.asarray(face['matrix']),
+                         fc.map_points(mats[0], fc.PHOTO_EYES))
+    assert abs(eyes[1, 1] - eyes[0, 1]) < 0.6
+    blank = [np.full((120, 160, 3), 128, np.uint8)] * 2
+    with pytest.warns(UserWarning, match='face alignment failed'):
+        out, face = demo.face_frames(blank, args)
+    assert face['how'] == 'none (full frame)' and out[0].shape == (120, 160, 3)
+    args.no_face_crop = True
+    assert demo.face_frames(list(frames), args)[1]['how'].startswith('none')
