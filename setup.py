@@ -59,8 +59,10 @@ setup(
         'openpyxl>=3.0',
         'matplotlib>=3.5',
         'setuptools<82',  # mmengine needs pkg_resources
+        # complex steerable pyramid for phase-based magnification
+        'plenoptic>=2.0,<3; python_version>="3.10"',
     ] + mmcv_requirement(),
-    extras_require={'tests': ['pytest>=7']},
+    extras_require={'tests': ['pytest>=7', 'pyrtools>=1.0']},
     license='Apache-2.0',
     zip_safe=False,
 )

@@ -12,7 +12,8 @@ from .samm import SAMMDataset
 from .samplers import ClassBalancedSampler, class_weights
 from .smic import SMICDataset
 from .synthetic import make_synthetic_casme2
-from .transforms import MEFrameDecode, MEMagnify, MESampleFrames, METoGray
+from .transforms import (MEFrameDecode, MEMagnify, MEPhaseMagnify,
+                         MESampleFrames, METoGray)
 
 ME_META_KEYS = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
                 'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
@@ -23,5 +24,6 @@ __all__ = [
     'MEAnnotationDataset', 'list_subjects', 'loso_folds',
     'canonical_emotion', 'resolve_class_setup', 'ClassBalancedSampler',
     'class_weights', 'MESampleFrames', 'MEFrameDecode', 'METoGray', 'MEMagnify',
+    'MEPhaseMagnify',
     'make_synthetic_casme2', 'ME_META_KEYS'
 ]

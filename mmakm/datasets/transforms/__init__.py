@@ -1,5 +1,6 @@
 from .loading import MEFrameDecode, METoGray
-from .magnify import MEMagnify
+from .magnify import MEMagnify, MEPhaseMagnify
 from .sampling import MESampleFrames
 
-__all__ = ['MESampleFrames', 'MEFrameDecode', 'METoGray', 'MEMagnify']
+__all__ = ['MESampleFrames', 'MEFrameDecode', 'METoGray', 'MEMagnify',
+           'MEPhaseMagnify']
