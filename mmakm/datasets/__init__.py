@@ -5,6 +5,8 @@ from .casme1 import CASME1Dataset
 from .casme2 import CASME2Dataset
 from .casme3 import CASME3Dataset
 from .class_setups import canonical_emotion, resolve_class_setup
+from .macro import (AffectNetDataset, FaceImageDataset, FER2013Dataset,
+                    RAFDBDataset)
 from .loso import list_subjects, loso_folds
 from .me_annotation import MEAnnotationDataset
 from .megc2019 import MEGC2019Dataset
@@ -12,7 +14,7 @@ from .samm import SAMMDataset
 from .samplers import ClassBalancedSampler, class_weights
 from .smic import SMICDataset
 from .synthetic import make_synthetic_casme2
-from .transforms import (MEFrameDecode, MEMagnify, MEPhaseMagnify,
+from .transforms import (LoadFaceImage, MEFrameDecode, MEMagnify, MEPhaseMagnify,
                          MESampleFrames, METoGray)
 
 ME_META_KEYS = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
@@ -25,5 +27,6 @@ __all__ = [
     'canonical_emotion', 'resolve_class_setup', 'ClassBalancedSampler',
     'class_weights', 'MESampleFrames', 'MEFrameDecode', 'METoGray', 'MEMagnify',
     'MEPhaseMagnify',
-    'make_synthetic_casme2', 'ME_META_KEYS'
+    'make_synthetic_casme2', 'ME_META_KEYS', 'FaceImageDataset',
+    'AffectNetDataset', 'RAFDBDataset', 'FER2013Dataset', 'LoadFaceImage'
 ]
