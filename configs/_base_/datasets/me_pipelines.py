@@ -66,21 +66,3 @@ test_dataloader = dict(
     dataset=dict(pipeline=test_pipeline, test_mode=True))
 
 test_evaluator = [dict(type='MEMetric'), dict(type='KeyFrameApexMetric')]
-
-# Offline preprocessing of the corpus (tools/preprocess.py) before training.
-# Magnification: the paper applies phase-based video magnification with
-# alpha = 15 to every clip (mmakm.preprocessing.magnification.magnify_clip):
-# each frame's local phase change from the onset (reference=0) is amplified,
-# a displacement d becomes (1 + alpha) * d. band=(low_hz, high_hz) adds a
-# temporal band-pass of the phase; type='linear' is the cheap Eulerian
-# alternative; magnify=None disables magnification.
-preprocess = dict(
-    magnify=dict(
-        type='phase',
-        alpha=15.0,
-        levels='auto',
-        orientations=4,
-        sigma=2.0,
-        reference=0,
-        band=None,
-        luma_only=True))
