@@ -72,11 +72,14 @@ setup(
         'openpyxl>=3.0',
         'matplotlib>=3.5',
         'setuptools<82',  # mmengine needs pkg_resources
+        # complex steerable pyramid for phase-based magnification
+        'plenoptic>=2.0,<3; python_version>="3.10"',
     ] + mmcv_requirement(),
     extras_require={
         'face': FACE_REQUIRES,
         # the walkthrough test builds a corpus from scikit-image's photograph
-        'tests': ['pytest>=7', 'scikit-image>=0.19'] + FACE_REQUIRES,
+        'tests': ['pytest>=7', 'pyrtools>=1.0', 'scikit-image>=0.19'] +
+        FACE_REQUIRES,
     },
     license='Apache-2.0',
     zip_safe=False,

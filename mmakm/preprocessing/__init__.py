@@ -7,6 +7,7 @@ from .clip import FACE_DEFAULTS, STABILISE_DEFAULTS, preprocess_clip
 from .face import (FaceLandmarker, NoFaceError, cascade_path,
                    clip_alignment, detect_face_box, eye_centres,
                    load_cascade, similarity_from_eyes, warp_clip)
+from .magnification import linear_magnify, magnify_clip, phase_magnify
 from .stabilise import (compose_with_alignment, estimate_rigid_warps,
                         warp_displacement_px)
 
@@ -16,5 +17,6 @@ __all__ = [
     'STABILISE_DEFAULTS', 'preprocess_clip', 'FaceLandmarker', 'NoFaceError',
     'cascade_path', 'clip_alignment', 'detect_face_box', 'eye_centres',
     'load_cascade', 'similarity_from_eyes', 'warp_clip',
-    'compose_with_alignment', 'estimate_rigid_warps', 'warp_displacement_px'
+    'compose_with_alignment', 'estimate_rigid_warps', 'warp_displacement_px',
+    'phase_magnify', 'linear_magnify', 'magnify_clip'
 ]

@@ -51,7 +51,8 @@ def preprocess_clip(frames: np.ndarray,
                     stabilise: Optional[dict] = None,
                     magnify: Optional[dict] = None,
                     landmarker: Optional[FaceLandmarker] = None,
-                    measure_motion: bool = True
+                    measure_motion: bool = True,
+                    fps: Optional[float] = None
                     ) -> Tuple[np.ndarray, dict]:
     """Align, stabilise and magnify one clip.
 
@@ -62,11 +63,13 @@ def preprocess_clip(frames: np.ndarray,
             None keeps the frames as they are.
         stabilise (dict, optional): per-frame rigid stabilisation to the
             reference frame (:data:`STABILISE_DEFAULTS`); needs ``face``.
-        magnify (dict, optional): ``magnify_clip`` options, e.g.
-            ``dict(type='phase', alpha=15)``.
+        magnify (dict, optional): :func:`~mmakm.preprocessing.magnify_clip`
+            options, e.g. ``dict(type='phase', alpha=15)``.
         landmarker (FaceLandmarker, optional): reused across clips.
         measure_motion (bool): record the rigid motion (px) of every frame
             relative to the reference, before and after stabilisation.
+        fps (float, optional): frame rate (for a temporal magnification
+            band).
 
     Returns:
         tuple: (T, S, S, 3) uint8 frames and an info dict (method, matrix,
@@ -119,7 +122,7 @@ def preprocess_clip(frames: np.ndarray,
                 info['residual_motion_px'] = _motion_summary(residual, size)
     if magnify:
         from .magnification import magnify_clip
-        out = magnify_clip(out, dict(magnify))
+        out = magnify_clip(out, dict(magnify), fps=fps)
         info['magnify'] = dict(magnify)
     return np.ascontiguousarray(out), info
 

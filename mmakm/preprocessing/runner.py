@@ -84,7 +84,8 @@ def preprocess_dataset(dataset, cache_dir: str, recipe: dict,
             frames, numbers = decode_clip(info)
             out, meta = preprocess_clip(frames, recipe['face'],
                                         recipe['stabilise'],
-                                        recipe['magnify'], landmarker)
+                                        recipe['magnify'], landmarker,
+                                        fps=info.get('fps') or None)
         except (NoFaceError, OSError, ValueError, KeyError) as exc:
             rep['failed'].append(dict(name, reason=f'{type(exc).__name__}: '
                                       f'{exc}'))

@@ -21,7 +21,8 @@ def test_paper_config_uses_cache(corpus, tmp_path):
         assert osp.normpath(cache) == osp.join(REPO, 'data', 'cache',
                                                'paper')
     assert cfg.preprocess.face.size == 144
-    assert cfg.preprocess.magnify == dict(type='phase', alpha=15)
+    assert cfg.preprocess.magnify.type == 'phase'
+    assert cfg.preprocess.magnify.alpha == 15
     # a missing cache is an error naming the command that makes it
     init_default_scope('mmaction')
     ds_cfg = dict(cfg.train_dataloader.dataset,

@@ -83,7 +83,7 @@ def test_preprocess_writes_aligned_cache(walkthrough):
     assert report['summary']['failed'] == 0
     assert 'casme2: 4 preprocessed, 0 reused, 0 failed' in \
         walkthrough['stdout']
-    iod = SIZE / (1.2 * 2.45)  # configs/_base_/preprocess_paper.py
+    iod = SIZE / (1.2 * 2.45)  # margin 0.1 (configs/_base_/preprocess_paper.py)
     for sub, clip, on, _, off, *_ in fc.CLIPS:
         base = osp.join(cache, 'casme2', f'sub{sub:02d}', clip)
         arr = np.load(base + '.npy', mmap_mode='r')

@@ -16,10 +16,13 @@ from mmakm.datasets import ME_META_KEYS
 
 from tools_testlib import REPO
 
+# every clip config (the image pretraining configs, configs/pretrain/
+# frameresnet_*.py, are checked in test_pretrain.py)
 CONFIGS = sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
                          recursive=True)
-    if f'{osp.sep}_base_{osp.sep}' not in p)
+    if f'{osp.sep}_base_{osp.sep}' not in p
+    and not osp.basename(p).startswith('frameresnet_'))
 
 PAPER = ['akm_casme2', 'akm_samm', 'akm_smic', 'akm_casme1', 'akm_casme3',
          'akm_megc2019']

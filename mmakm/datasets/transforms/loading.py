@@ -12,6 +12,29 @@ def _sample_name(results) -> str:
     return (f"clip {results.get('clip_id')} of {results.get('subject')}")
 
 
+def read_image(path: str, to_gray: bool = False, context: str = '',
+               what: str = 'image') -> np.ndarray:
+    """Read an image file as HxWx3 RGB (``to_gray``: HxWx1) uint8.
+
+    Errors name the file and ``context`` (e.g. the sample).
+    """
+    flag = cv2.IMREAD_GRAYSCALE if to_gray else cv2.IMREAD_COLOR
+    img = None
+    suffix = f' ({context})' if context else ''
+    if osp.isfile(path):
+        data = np.fromfile(path, dtype=np.uint8)
+        if data.size:
+            img = cv2.imdecode(data, flag)
+    else:
+        raise FileNotFoundError(f'{what} not found: {path}{suffix}')
+    if img is None:
+        raise IOError(f'unreadable image: {path}{suffix}; expected a jpg/'
+                      'bmp/png image')
+    if to_gray:
+        return img[..., None]
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
 @TRANSFORMS.register_module()
 class MEFrameDecode(BaseTransform):
     """Read the frames ``frame_inds`` of a sample into ``imgs``.
@@ -35,22 +58,7 @@ class MEFrameDecode(BaseTransform):
         self.io_backend = io_backend
 
     def _read_image(self, path, results):
-        flag = cv2.IMREAD_GRAYSCALE if self.to_gray else cv2.IMREAD_COLOR
-        img = None
-        if osp.isfile(path):
-            data = np.fromfile(path, dtype=np.uint8)
-            if data.size:
-                img = cv2.imdecode(data, flag)
-        else:
-            raise FileNotFoundError(f'frame not found: {path} '
-                                    f'({_sample_name(results)})')
-        if img is None:
-            raise IOError(f'unreadable image: {path} '
-                          f'({_sample_name(results)}); expected a jpg/bmp/'
-                          'png image')
-        if self.to_gray:
-            return img[..., None]
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        return read_image(path, self.to_gray, _sample_name(results), 'frame')
 
     def _read_video(self, results, inds):
         import decord
