@@ -38,13 +38,16 @@ PAPER_CFG = osp.join(lib.REPO, 'configs', 'akm_casme2.py')
 SIZE = 144  # the paper recipe's output side
 
 
-def write_config(path, corpus, cache, magnify=None):
-    """The paper recipe (configs/akm_casme2.py) on the fabricated corpus
+def write_config(path, corpus, cache, magnify='paper'):
+    """The paper recipe (configs/akm_casme2.py: align + phase magnification
+    alpha = 15 unless ``magnify`` says otherwise) on the fabricated corpus
     and its cache, with a narrow model and one epoch."""
+    recipe = ('' if magnify == 'paper' else
+              f'preprocess = dict(magnify={magnify!r})')
     text = f'''_base_ = [{PAPER_CFG!r}]
 data_root = {corpus!r}
 cache_dir = {cache!r}
-preprocess = dict(magnify={magnify!r})
+{recipe}
 train_dataloader = dict(batch_size=2, num_workers=0, dataset=dict(
     data_root=data_root, cache_dir=cache_dir))
 test_dataloader = dict(num_workers=0, dataset=dict(
@@ -102,6 +105,29 @@ def test_preprocess_writes_aligned_cache(walkthrough):
         # no added inter-frame motion: the rigid motion of the aligned
         # JPEG frames (still head, 1.5 px mouth movement) stays < 0.3 px
         assert index['motion_px']['max'] < 0.3, (clip, index['motion_px'])
+        assert index['magnify']['type'] == 'phase'
+        assert index['magnify']['alpha'] == 15
+
+
+def test_cache_holds_magnified_motion(walkthrough):
+    """The mouth movement (onset -> apex) in the cache is the aligned
+    movement magnified: far larger than without magnification."""
+    import cv2
+    from mmakm.preprocessing import preprocess_clip
+    sub, clip, on, apex, off = fc.CLIPS[0][:5]
+    folder = osp.join(walkthrough['corpus'], 'CASME2_RAW', f'sub{sub:02d}',
+                      clip)
+    frames = np.stack([cv2.imread(osp.join(folder, f'img{n}.jpg'))[..., ::-1]
+                       for n in range(on, off + 1)])
+    plain, _ = preprocess_clip(frames, dict(size=SIZE), measure_motion=False)
+    cached = np.load(osp.join(walkthrough['cache'], 'casme2',
+                              f'sub{sub:02d}', clip + '.npy'))
+    k = apex - on
+
+    def change(clip_arr):
+        return np.abs(clip_arr[k].astype(np.float32) - clip_arr[0]).mean()
+    assert change(cached) > 4 * change(plain), (change(cached),
+                                                change(plain))
 
 
 def test_rerun_resumes_and_recipe_is_guarded(walkthrough, capsys):
@@ -148,7 +174,8 @@ def test_loso_on_the_cache(walkthrough):
 def test_faceless_clip_reported_and_run_goes_on(tmp_path, capsys):
     corpus, cache = str(tmp_path / 'casme2'), str(tmp_path / 'cache')
     fc.make_face_casme2(corpus, clips=fc.CLIPS[2:], faceless=('EP04_02',))
-    config = write_config(str(tmp_path / 'cfg.py'), corpus, cache)
+    config = write_config(str(tmp_path / 'cfg.py'), corpus, cache,
+                          magnify=None)
     code, out, err = preprocess_in_process([config], capsys)
     assert code == 1
     assert 'FAILED casme2/sub02/EP04_02' in out
