@@ -39,7 +39,8 @@ def merged(defaults: dict, cfg: Optional[dict]) -> Optional[dict]:
     return out
 
 
-def _stabilise_cfg(cfg: Optional[dict]) -> Optional[dict]:
+def stabilise_options(cfg: Optional[dict]) -> Optional[dict]:
+    """Stabilisation options with defaults (None: off)."""
     cfg = merged(STABILISE_DEFAULTS, cfg)
     if cfg is not None and cfg['type'] != 'ecc':
         raise ValueError(f"stabilise type {cfg['type']!r}: only 'ecc'")
@@ -83,7 +84,7 @@ def preprocess_clip(frames: np.ndarray,
         raise ValueError(f'expected frames (T, H, W, C) uint8, got '
                          f'{frames.shape} {frames.dtype}')
     face = merged(FACE_DEFAULTS, face)
-    stabilise = _stabilise_cfg(stabilise)
+    stabilise = stabilise_options(stabilise)
     info = dict(source_shape=list(frames.shape[1:3]))
     if face is None:
         if stabilise is not None:

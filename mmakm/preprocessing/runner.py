@@ -15,7 +15,7 @@ import numpy as np
 
 from mmakm.engine.fileio import atomic_json_dump
 from .cache import is_cached, read_index, read_recipe, write_clip, write_recipe
-from .clip import FACE_DEFAULTS, merged, preprocess_clip
+from .clip import FACE_DEFAULTS, merged, preprocess_clip, stabilise_options
 from .face import FaceLandmarker, NoFaceError
 
 REPORT_FILE = 'preprocess_report.json'
@@ -31,6 +31,9 @@ def normalise_recipe(recipe: Optional[dict]) -> dict:
         raise KeyError(f'preprocess: unknown section(s) {sorted(unknown)}; '
                        f'expected {sorted(DEFAULT_RECIPE)}')
     recipe['face'] = merged(FACE_DEFAULTS, recipe['face'])
+    recipe['stabilise'] = stabilise_options(recipe['stabilise'])
+    if recipe['stabilise'] is not None and recipe['face'] is None:
+        raise ValueError('preprocess: stabilise needs face alignment')
     return recipe
 
 

@@ -49,6 +49,16 @@ def test_one_opencv_with_cascades():
     assert not load_cascade().empty()
 
 
+def test_landmark_models_ship_in_the_wheel():
+    """The face mesh runs offline: its tflite models are in the package."""
+    import mediapipe
+    assert mediapipe.__version__ == '0.10.21'
+    root = osp.join(osp.dirname(mediapipe.__file__), 'modules')
+    for model in ('face_detection/face_detection_short_range.tflite',
+                  'face_landmark/face_landmark_with_attention.tflite'):
+        assert osp.getsize(osp.join(root, model)) > 100_000, model
+
+
 def test_similarity_from_eyes_geometry():
     eyes = np.array([[100.0, 80.0], [160.0, 110.0]])  # tilted, 67 px apart
     m = similarity_from_eyes(eyes, SIZE, MARGIN)
