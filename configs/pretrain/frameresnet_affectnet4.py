@@ -8,29 +8,21 @@
 #   python tools/train.py configs/pretrain/frameresnet_affectnet4.py \
 #       [--cfg-options model.backbone.pretrained=checkpoints/resnet18.pth]
 _base_ = [
-    '../_base_/datasets/face_images.py', '../_base_/default_runtime.py'
+    '../_base_/models/tsn_r18.py', '../_base_/datasets/face_images.py',
+    '../_base_/default_runtime.py'
 ]
 
 # ImageNet start: a torchvision resnet18 state dict (None: from scratch)
 imagenet_weights = None
+# Recognizer2D + TSNHead on one-frame clips, AKMNet's per-frame backbone
 model = dict(
-    type='Recognizer2D',
-    data_preprocessor=dict(
-        type='ActionDataPreprocessor',
-        mean=[123.675, 116.28, 103.53],
-        std=[58.395, 57.12, 57.375],
-        format_shape='NCHW'),
     backbone=dict(
-        type='FrameResNet', depth=18, stem='torchvision',
+        _delete_=True,
+        type='FrameResNet',
+        depth=18,
+        stem='torchvision',
         pretrained=imagenet_weights),
-    cls_head=dict(
-        type='TSNHead',
-        num_classes=4,
-        in_channels=512,
-        spatial_type='avg',
-        consensus=dict(type='AvgConsensus', dim=1),
-        dropout_ratio=0.5,
-        average_clips='prob'))
+    cls_head=dict(num_classes=4, in_channels=512, dropout_ratio=0.5))
 
 data_root = 'data/affectnet'
 train_dataloader = dict(

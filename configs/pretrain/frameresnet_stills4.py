@@ -7,7 +7,6 @@
 # (configs/pretrain/akm_synthetic_stills.py).
 _base_ = ['./frameresnet_rafdb4.py']
 
-data_root = 'data/synthetic_stills'
 train_pipeline = [
     dict(type='LoadFaceImage'),
     dict(type='Resize', scale=(72, 72), keep_ratio=False),
@@ -26,10 +25,10 @@ model = dict(
     backbone=dict(base_channels=16), cls_head=dict(in_channels=128))
 train_dataloader = dict(
     num_workers=0,
-    dataset=dict(data_root=data_root, pipeline=train_pipeline))
+    dataset=dict(data_root='data/synthetic_stills', pipeline=train_pipeline))
 val_dataloader = dict(
     num_workers=0,
-    dataset=dict(data_root=data_root, pipeline=test_pipeline))
+    dataset=dict(data_root='data/synthetic_stills', pipeline=test_pipeline))
 test_dataloader = val_dataloader
 
 max_epochs = 8

@@ -138,8 +138,8 @@ def phase_magnify(clip: torch.Tensor,
         clip (torch.Tensor): ``(T, C, H, W)`` frames, C = 1 or 3 (RGB),
             uint8 or floating point.
         alpha (float): phase amplification; a displacement δ from the
-            reference frame becomes ``(1 + alpha)·δ``. 0 returns the clip
-            (up to reconstruction error ~1e-6). Defaults to 15 (paper).
+            reference frame becomes ``(1 + alpha)·δ``. 0 returns a copy of
+            the clip. Defaults to 15 (paper).
         levels (int | str): pyramid scales (``'auto'``: all the frame size
             allows). Defaults to ``'auto'``.
         orientations (int): orientations per scale. Defaults to 4.
@@ -195,6 +195,8 @@ def phase_magnify(clip: torch.Tensor,
     pyramid = complex_pyramid(work.shape[-2], work.shape[-1], levels,
                               orientations).to(x.device)
     coeffs = pyramid(work)
+    # the oriented band-pass scales carry local phase; the high- and
+    # low-pass residuals are reconstructed as they are
     for scale in range(pyramid.num_scales):
         band_coeffs = coeffs[scale]  # (T, C', O, h_s, w_s) complex
         ref = band_coeffs[reference].unsqueeze(0)

@@ -80,6 +80,19 @@ def test_affectnet_per_class_draw_is_seeded(tmp_path):
     ds = AffectNetDataset(data_root=root, per_class=2, seed=0)
     assert ds.class_counts() == {'positive': 2, 'negative': 2,
                                  'surprise': 2, 'others': 1}
+    # a missing image: skipped and replaced by the next draw of its class
+    import os
+    drawn = [ds.get_data_info(i) for i in range(len(ds))]
+    victim = next(d for d in drawn if d['label'] == 0)['img_path']
+    os.remove(victim)
+    with pytest.raises(FileNotFoundError, match='image not found'):
+        AffectNetDataset(data_root=root, per_class=2, seed=0)
+    ds = AffectNetDataset(data_root=root, per_class=2, seed=0,
+                          on_bad_sample='skip')
+    assert ds.class_counts()['positive'] == 2
+    assert len(ds.skipped) == 1 and victim in ds.skipped[0]['reason']
+    assert victim not in [ds.get_data_info(i)['img_path']
+                          for i in range(len(ds))]
 
 
 def test_affectnet_bad_input_names_file_and_row(tmp_path):
@@ -102,7 +115,7 @@ def test_affectnet_bad_input_names_file_and_row(tmp_path):
 
     root = fab.make_affectnet(str(tmp_path / 'missing'), images=False)
     with pytest.raises(FileNotFoundError,
-                       match=r'row 2: image not found: .*a0\.jpg'):
+                       match=r'row 3: image not found: .*689/a1\.jpg'):
         AffectNetDataset(data_root=root)
 
     root = str(tmp_path / 'header')

@@ -13,7 +13,8 @@ classes), filtered by split and subsampled per class:
    in :attr:`excluded` and reported in the log, never dropped silently;
 3. ``per_class=N`` keeps N records of each class drawn with ``seed`` (the
    paper: 1000 AffectNet images per class); a class with fewer keeps all
-   (reported).
+   (reported). Only the images drawn are checked for existence, so a
+   missing image outside the draw does not stop a run.
 
 A record is a dict with ``emotion`` (canonical name), ``where`` (file and
 row), and either ``img_path`` or ``pixels`` (a callable returning the image:
@@ -117,26 +118,31 @@ class FaceImageDataset(BaseDataset):
                 self.excluded.append(dict(
                     where=r['where'], emotion=r['emotion'],
                     reason=f"expression '{r['emotion']}' maps to no class"))
-            elif 'img_path' in r and not osp.isfile(r['img_path']):
-                # checked before the per-class draw: a skipped image does
-                # not shrink its class below per_class
-                self.bad(f"{r['where']}: image not found: {r['img_path']}",
-                         FileNotFoundError)
             else:
                 by_class[cls].append(r)
         rng = np.random.default_rng(self.seed)
         chosen = []
         for label, cls in enumerate(classes):
             pool = by_class[cls]
-            if self.per_class is not None and len(pool) > self.per_class:
-                keep = np.sort(rng.choice(len(pool), self.per_class,
-                                          replace=False))
-                pool = [pool[i] for i in keep]
-            elif self.per_class is not None:
+            want = len(pool) if self.per_class is None else self.per_class
+            if want < len(pool):
+                # a seeded order; only the images drawn are checked (a
+                # skipped one is replaced by the next in that order)
+                pool = [pool[i] for i in rng.permutation(len(pool))]
+            kept = []
+            for r in pool:
+                if len(kept) == want:
+                    break
+                if 'img_path' in r and not osp.isfile(r['img_path']):
+                    self.bad(f"{r['where']}: image not found: "
+                             f"{r['img_path']}", FileNotFoundError)
+                else:
+                    kept.append(r)
+            if len(kept) < want:
                 print_log(f'{type(self).__name__}: class {cls!r} has '
-                          f'{len(pool)} < per_class={self.per_class} '
-                          'samples; all kept', logger='current')
-            chosen += [(label, r) for r in pool]
+                          f'{len(kept)} < per_class={self.per_class} '
+                          'usable samples; all kept', logger='current')
+            chosen += [(label, r) for r in kept]
         chosen.sort(key=lambda lr: lr[1]['order'])
         data_list = []
         for label, r in chosen:
