@@ -1,6 +1,8 @@
 """Phase-based and linear motion magnification
 (mmakm.preprocessing.magnification) and the MEPhaseMagnify transform."""
 import math
+import os.path as osp
+import sys
 
 import numpy as np
 import pytest
@@ -185,3 +187,31 @@ def test_phase_magnify_transform_in_a_pipeline():
     np.testing.assert_array_equal(out['imgs'],
                                   full[:, 8:56, 8:56].transpose(0, 3, 1, 2))
     assert 'alpha=15.0' in repr(pipeline.transforms[0])
+
+
+def test_phase_magnify_in_an_me_dataset_pipeline(tmp_path):
+    sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
+    import fabricate as fab
+    from mmakm.datasets import CASME2Dataset
+    init_default_scope('mmaction')
+    root = fab.make_casme2(str(tmp_path / 'casme2'))
+    head = [dict(type='MESampleFrames', test_mode=True),
+            dict(type='MEFrameDecode')]
+    tail = [dict(type='FormatShape', input_format='NCHW'),
+            dict(type='PackActionInputs')]
+    plain = CASME2Dataset(data_root=root, pipeline=head + tail,
+                          test_mode=True)
+    magnified = CASME2Dataset(
+        data_root=root, test_mode=True,
+        pipeline=head + [dict(type='MEPhaseMagnify', alpha=15.0)] + tail)
+    linear = CASME2Dataset(
+        data_root=root, test_mode=True,
+        pipeline=head + [dict(type='MEMagnify', alpha=15.0)] + tail)
+    a, b = plain[1]['inputs'], magnified[1]['inputs']  # (T, 3, 8, 8) uint8
+    assert a.shape == b.shape and b.dtype == torch.uint8
+    # the fabricated frames are flat grey levels changing over time: no
+    # motion, so phase magnification leaves them as they are, while linear
+    # magnification amplifies the brightness change
+    assert len(torch.unique(a[:, 0])) > 1
+    assert torch.equal(a, b)
+    assert not torch.equal(a[1:], linear[1]['inputs'][1:])
