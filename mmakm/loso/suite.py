@@ -238,7 +238,8 @@ def suite_tables(records: Sequence[dict]) -> str:
           f"{r['wall_s_per_seed']:.0f}"
           if not math.isnan(r['wall_s_per_seed']) else 'n/a']
          for r in records])
-    kf_rows = [r for r in records if not math.isnan(r['apex_in_key'])]
+    # rows that select (every frame kept, e.g. 'all frames': nothing to say)
+    kf_rows = [r for r in records if r['key_ratio_mean'] < 1]
     keyframes = md_table(
         ['method', 'apex in key frames', 'random selection, same size',
          'share of frames selected', 'median abs(apex − max-β key) (frames)',
@@ -247,7 +248,7 @@ def suite_tables(records: Sequence[dict]) -> str:
           r['key_ratio_mean'], r['dist_frames_median'],
           r['random_dist_frames_median'], r['dist_ms_median']]
          for r in kf_rows]) if kf_rows else 'n/a (no finished mining run)'
-    nuis_rows = [r for r in records if not math.isnan(r['key_in_movement'])]
+    nuis_rows = [r for r in kf_rows if not math.isnan(r['key_in_movement'])]
     nuisance = md_table(
         ['method', 'key frames in movement', 'all fed frames in movement',
          'key frames in blink', 'fed frames in blink',
