@@ -29,6 +29,7 @@ class Context:
     amp: bool = False
     channels_last: bool = False
     infer_chunk: object = 'auto'
+    train_chunk: int = 32
     data_root: Optional[str] = None
     results: Dict[str, dict] = field(default_factory=dict)
 
@@ -122,16 +123,24 @@ def akmnet(ctx: Context) -> dict:
 # -------------------------------------------------- the authors' training
 def official(ctx: Context) -> dict:
     """Train step in the official settings (gray, 5×5 stem): mmakm's packed
-    batch vs the authors' one clip per forward + gradient accumulation."""
-    cfg = W.akmnet_cfg(channels=1, stem='paper', **ctx.backbone_opts())
-    model = W.build(cfg, ctx.device, ctx.seed)
-    wrapper = W.optim_wrapper(model, amp=ctx.amp)
+    batch (BN over the whole batch, and BN per ``train_chunk`` frames) vs
+    the authors' one clip per forward + gradient accumulation over 8."""
     clips, samples = W.make_clips(ctx.lengths, 1, ctx.size, ctx.seed,
                                   ctx.device)
     data = dict(inputs=clips, data_samples=samples)
     shortest = dict(inputs=[min(clips, key=len)], data_samples=samples[:1])
-    cases = dict(mmakm_packed=W.train_step(model, data, wrapper))
-    warm = dict(mmakm_packed=W.train_step(model, shortest, wrapper))
+    cases, warm, mmakm_cases = {}, {}, {}
+    variants = dict(mmakm_packed=0)
+    if ctx.train_chunk:
+        variants[f'mmakm_packed_chunk{ctx.train_chunk}'] = ctx.train_chunk
+    for name, chunk in variants.items():
+        cfg = W.akmnet_cfg(channels=1, stem='paper', train_chunk_size=chunk,
+                           **ctx.backbone_opts())
+        model = W.build(cfg, ctx.device, ctx.seed)
+        wrapper = W.optim_wrapper(model, amp=ctx.amp)
+        cases[name] = W.train_step(model, data, wrapper)
+        warm[name] = W.train_step(model, shortest, wrapper)
+        mmakm_cases[name] = (model, wrapper)
     reference = W.official_reference()
     if reference is not None:
         theirs = W.OfficialAccumulation(reference, ctx.device, ctx.seed)
@@ -141,6 +150,7 @@ def official(ctx: Context) -> dict:
     else:
         # no reference in this checkout: the same accumulation pattern on
         # mmakm's own modules stands in for it
+        model, wrapper = mmakm_cases['mmakm_packed']
         cases['mmakm_accumulated'] = W.accumulate_step(
             model, _singles(clips, samples), wrapper)
         warm['mmakm_accumulated'] = W.accumulate_step(
@@ -152,14 +162,50 @@ def official(ctx: Context) -> dict:
         _throughput(case, len(ctx.lengths), ctx.frames)
     t = {k: v['times_s'] for k, v in res.items()}
     target = 3.0 if ctx.device.type == 'cuda' else 1.0
-    speedup = ratio(t[other], t['mmakm_packed'])
-    out = dict(cases=res, ratios={
-        f'train_speedup_vs_{other}': _target(speedup, target, False)})
+    ratios = {
+        f'{name}_speedup_vs_{other}': _target(ratio(t[other], t[name]),
+                                              target, False)
+        for name in variants}
+    out = dict(cases=res, ratios=ratios)
     if reference is None:
         out['note'] = ('mmakm.testing.official_akmnet not found: the '
                        "authors' one-clip accumulation is emulated with "
                        "mmakm's modules")
     return out
+
+
+def options(ctx: Context) -> dict:
+    """The packed train step (official settings) under each speed option:
+    channels_last, bf16/fp16 autocast, BN chunks of 16/32/64 frames
+    (not in the default run: one train step per option and repeat)."""
+    clips, samples = W.make_clips(ctx.lengths, 1, ctx.size, ctx.seed,
+                                  ctx.device)
+    data = dict(inputs=clips, data_samples=samples)
+    shortest = dict(inputs=[min(clips, key=len)], data_samples=samples[:1])
+    variants = dict(
+        default={}, channels_last=dict(channels_last=True),
+        amp=dict(amp=True),
+        channels_last_amp=dict(channels_last=True, amp=True),
+        chunk16=dict(train_chunk_size=16), chunk32=dict(train_chunk_size=32),
+        chunk64=dict(train_chunk_size=64))
+    cases, warm = {}, {}
+    for name, opts in variants.items():
+        opts = dict(opts)
+        amp = opts.pop('amp', False)
+        cfg = W.akmnet_cfg(channels=1, stem='paper', size=ctx.size,
+                           infer_chunk_size=ctx.infer_chunk, **opts)
+        model = W.build(cfg, ctx.device, ctx.seed)
+        wrapper = W.optim_wrapper(model, amp=amp)
+        cases[name] = W.train_step(model, data, wrapper)
+        warm[name] = W.train_step(model, shortest, wrapper)
+    res = interleaved(cases, ctx.repeats, ctx.device, warmup=warm,
+                      measure_memory=True)
+    for case in res.values():
+        _throughput(case, len(ctx.lengths), ctx.frames)
+    t = {k: v['times_s'] for k, v in res.items()}
+    ratios = {f'{name}_vs_default': dict(value=ratio(t[name], t['default']))
+              for name in variants if name != 'default'}
+    return dict(cases=res, ratios=ratios)
 
 
 # ---------------------------------------------------------- TSN and I3D
@@ -312,4 +358,6 @@ def data(ctx: Context) -> dict:
 
 
 SECTIONS = dict(akmnet=akmnet, official=official, models=models,
-                length=length, data=data)
+                length=length, data=data, options=options)
+#: what ``tools/benchmark.py`` runs without ``--sections``
+DEFAULT_SECTIONS = ('akmnet', 'official', 'models', 'length', 'data')
