@@ -121,6 +121,17 @@ def akmnet(ctx: Context) -> dict:
 
 
 # -------------------------------------------------- the authors' training
+def _official_settings(ctx: Context, **backbone) -> dict:
+    """AKMNet in the official settings (gray, 5×5 stem): the authors'
+    exact configuration where this checkout has it."""
+    backbone.setdefault('infer_chunk_size', ctx.infer_chunk)
+    try:
+        return W.official_cfg(ctx.size, **backbone)
+    except ImportError:
+        return W.akmnet_cfg(channels=1, stem='paper', size=ctx.size,
+                            **backbone)
+
+
 def official(ctx: Context) -> dict:
     """Train step in the official settings (gray, 5×5 stem): mmakm's packed
     batch (BN over the whole batch, and BN per ``train_chunk`` frames) vs
@@ -130,22 +141,30 @@ def official(ctx: Context) -> dict:
     data = dict(inputs=clips, data_samples=samples)
     shortest = dict(inputs=[min(clips, key=len)], data_samples=samples[:1])
     cases, warm, mmakm_cases = {}, {}, {}
+    reference = W.official_reference()
+    if reference is not None:
+        torch.manual_seed(ctx.seed)
+        theirs = reference(spatial_size=ctx.size // 32).to(ctx.device)
     variants = dict(mmakm_packed=0)
     if ctx.train_chunk:
         variants[f'mmakm_packed_chunk{ctx.train_chunk}'] = ctx.train_chunk
     for name, chunk in variants.items():
-        cfg = W.akmnet_cfg(channels=1, stem='paper', train_chunk_size=chunk,
-                           **ctx.backbone_opts())
+        cfg = _official_settings(ctx, train_chunk_size=chunk,
+                                 channels_last=ctx.channels_last)
         model = W.build(cfg, ctx.device, ctx.seed)
+        if reference is not None:
+            # same weights: the same key frames, the same head work
+            from mmakm.testing import copy_to_akmnet
+            copy_to_akmnet(theirs, model)
         wrapper = W.optim_wrapper(model, amp=ctx.amp)
         cases[name] = W.train_step(model, data, wrapper)
         warm[name] = W.train_step(model, shortest, wrapper)
         mmakm_cases[name] = (model, wrapper)
-    reference = W.official_reference()
     if reference is not None:
-        theirs = W.OfficialAccumulation(reference, ctx.device, ctx.seed)
-        cases['authors_accumulated'] = theirs.step(clips, samples)
-        warm['authors_accumulated'] = theirs.step(clips[:1], samples[:1])
+        accumulation = W.OfficialAccumulation(theirs)
+        cases['authors_accumulated'] = accumulation.step(clips, samples)
+        warm['authors_accumulated'] = accumulation.step(
+            [min(clips, key=len)], samples[:1])
         other = 'authors_accumulated'
     else:
         # no reference in this checkout: the same accumulation pattern on
@@ -192,8 +211,7 @@ def options(ctx: Context) -> dict:
     for name, opts in variants.items():
         opts = dict(opts)
         amp = opts.pop('amp', False)
-        cfg = W.akmnet_cfg(channels=1, stem='paper', size=ctx.size,
-                           infer_chunk_size=ctx.infer_chunk, **opts)
+        cfg = _official_settings(ctx, **opts)
         model = W.build(cfg, ctx.device, ctx.seed)
         wrapper = W.optim_wrapper(model, amp=amp)
         cases[name] = W.train_step(model, data, wrapper)
