@@ -133,7 +133,10 @@ def main(argv=None):
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')
     # a quiet current logger: no per-model weight-init reports in the table
-    MMLogger.get_instance('mmakm_benchmark', log_level='WARNING')
+    if MMLogger.check_instance_created('mmakm_benchmark'):
+        MMLogger.get_instance('mmakm_benchmark')  # make it current again
+    else:
+        MMLogger.get_instance('mmakm_benchmark', log_level='WARNING')
     lengths = draw_lengths(args.clips, args.min_len, args.max_len, args.seed)
     ctx = Context(device=device, lengths=lengths, size=args.size,
                   repeats=args.repeats, seed=args.seed, quick=args.quick,
