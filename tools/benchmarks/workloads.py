@@ -134,6 +134,13 @@ class BareFrameClassifier(nn.Module):
         self.backbone = MODELS.build(akmnet_cfg['backbone'])
         self.fc = nn.Linear(self.backbone.out_channels, num_classes)
 
+    def to(self, *args, **kwargs) -> 'BareFrameClassifier':
+        """Move the model and tell the preprocessor its device (as
+        mmengine's ``BaseModel.to`` does)."""
+        super().to(*args, **kwargs)
+        self.data_preprocessor.to(*args, **kwargs)
+        return self
+
     def forward_frames(self, data: dict) -> Tuple[torch.Tensor,
                                                   torch.Tensor]:
         """``(ΣT, num_classes)`` logits and ``(ΣT,)`` frame labels."""
