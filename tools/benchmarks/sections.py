@@ -81,6 +81,7 @@ def akmnet(ctx: Context) -> dict:
     model = W.build(cfg, ctx.device, ctx.seed)
     bare = W.BareFrameClassifier(cfg).to(ctx.device)
     wrapper = W.optim_wrapper(model, amp=ctx.amp)
+    cast = getattr(wrapper, 'cast_dtype', None)  # the same autocast dtype
     bare_opt = torch.optim.SGD(bare.parameters(), lr=1e-3, momentum=0.9,
                                weight_decay=5e-4)
     clips, samples = W.make_clips(ctx.lengths, 3, ctx.size, ctx.seed,
@@ -90,12 +91,12 @@ def akmnet(ctx: Context) -> dict:
     cases = dict(
         bare_infer=W.bare_test_step(bare, data),
         akmnet_infer=W.test_step(model, data),
-        bare_train=W.bare_train_step(bare, data, bare_opt),
+        bare_train=W.bare_train_step(bare, data, bare_opt, cast),
         akmnet_train=W.train_step(model, data, wrapper))
     warm = dict(
         bare_infer=W.bare_test_step(bare, shortest),
         akmnet_infer=W.test_step(model, shortest),
-        bare_train=W.bare_train_step(bare, shortest, bare_opt),
+        bare_train=W.bare_train_step(bare, shortest, bare_opt, cast),
         akmnet_train=W.train_step(model, shortest, wrapper))
     if not ctx.quick:
         # the packing claims: a batch costs what its clips cost one at a

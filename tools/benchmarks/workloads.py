@@ -157,13 +157,23 @@ class BareFrameClassifier(nn.Module):
 
 
 def bare_train_step(model: BareFrameClassifier, data: dict,
-                    optimizer: torch.optim.Optimizer) -> Callable[[], None]:
-    """Forward, cross-entropy, backward and SGD of the bare backbone."""
+                    optimizer: torch.optim.Optimizer,
+                    autocast_dtype: Optional[torch.dtype] = None
+                    ) -> Callable[[], None]:
+    """Forward, cross-entropy, backward and SGD of the bare backbone
+    (forward under autocast when ``autocast_dtype`` is given, as AKMNet's
+    step under ``AutocastOptimWrapper``)."""
+    device_type = next(model.parameters()).device.type
+
     def step():
         model.train()
         optimizer.zero_grad()
-        logits, labels = model.forward_frames(data)
-        F.cross_entropy(logits, labels).backward()
+        with torch.autocast(device_type, dtype=autocast_dtype or
+                            torch.bfloat16,
+                            enabled=autocast_dtype is not None):
+            logits, labels = model.forward_frames(data)
+            loss = F.cross_entropy(logits.float(), labels)
+        loss.backward()
         optimizer.step()
     return step
 
