@@ -335,11 +335,12 @@ def data(ctx: Context) -> dict:
         tmp = tempfile.TemporaryDirectory(prefix='mmakm-bench-')
         root = osp.join(tmp.name, 'casme2')
         from mmakm.datasets.synthetic import make_synthetic_casme2
-        # as many clips, of the same length range, as the model sections;
-        # frames larger than the 144-px resize, like the shipped corpora
+        # 4 batches of clips of the model sections' length range (worker
+        # start-up amortised over an epoch of several batches); frames
+        # larger than the 144-px resize, like the shipped corpora
         make_synthetic_casme2(
-            root, seed=ctx.seed, n_subjects=2,
-            clips_per_subject=(len(ctx.lengths) + 1) // 2,
+            root, seed=ctx.seed, n_subjects=4,
+            clips_per_subject=len(ctx.lengths),
             size=ctx.size + 64, min_len=max(min(ctx.lengths), 4),
             max_len=max(max(ctx.lengths), 4), video=False)
     try:
@@ -356,7 +357,8 @@ def data(ctx: Context) -> dict:
         def epoch(num_workers):
             def run():
                 loader = DataLoader(
-                    dataset, batch_size=8, num_workers=num_workers,
+                    dataset, batch_size=len(ctx.lengths),
+                    num_workers=num_workers,
                     collate_fn=pseudo_collate, shuffle=False,
                     generator=torch.Generator().manual_seed(ctx.seed))
                 n = 0
