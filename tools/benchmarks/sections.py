@@ -306,18 +306,28 @@ def length(ctx: Context) -> dict:
     for mode in modes:
         x = np.array(ts, dtype=float)
         y = np.array([res[f'{mode}_T{t}']['median_s'] * 1e3 for t in ts])
-        slope, intercept = np.polyfit(x, y, 1)
-        pred = slope * x + intercept
-        ss_res = float(((y - pred)**2).sum())
-        ss_tot = float(((y - y.mean())**2).sum())
-        fits[mode] = dict(slope_ms_per_frame=float(slope),
-                          intercept_ms=float(intercept),
-                          r2=1 - ss_res / ss_tot if ss_tot > 0 else 1.0,
-                          lengths=list(ts), median_ms=y.tolist())
+        fits[mode] = dict(_linear_fit(x, y), lengths=list(ts),
+                          median_ms=y.tolist())
+        if ctx.device.type == 'cpu':  # CPU time: steadier under load
+            y = np.array([res[f'{mode}_T{t}']['cpu_median_s'] * 1e3
+                          for t in ts])
+            fits[f'{mode}_cpu_time'] = dict(_linear_fit(x, y),
+                                            lengths=list(ts),
+                                            median_ms=y.tolist())
     for t in ts:
         for mode in modes:
             _throughput(res[f'{mode}_T{t}'], 1, t)
     return dict(cases=res, ratios={}, fits=fits)
+
+
+def _linear_fit(x: np.ndarray, y: np.ndarray) -> dict:
+    """Least-squares ``y = slope·x + intercept`` and its R²."""
+    slope, intercept = np.polyfit(x, y, 1)
+    ss_res = float(((y - (slope * x + intercept))**2).sum())
+    ss_tot = float(((y - y.mean())**2).sum())
+    return dict(slope_ms_per_frame=float(slope),
+                intercept_ms=float(intercept),
+                r2=1 - ss_res / ss_tot if ss_tot > 0 else 1.0)
 
 
 # ---------------------------------------------------------- data pipeline
