@@ -17,7 +17,8 @@ Sections (all on the same seeded clips: 8 clips, lengths drawn in
                CUDA max allocated).
 * ``length``   cost of one clip vs its length T = 16 … 256, linear fit.
 * ``data``     frames/s of the training pipeline with 0/1/2 workers on JPEGs
-               (CASME II layout) vs the model's training frames/s.
+               (CASME II layout) and on the preprocessed frame cache vs the
+               model's training frames/s.
 * ``options``  (only when named) the packed train step under each speed
                option: channels_last, autocast, BN chunks of 16/32/64.
 

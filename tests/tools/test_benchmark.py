@@ -110,8 +110,12 @@ def test_every_section_runs_and_writes_json(bench, tmp_path):
     assert fit['lengths'] == [16, 64, 256] and len(fit['median_ms']) == 3
     assert math.isfinite(fit['slope_ms_per_frame'])
     data = secs['data']
-    assert set(data['cases']) == {'jpeg_workers0', 'jpeg_workers2'}
+    assert set(data['cases']) == {'jpeg_workers0', 'jpeg_workers2',
+                                  'cache_workers0', 'cache_workers2'}
     assert data['clips'] == 4 * 3 and data['frames'] > 0  # every clip
+    # the cache delivers the same frames as the JPEGs
+    assert data['cases']['cache_workers2']['frames'] == data['frames']
+    assert 'cache_speedup_vs_jpeg_workers0' in data['ratios']
     assert 'jpeg_workers2_vs_model_train' in data['ratios']
     text = report.render(result)
     assert '| akmnet | akmnet_train |' in text
