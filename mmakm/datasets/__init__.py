@@ -5,6 +5,7 @@ from .casme1 import CASME1Dataset
 from .casme2 import CASME2Dataset
 from .casme3 import CASME3Dataset
 from .class_setups import canonical_emotion, resolve_class_setup
+from .integrity import FrameProblem, check_clip_frames, read_image_size
 from .loso import list_subjects, loso_folds
 from .me_annotation import MEAnnotationDataset
 from .megc2019 import MEGC2019Dataset
@@ -23,5 +24,6 @@ __all__ = [
     'MEAnnotationDataset', 'list_subjects', 'loso_folds',
     'canonical_emotion', 'resolve_class_setup', 'ClassBalancedSampler',
     'class_weights', 'MESampleFrames', 'MEFrameDecode', 'METoGray', 'MEMagnify',
-    'make_synthetic_casme2', 'ME_META_KEYS'
+    'make_synthetic_casme2', 'ME_META_KEYS', 'FrameProblem',
+    'check_clip_frames', 'read_image_size'
 ]

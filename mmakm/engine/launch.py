@@ -305,21 +305,38 @@ def set_work_dir(cfg: Config, work_dir: Optional[str], config: str) -> None:
                                 osp.splitext(osp.basename(config))[0])
 
 
-def build_runner(cfg: Config, launcher: str):
+def build_runner(cfg: Config, launcher: str,
+                 strict_load: Optional[bool] = None):
     """The Runner of a merged config, on CPU-only and CUDA torch alike.
 
     Sets up gloo + CPU DDP before the Runner where torch has no accelerator
-    (:func:`setup_cpu_distributed`) and generates the built-in synthetic
-    corpus on first use (:func:`ensure_synthetic_corpus`).
+    (:func:`setup_cpu_distributed`), generates the built-in synthetic
+    corpus on first use (:func:`ensure_synthetic_corpus`), checks
+    ``cls_head.num_classes`` against the data (:func:`check_num_classes`)
+    and makes checkpoint loading strict (:func:`use_checked_loading`).
+
+    Args:
+        strict_load: load ``load_from``/``--resume`` checkpoints strictly.
+            None: strictly unless the config sets ``load_partial=True``
+            (fine-tuning from a partial checkpoint, the non-fitting keys
+            printed).
     """
     from mmengine.runner import Runner
 
     from mmaction.registry import RUNNERS
+    from .checkpoint import use_checked_loading
+    from .consistency import check_num_classes
     setup_cpu_distributed(cfg, launcher)
     ensure_synthetic_corpus(cfg)
+    check_num_classes(cfg)
     if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    if strict_load is None:
+        strict_load = not cfg.get('load_partial', False)
+    use_checked_loading(runner, strict=strict_load)
+    return runner
 
 
 def add_launch_args(parser) -> None:
