@@ -81,7 +81,7 @@ def _read_size(f, size: int) -> Tuple[int, int]:
     ``_Bad`` naming what is wrong."""
     head = f.read(_HEAD)
     tail_len = min(size, 32)
-    if head[:3] == b'\xff\xd8\xff':
+    if head[:2] == b'\xff\xd8':
         hw = _jpeg_size(f, head)
         f.seek(size - tail_len)
         if not _jpeg_complete(f.read(tail_len)):

@@ -4,9 +4,11 @@ from typing import Dict, Optional, Tuple
 
 from mmengine.config import Config
 
-__all__ = ['config_classes', 'check_num_classes']
+__all__ = ['ConfigMismatchError', 'config_classes', 'check_num_classes']
 
-_LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+class ConfigMismatchError(ValueError):
+    """Parts of a config that contradict each other."""
 
 
 def _describe(leaf) -> str:
@@ -22,14 +24,10 @@ def config_classes(cfg: Config) -> Dict[str, Tuple[str, Tuple[str, ...]]]:
 
     from mmaction.registry import DATASETS
     from mmakm.datasets.base import MEBaseDataset
-    from mmakm.loso.plan import leaf_datasets
+    from mmakm.loso.plan import dataloader_datasets
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     out = {}
-    for loader in _LOADERS:
-        loader_cfg = cfg.get(loader, None)
-        if not loader_cfg or not loader_cfg.get('dataset'):
-            continue
-        leaves = leaf_datasets(loader_cfg['dataset'])
+    for loader, leaves in dataloader_datasets(cfg):
         for i, leaf in enumerate(leaves):
             ds_type = leaf.get('type')
             ds_cls = (DATASETS.get(ds_type) if isinstance(ds_type, str)
@@ -58,7 +56,8 @@ def check_num_classes(cfg: Config,
         classes: ``config_classes(cfg)`` when already known.
 
     Raises:
-        ValueError: naming the head setting and every disagreeing dataset.
+        ConfigMismatchError: naming the head setting and every disagreeing
+            dataset.
     """
     head = (cfg.get('model') or {}).get('cls_head') or {}
     num_classes = head.get('num_classes') if hasattr(head, 'get') else None
@@ -72,7 +71,7 @@ def check_num_classes(cfg: Config,
     lines = [f'{k} ({desc}) gives {len(names)} classes {list(names)}'
              for k, (desc, names) in wrong.items()]
     right = sorted({len(v[1]) for v in wrong.values()})
-    raise ValueError(
+    raise ConfigMismatchError(
         f'model.cls_head.num_classes = {num_classes} does not match the '
         'data:\n  ' + '\n  '.join(lines) + '\nSet model.cls_head.num_classes='
         f'{right[0] if len(right) == 1 else right} (or the class_setup the '

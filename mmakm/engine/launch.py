@@ -253,6 +253,10 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
     concurrent processes (ranks, parallel folds) never see a half-written
     corpus.
 
+    Only a corpus the run reads is generated: when every dataset's
+    ``data_root`` was pointed elsewhere (``--cfg-options
+    *.dataset.data_root=...``), nothing is written.
+
     Returns:
         str | None: The corpus root, or None if the config does not use it.
     """
@@ -261,6 +265,8 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
         return None
     spec = dict(spec)
     root = osp.abspath(spec.pop('root'))
+    if root not in _dataset_roots(cfg):
+        return None
     if osp.isdir(root):
         return root
     from mmakm.datasets.synthetic import make_synthetic_casme2
@@ -273,6 +279,14 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
                       logger='current')
             make_synthetic_casme2(root, **spec)
     return root
+
+
+def _dataset_roots(cfg: Config) -> set:
+    """Absolute ``data_root`` of every dataset of the config's dataloaders."""
+    from mmakm.loso.plan import dataloader_datasets
+    return {osp.abspath(leaf['data_root'])
+            for _, leaves in dataloader_datasets(cfg) for leaf in leaves
+            if leaf.get('data_root')}
 
 
 @contextlib.contextmanager

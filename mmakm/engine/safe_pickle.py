@@ -16,7 +16,7 @@ from typing import Any
 __all__ = ['UnsafePickleError', 'SafeUnpickler', 'safe_load']
 
 
-class UnsafePickleError(pickle.UnpicklingError):
+class UnsafePickleError(pickle.UnpicklingError, ValueError):
     """The pickle asks for a global outside the allowlist."""
 
 

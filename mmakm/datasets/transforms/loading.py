@@ -71,6 +71,23 @@ class MEFrameDecode(BaseTransform):
                     for im in imgs]
         return imgs
 
+    @staticmethod
+    def _size_error(results, inds, shapes) -> str:
+        """Name the frames whose size differs from the clip's (the size
+        most of its frames have)."""
+        clip_shape = max(dict.fromkeys(shapes), key=shapes.count)
+        odd = [(int(i), s) for i, s in zip(inds, shapes) if s != clip_shape]
+        if 'frame_paths' in results:
+            names = [f"{results['frame_paths'][i]} ({s[1]}x{s[0]})"
+                     for i, s in odd]
+        else:
+            vinds = np.asarray(results['video_frame_inds'])
+            names = [f"frame {int(vinds[i])} of {results['filename']} "
+                     f'({s[1]}x{s[0]})' for i, s in odd]
+        return (f'{_sample_name(results)}: frame size differs from the '
+                f"clip's {clip_shape[1]}x{clip_shape[0]} (WxH): " +
+                ', '.join(dict.fromkeys(names)))
+
     def transform(self, results: dict) -> dict:
         inds = np.asarray(results['frame_inds'], dtype=np.int64)
         if 'frame_paths' in results:
@@ -86,10 +103,9 @@ class MEFrameDecode(BaseTransform):
         else:
             raise KeyError(f'{_sample_name(results)}: sample has neither '
                            "'frame_paths' nor 'filename'")
-        shapes = {im.shape for im in imgs}
-        if len(shapes) > 1:
-            raise ValueError(f'{_sample_name(results)}: frames differ in '
-                             f'size {sorted(shapes)}')
+        shapes = [im.shape for im in imgs]
+        if len(set(shapes)) > 1:
+            raise ValueError(self._size_error(results, inds, shapes))
         results['imgs'] = imgs
         results['original_shape'] = imgs[0].shape[:2]
         results['img_shape'] = imgs[0].shape[:2]
@@ -106,6 +122,23 @@ class METoGray(BaseTransform):
 
     def __init__(self, keep_channels: bool = False):
         self.keep_channels = keep_channels
+
+    @staticmethod
+    def _size_error(results, inds, shapes) -> str:
+        """Name the frames whose size differs from the clip's (the size
+        most of its frames have)."""
+        clip_shape = max(dict.fromkeys(shapes), key=shapes.count)
+        odd = [(int(i), s) for i, s in zip(inds, shapes) if s != clip_shape]
+        if 'frame_paths' in results:
+            names = [f"{results['frame_paths'][i]} ({s[1]}x{s[0]})"
+                     for i, s in odd]
+        else:
+            vinds = np.asarray(results['video_frame_inds'])
+            names = [f"frame {int(vinds[i])} of {results['filename']} "
+                     f'({s[1]}x{s[0]})' for i, s in odd]
+        return (f'{_sample_name(results)}: frame size differs from the '
+                f"clip's {clip_shape[1]}x{clip_shape[0]} (WxH): " +
+                ', '.join(dict.fromkeys(names)))
 
     def transform(self, results: dict) -> dict:
         out = []
