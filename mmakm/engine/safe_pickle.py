@@ -8,6 +8,7 @@ resolves only the globals those dumps need; anything else (``os.system``,
 ``builtins.eval``, ``subprocess.Popen``, any project class ...) is refused
 with :class:`UnsafePickleError`.
 """
+import _compat_pickle
 import io
 import os
 import pickle
@@ -81,6 +82,10 @@ class SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str) -> Any:
         if SafeUnpickler._allowed is None:
             SafeUnpickler._allowed = _allowed_globals()
+        # Python 2 names (``__builtin__.set``) of protocol 0-2 pickles
+        if (module, name) in _compat_pickle.NAME_MAPPING:
+            module, name = _compat_pickle.NAME_MAPPING[(module, name)]
+        module = _compat_pickle.IMPORT_MAPPING.get(module, module)
         try:
             return SafeUnpickler._allowed[(module, name)]
         except KeyError:
@@ -109,5 +114,8 @@ def safe_load(path: str) -> Any:
             raise ValueError(f'{path}: {what} prediction file') from None
         except (pickle.UnpicklingError, ValueError, TypeError,
                 AttributeError, IndexError, KeyError) as exc:
+            if 'truncated' in str(exc):
+                raise ValueError(f'{path}: truncated prediction file') \
+                    from None
             raise ValueError(f'{path}: not a readable prediction pickle '
                              f'({type(exc).__name__}: {exc})') from None
