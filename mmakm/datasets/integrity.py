@@ -21,7 +21,8 @@ import struct
 from dataclasses import dataclass
 from typing import List, Optional, Sequence, Tuple
 
-__all__ = ['FrameProblem', 'check_clip_frames', 'read_image_size']
+__all__ = ['FrameProblem', 'check_clip_frames', 'read_image_size',
+           'odd_sizes']
 
 #: bytes read from the start of a file; JPEG EXIF/ICC blocks before the
 #: frame header may need more, then the file is read further
@@ -169,15 +170,28 @@ def check_clip_frames(paths: Sequence[str],
                     path, 'corrupt image: OpenCV cannot decode it'))
                 hw = None
         sizes.append(hw)
-    known = [s for s in sizes if s is not None]
-    if len(set(known)) > 1:
-        # the clip's size: the most frequent one (ties: the first seen)
-        clip_hw = max(dict.fromkeys(known), key=known.count)
-        for path, hw in zip(paths, sizes):
-            if hw is not None and hw != clip_hw:
-                problems.append(FrameProblem(
-                    path, f'frame size {hw[1]}x{hw[0]} (WxH) differs from '
-                    f'the clip\'s {clip_hw[1]}x{clip_hw[0]}'))
+    clip_hw, odd = odd_sizes(sizes)
+    for k in odd:
+        hw = sizes[k]
+        problems.append(FrameProblem(
+            paths[k], f'frame size {hw[1]}x{hw[0]} (WxH) differs from the '
+            f"clip's {clip_hw[1]}x{clip_hw[0]}"))
+    if odd:
         order = {p: i for i, p in enumerate(paths)}
         problems.sort(key=lambda p: order[p.path])
     return problems
+
+
+def odd_sizes(sizes: Sequence[Optional[tuple]]) -> Tuple[Optional[tuple],
+                                                          List[int]]:
+    """``(clip size, positions of the frames of another size)``.
+
+    The clip's size is the one most of its frames have (ties: the first
+    seen); ``None`` entries (unreadable frames) are ignored.
+    """
+    known = [s for s in sizes if s is not None]
+    if not known:
+        return None, []
+    clip = max(dict.fromkeys(known), key=known.count)
+    return clip, [k for k, s in enumerate(sizes)
+                  if s is not None and s != clip]

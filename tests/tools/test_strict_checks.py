@@ -1,7 +1,6 @@
 """A checkpoint or config that does not fit is refused with the reason,
 never evaluated: tools/test.py, tools/demo.py, mmakm.apis.init_model."""
 import contextlib
-import importlib.util
 import io
 import os.path as osp
 
@@ -10,17 +9,12 @@ import torch
 
 from mmakm.engine.checkpoint import (CheckpointError, load_weights,
                                      read_checkpoint)
-from tools_testlib import REPO, SYNTH_CFG, tiny_options
+from tools_testlib import SYNTH_CFG, load_tool, tiny_options
 
 SUBJECTS = ['sub01', 'sub02']
 
 
-def _tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_tool = load_tool
 
 
 def _options(corpus_root, **extra):
@@ -239,3 +233,24 @@ def test_demo_apex_not_in_clip_and_one_frame_clip(corpus_root, model_ckpt,
     assert rc == 0 and 'prediction:' in out
     assert 'warning: the clip has only 1 frame(s)' in err
     assert 'key-frame mining' in err
+
+
+# ------------------------------------------------------ synthetic corpus
+def test_synthetic_corpus_is_generated_only_where_the_run_reads(tmp_path):
+    from mmengine.config import Config
+
+    from mmakm.engine import ensure_synthetic_corpus
+    default, elsewhere = str(tmp_path / 'default'), str(tmp_path / 'mine')
+    cfg = Config.fromfile(SYNTH_CFG)
+    cfg.merge_from_dict({
+        'synthetic_corpus.root': default,
+        'synthetic_corpus.n_subjects': 2, 'synthetic_corpus.size': 32,
+        'synthetic_corpus.clips_per_subject': 1, 'synthetic_corpus.video':
+        False,
+        'train_dataloader.dataset.data_root': elsewhere,
+        'test_dataloader.dataset.data_root': elsewhere})
+    assert ensure_synthetic_corpus(cfg) is None
+    assert not osp.exists(default) and not osp.exists(elsewhere)
+    cfg.merge_from_dict({'test_dataloader.dataset.data_root': default})
+    assert ensure_synthetic_corpus(cfg) == default
+    assert osp.isfile(osp.join(default, 'CASME2-coding-20140508.xlsx'))

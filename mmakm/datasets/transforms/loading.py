@@ -6,6 +6,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 
+from ..integrity import odd_sizes
+
 
 def _sample_name(results) -> str:
     return (f"clip {results.get('clip_id')} of {results.get('subject')}")
@@ -75,8 +77,8 @@ class MEFrameDecode(BaseTransform):
     def _size_error(results, inds, shapes) -> str:
         """Name the frames whose size differs from the clip's (the size
         most of its frames have)."""
-        clip_shape = max(dict.fromkeys(shapes), key=shapes.count)
-        odd = [(int(i), s) for i, s in zip(inds, shapes) if s != clip_shape]
+        clip_shape, odd_pos = odd_sizes(shapes)
+        odd = [(int(inds[k]), shapes[k]) for k in odd_pos]
         if 'frame_paths' in results:
             names = [f"{results['frame_paths'][i]} ({s[1]}x{s[0]})"
                      for i, s in odd]
@@ -122,23 +124,6 @@ class METoGray(BaseTransform):
 
     def __init__(self, keep_channels: bool = False):
         self.keep_channels = keep_channels
-
-    @staticmethod
-    def _size_error(results, inds, shapes) -> str:
-        """Name the frames whose size differs from the clip's (the size
-        most of its frames have)."""
-        clip_shape = max(dict.fromkeys(shapes), key=shapes.count)
-        odd = [(int(i), s) for i, s in zip(inds, shapes) if s != clip_shape]
-        if 'frame_paths' in results:
-            names = [f"{results['frame_paths'][i]} ({s[1]}x{s[0]})"
-                     for i, s in odd]
-        else:
-            vinds = np.asarray(results['video_frame_inds'])
-            names = [f"frame {int(vinds[i])} of {results['filename']} "
-                     f'({s[1]}x{s[0]})' for i, s in odd]
-        return (f'{_sample_name(results)}: frame size differs from the '
-                f"clip's {clip_shape[1]}x{clip_shape[0]} (WxH): " +
-                ', '.join(dict.fromkeys(names)))
 
     def transform(self, results: dict) -> dict:
         out = []
