@@ -54,7 +54,9 @@ def check_args(args) -> None:
     Raises:
         FileNotFoundError / ValueError: with the message to print.
     """
-    for what, path in (('input', args.input), ('config', args.config),
+    if not osp.exists(args.input):
+        raise FileNotFoundError(f'{args.input}: no such file or folder')
+    for what, path in (('config', args.config),
                        ('checkpoint', args.checkpoint)):
         if '://' not in path and not osp.exists(path):
             raise FileNotFoundError(f'{what} not found: {path}')

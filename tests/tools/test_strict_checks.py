@@ -1,6 +1,7 @@
 """A checkpoint or config that does not fit is refused with the reason,
 never evaluated: tools/test.py, tools/demo.py, mmakm.apis.init_model."""
 import contextlib
+import glob
 import io
 import os.path as osp
 
@@ -9,7 +10,7 @@ import torch
 
 from mmakm.engine.checkpoint import (CheckpointError, load_weights,
                                      read_checkpoint)
-from tools_testlib import SYNTH_CFG, load_tool, tiny_options
+from tools_testlib import REPO, SYNTH_CFG, load_tool, tiny_options
 
 SUBJECTS = ['sub01', 'sub02']
 
@@ -254,3 +255,59 @@ def test_synthetic_corpus_is_generated_only_where_the_run_reads(tmp_path):
     cfg.merge_from_dict({'test_dataloader.dataset.data_root': default})
     assert ensure_synthetic_corpus(cfg) == default
     assert osp.isfile(osp.join(default, 'CASME2-coding-20140508.xlsx'))
+
+
+def test_runner_loads_partially_only_when_asked(tmp_path, monkeypatch):
+    """``load_partial=True`` (fine-tuning) loads what fits and lists the
+    rest; otherwise ``load_from``/``--resume`` is strict."""
+    from mmengine.logging import MMLogger
+
+    import mmakm.engine.checkpoint as checkpoint
+    from mmakm.engine.checkpoint import use_checked_loading
+    logged = []
+    monkeypatch.setattr(checkpoint, 'print_log',
+                        lambda msg, **kw: logged.append(msg))
+
+    class Runner:  # the parts of mmengine's Runner that loading uses
+        def __init__(self):
+            self.model = torch.nn.Sequential(torch.nn.Linear(2, 3),
+                                             torch.nn.Linear(3, 2))
+            self.logger = MMLogger.get_current_instance()
+            self.hooks = []
+
+        def call_hook(self, name, **kwargs):
+            self.hooks.append(name)
+
+    sd = {'0.weight': torch.ones(3, 2), '0.bias': torch.ones(3),
+          'head.weight': torch.ones(7, 3)}
+    path = str(tmp_path / 'backbone.pth')
+    torch.save(dict(state_dict=sd), path)
+    strict = Runner()
+    use_checked_loading(strict)
+    with pytest.raises(CheckpointError, match='missing from the checkpoint: '
+                                              '1.weight, 1.bias'):
+        strict.load_checkpoint(path)
+    partial = Runner()
+    use_checked_loading(partial, strict=False)
+    partial.load_checkpoint(path)
+    assert torch.equal(partial.model[0].weight, torch.ones(3, 2))
+    assert partial._has_loaded and partial.hooks == ['after_load_checkpoint']
+    assert len(logged) == 1 and logged[0].startswith(f'partial load of '
+                                                     f'{path}')
+    assert 'missing from the checkpoint: 1.weight, 1.bias' in logged[0]
+    assert 'not in the model: head.weight' in logged[0]
+
+
+@pytest.mark.parametrize('path', sorted(
+    p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
+                         recursive=True) if '_base_' not in p),
+    ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
+def test_shipped_configs_have_a_head_for_their_classes(path):
+    from mmengine.config import Config
+
+    from mmakm.engine import check_num_classes
+    from mmakm.engine.consistency import config_classes
+    cfg = Config.fromfile(path)
+    classes = config_classes(cfg)  # no corpus needed: names only
+    assert classes and all(len(names) >= 2 for _, names in classes.values())
+    check_num_classes(cfg, classes)
