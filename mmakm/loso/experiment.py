@@ -8,8 +8,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 from mmakm.engine import (apply_randomness_args, atomic_json_dump,
                           atomic_write_text, check_num_classes,
                           ensure_synthetic_corpus)
-from .plan import (Fold, LosoSetupError, derive_fold_cfg, describe_protocol, load_config,
-                   plan_folds, select_subjects)
+from .plan import (Fold, LosoSetupError, derive_fold_cfg, describe_protocol,
+                   load_config, plan_folds, select_subjects)
 from .runner import (FoldRunner, WorkDirLock, fold_finished,
                      install_signal_handlers)
 
@@ -56,7 +56,9 @@ def check_plan_seed(plan_path: str, seed) -> None:
         return
     with open(plan_path) as f:
         old = json.load(f)
-    if 'seed' in old and old['seed'] != seed:
+    # None: a plan of an older version, whose folds used the config's seed
+    # (the fold configs then match only if that is still the seed)
+    if old.get('seed') is not None and old['seed'] != seed:
         raise LosoSetupError(
             f'{plan_path}: the folds of this work dir use seed '
             f"{old['seed']}, this run asks for seed {seed}. A report must "
