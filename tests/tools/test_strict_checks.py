@@ -298,9 +298,13 @@ def test_runner_loads_partially_only_when_asked(tmp_path, monkeypatch):
     assert 'not in the model: head.weight' in logged[0]
 
 
+# every config of ME datasets (the face-image pretraining configs in
+# configs/pretrain/ have none)
 @pytest.mark.parametrize('path', sorted(
     p for p in glob.glob(osp.join(REPO, 'configs', '**', '*.py'),
-                         recursive=True) if '_base_' not in p),
+                         recursive=True)
+    if '_base_' not in p and
+    not osp.basename(p).startswith(('frameresnet_', 'akm_synthetic_stills'))),
     ids=lambda p: osp.relpath(p, osp.join(REPO, 'configs')))
 def test_shipped_configs_have_a_head_for_their_classes(path):
     from mmengine.config import Config
