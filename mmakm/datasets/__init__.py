@@ -5,6 +5,7 @@ from .casme1 import CASME1Dataset
 from .casme2 import CASME2Dataset
 from .casme3 import CASME3Dataset
 from .class_setups import canonical_emotion, resolve_class_setup
+from .integrity import FrameProblem, check_clip_frames, read_image_size
 from .macro import (AffectNetDataset, FaceImageDataset, FER2013Dataset,
                     RAFDBDataset)
 from .loso import list_subjects, loso_folds
@@ -29,5 +30,6 @@ __all__ = [
     'class_weights', 'MESampleFrames', 'MEFaceAlign', 'MEFrameDecode',
     'METoGray', 'MEMagnify', 'MEPhaseMagnify',
     'make_synthetic_casme2', 'ME_META_KEYS', 'FaceImageDataset',
-    'AffectNetDataset', 'RAFDBDataset', 'FER2013Dataset', 'LoadFaceImage'
+    'AffectNetDataset', 'RAFDBDataset', 'FER2013Dataset', 'LoadFaceImage',
+    'FrameProblem', 'check_clip_frames', 'read_image_size'
 ]

@@ -1,10 +1,13 @@
 """Runner-side helpers shared by ``tools/train.py`` and ``tools/test.py``.
 
 Importing this package registers ``AtomicCheckpointHook`` and
-``BackboneExportHook`` (HOOKS),
-``AtomicDumpResults`` (METRICS) and the ``'atomic_local'`` mmengine file
-backend.
+``BackboneExportHook`` (HOOKS), ``AtomicDumpResults`` (METRICS),
+``AutocastOptimWrapper`` (OPTIM_WRAPPERS) and the ``'atomic_local'``
+mmengine file backend.
 """
+from .checkpoint import (CheckpointError, load_weights, read_checkpoint,
+                         use_checked_loading)
+from .consistency import ConfigMismatchError, check_num_classes
 from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
                      atomic_torch_save, atomic_write_bytes, atomic_write_text)
@@ -16,8 +19,16 @@ from .launch import (accelerator_available, add_launch_args,
                      build_runner, enable_amp, ensure_synthetic_corpus,
                      find_resume_checkpoint, set_work_dir,
                      setup_cpu_distributed, use_atomic_outputs)
+from .optim_wrappers import AutocastOptimWrapper, resolve_amp_dtype
+
+#: errors of the user's input (files, configs) that the tools print as a
+#: message alone, without a traceback
+USER_ERRORS = (CheckpointError, ConfigMismatchError)
 
 __all__ = [
+    'CheckpointError', 'load_weights', 'read_checkpoint',
+    'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
+    'USER_ERRORS',
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
     'atomic_json_dump', 'atomic_torch_save', 'atomic_write_bytes',
     'atomic_write_text', 'AtomicCheckpointHook', 'get_rng_state',
@@ -25,5 +36,6 @@ __all__ = [
     'save_backbone', 'accelerator_available', 'apply_randomness_args',
     'enable_amp', 'ensure_synthetic_corpus', 'find_resume_checkpoint',
     'setup_cpu_distributed', 'use_atomic_outputs', 'build_runner',
-    'set_work_dir', 'add_launch_args', 'parse_launch_args'
+    'set_work_dir', 'add_launch_args', 'parse_launch_args',
+    'AutocastOptimWrapper', 'resolve_amp_dtype'
 ]

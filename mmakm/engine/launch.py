@@ -9,7 +9,8 @@ torch builds as well as on CUDA:
   the gloo process group is initialised here, before the Runner, and the
   config is switched to gloo and ``device_ids=None`` DDP.
 * :func:`enable_amp` -- ``AmpOptimWrapper`` refuses CPU (fact 7); ``--amp``
-  is refused with a clear message where the device does not support it.
+  uses :class:`~mmakm.engine.AutocastOptimWrapper` instead (bf16 autocast on
+  CPU and recent GPUs, fp16 + loss scaling elsewhere).
 * :func:`use_atomic_outputs` -- checkpoint and dump writes become atomic.
 * :func:`ensure_synthetic_corpus` -- the built-in synthetic corpus is
   generated on first use.
@@ -160,21 +161,23 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
 
 
 # ------------------------------------------------------------------------ AMP
-def enable_amp(cfg: Config) -> None:
-    """Switch the optimizer wrapper to AMP, or refuse clearly on CPU."""
-    device = get_device()
-    if device not in AMP_DEVICES:
-        raise SystemExit(
-            f'--amp needs a CUDA (or NPU/MLU/MUSA) device, but this run '
-            f'would use {device!r} (torch {torch.__version__}, CUDA '
-            f'available: {torch.cuda.is_available()}). mmengine\'s '
-            'AmpOptimWrapper does not support CPU or MPS; run without --amp.')
+def enable_amp(cfg: Config, dtype: str = 'auto') -> None:
+    """Train under autocast: ``AutocastOptimWrapper`` (bf16 where the device
+    supports it, CPU included; fp16 + dynamic loss scaling otherwise).
+
+    A config that already names ``AmpOptimWrapper`` keeps it where the device
+    allows it (mmengine's wrapper refuses CPU) and is switched otherwise.
+    """
     optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+    if optim_wrapper == 'AmpOptimWrapper' and get_device() in AMP_DEVICES:
+        return
+    if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
+                             'AutocastOptimWrapper'):
         raise SystemExit(
             f'--amp is not supported with the custom optimizer wrapper '
             f'type {optim_wrapper!r}')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+    cfg.optim_wrapper.setdefault('dtype', dtype)
     cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
 
@@ -253,6 +256,10 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
     concurrent processes (ranks, parallel folds) never see a half-written
     corpus.
 
+    Only a corpus the run reads is generated: when every dataset's
+    ``data_root`` was pointed elsewhere (``--cfg-options
+    *.dataset.data_root=...``), nothing is written.
+
     Returns:
         str | None: The corpus root, or None if the config does not use it.
     """
@@ -261,6 +268,8 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
         return None
     spec = dict(spec)
     root = osp.abspath(spec.pop('root'))
+    if root not in _dataset_roots(cfg):
+        return None
     from mmakm.datasets.synthetic import make_synthetic_casme2
     os.makedirs(osp.dirname(root), exist_ok=True)
     # one generator at a time (ranks of a job, parallel LOSO folds): the
@@ -273,6 +282,14 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
                       logger='current')
         make_synthetic_casme2(root, **spec)
     return root
+
+
+def _dataset_roots(cfg: Config) -> set:
+    """Absolute ``data_root`` of every dataset of the config's dataloaders."""
+    from mmakm.loso.plan import dataloader_datasets
+    return {osp.abspath(leaf['data_root'])
+            for _, leaves in dataloader_datasets(cfg) for leaf in leaves
+            if leaf.get('data_root')}
 
 
 @contextlib.contextmanager
@@ -305,21 +322,38 @@ def set_work_dir(cfg: Config, work_dir: Optional[str], config: str) -> None:
                                 osp.splitext(osp.basename(config))[0])
 
 
-def build_runner(cfg: Config, launcher: str):
+def build_runner(cfg: Config, launcher: str,
+                 strict_load: Optional[bool] = None):
     """The Runner of a merged config, on CPU-only and CUDA torch alike.
 
     Sets up gloo + CPU DDP before the Runner where torch has no accelerator
-    (:func:`setup_cpu_distributed`) and generates the built-in synthetic
-    corpus on first use (:func:`ensure_synthetic_corpus`).
+    (:func:`setup_cpu_distributed`), generates the built-in synthetic
+    corpus on first use (:func:`ensure_synthetic_corpus`), checks
+    ``cls_head.num_classes`` against the data (:func:`check_num_classes`)
+    and makes checkpoint loading strict (:func:`use_checked_loading`).
+
+    Args:
+        strict_load: load ``load_from``/``--resume`` checkpoints strictly.
+            None: strictly unless the config sets ``load_partial=True``
+            (fine-tuning from a partial checkpoint, the non-fitting keys
+            printed).
     """
     from mmengine.runner import Runner
 
     from mmaction.registry import RUNNERS
+    from .checkpoint import use_checked_loading
+    from .consistency import check_num_classes
     setup_cpu_distributed(cfg, launcher)
     ensure_synthetic_corpus(cfg)
+    check_num_classes(cfg)
     if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    if strict_load is None:
+        strict_load = not cfg.get('load_partial', False)
+    use_checked_loading(runner, strict=strict_load)
+    return runner
 
 
 def add_launch_args(parser) -> None:

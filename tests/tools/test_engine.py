@@ -1,5 +1,4 @@
 """mmakm.engine: atomic outputs, RNG state, launcher helpers, CLI merging."""
-import importlib.util
 import os
 import os.path as osp
 import random
@@ -18,15 +17,10 @@ import mmakm.engine as engine
 from mmengine.config import Config
 from mmengine.fileio import dump, get_file_backend, load
 
-from tools_testlib import REPO, SYNTH_CFG, tool_env
+from tools_testlib import REPO, SYNTH_CFG, load_tool, tool_env
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'mmakm_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_load_tool = load_tool
 
 
 # ------------------------------------------------------------ atomic writes
@@ -171,12 +165,14 @@ def test_train_args_merge(tmp_path):
     assert cfg.launcher == 'none'
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
-def test_amp_refused_on_cpu_with_clear_message():
+def test_amp_uses_autocast_wrapper_on_any_device():
+    """--amp: AutocastOptimWrapper (bf16 on CPU instead of a refusal)."""
     train = _load_tool('train')
-    with pytest.raises(SystemExit, match='--amp needs a CUDA'):
-        train.merge_args(Config.fromfile(SYNTH_CFG),
-                         train.parse_args([SYNTH_CFG, '--amp']))
+    cfg = train.merge_args(Config.fromfile(SYNTH_CFG),
+                           train.parse_args([SYNTH_CFG, '--amp']))
+    assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'auto'
+    assert cfg.optim_wrapper.optimizer.type == 'AdamW'  # kept
 
 
 def test_test_args_merge(tmp_path):
