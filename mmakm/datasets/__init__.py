@@ -3,8 +3,12 @@ MMAction2's registries)."""
 from .base import BadSampleError, MEBaseDataset
 from .casme1 import CASME1Dataset
 from .casme2 import CASME2Dataset
+from .casme2_sized import (CASME2SizedDataset, casme2_sized_plan,
+                           render_casme2_sized)
 from .casme3 import CASME3Dataset
 from .class_setups import canonical_emotion, resolve_class_setup
+from .device_corpus import (DeviceCorpusDataset, PackedClips, corpus_index,
+                            load_corpus)
 from .loso import list_subjects, loso_folds
 from .me_annotation import MEAnnotationDataset
 from .megc2019 import MEGC2019Dataset
@@ -23,5 +27,7 @@ __all__ = [
     'MEAnnotationDataset', 'list_subjects', 'loso_folds',
     'canonical_emotion', 'resolve_class_setup', 'ClassBalancedSampler',
     'class_weights', 'MESampleFrames', 'MEFrameDecode', 'METoGray', 'MEMagnify',
-    'make_synthetic_casme2', 'ME_META_KEYS'
+    'make_synthetic_casme2', 'ME_META_KEYS', 'CASME2SizedDataset',
+    'casme2_sized_plan', 'render_casme2_sized', 'DeviceCorpusDataset',
+    'PackedClips', 'corpus_index', 'load_corpus'
 ]
