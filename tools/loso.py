@@ -8,7 +8,10 @@ Every fold (one per subject of the config's test data, or the ones given by
 all other subjects and is tested with ``tools/test.py`` on the held-out
 subject, from its LAST checkpoint (fixed schedule, validation off: no model
 selection, so nothing leaks from the test subject). ``--jobs N`` runs N
-folds in parallel, each with cores/N torch threads.
+folds in parallel, each with cores/N torch threads; on a GPU machine all N
+share the GPU, which fills it when one fold alone cannot (small clips,
+batch 8). Fold throughput (folds/h) is printed and written to
+``<work_dir>/loso_timing.json``.
 
 Rerunning resumes: finished folds (``predictions.pkl`` present) are skipped,
 an interrupted fold resumes from its last checkpoint. When all folds are
