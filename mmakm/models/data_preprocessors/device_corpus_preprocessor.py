@@ -32,13 +32,16 @@ class MEDeviceCorpusPreprocessor(MEDataPreprocessor):
         flip_ratio (float): probability that a training clip is mirrored.
         test_crop (str): at test time ``'resize'`` the whole ``S``-px frame
             to ``h`` (the paper: 144 -> 128) or take the ``'center'`` crop.
+        channels_last (bool): return the frames in ``channels_last`` memory
+            format (the gather yields that layout, so it costs no copy), for
+            a backbone converted to it; else contiguous NCHW.
         **kwargs: :class:`MEDataPreprocessor` arguments (``mean``, ``std``,
             ``channels``, ...).
     """
 
     def __init__(self, corpus: dict, crop_size: int = 128,
                  flip_ratio: float = 0.5, test_crop: str = 'resize',
-                 **kwargs) -> None:
+                 channels_last: bool = False, **kwargs) -> None:
         super().__init__(**kwargs)
         if test_crop not in ('resize', 'center'):
             raise ValueError(f"test_crop must be 'resize' or 'center', got "
@@ -49,6 +52,8 @@ class MEDeviceCorpusPreprocessor(MEDataPreprocessor):
         self.crop_size = int(crop_size)
         self.flip_ratio = float(flip_ratio)
         self.test_crop = test_crop
+        self.memory_format = (torch.channels_last if channels_last else
+                              torch.contiguous_format)
 
     def forward(self, data: dict, training: bool = False) -> dict:
         """Gather and augment the batch's clips (see class docstring).
@@ -80,7 +85,8 @@ class MEDeviceCorpusPreprocessor(MEDataPreprocessor):
         for sample, n in zip(samples, corpus.lengths[clips].tolist()):
             sample.set_metainfo(dict(num_frames=n))
         packed, samples = self.preprocess(frames, samples)
-        return dict(inputs=packed.contiguous(), data_samples=samples)
+        return dict(inputs=packed.contiguous(memory_format=self.memory_format),
+                    data_samples=samples)
 
     def _gather(self, store: torch.Tensor, rows: torch.Tensor,
                 owner: torch.Tensor, batch: int,

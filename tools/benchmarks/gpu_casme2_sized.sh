@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# One GPU session for the CASME II-sized LOSO timing, everything written to
+# OUT_DIR (JSON + logs):
+#   1. environment (GPU, torch, numpy, mmengine/mmaction versions);
+#   2. tools/benchmark.py --device cuda --quick, where present;
+#   3. one fold's training epochs on the device-resident corpus: fp32, bf16,
+#      bf16 + channels_last (tools/benchmarks/bench_device_corpus.py);
+#   4. a LOSO slice (FOLDS folds x EPOCHS epochs) with 1 and JOBS folds in
+#      flight on the GPU, and the 26-fold x 40-epoch LOSO extrapolated
+#      (tools/benchmarks/bench_loso_jobs.py), bf16 where step 3 ran it.
+# Usage: tools/benchmarks/gpu_casme2_sized.sh OUT_DIR [JOBS] [EPOCHS] [FOLDS...]
+set -uo pipefail
+OUT=${1:?usage: $0 OUT_DIR [JOBS] [EPOCHS] [FOLDS...]}
+JOBS=${2:-4}
+EPOCHS=${3:-3}
+shift $(( $# < 3 ? $# : 3 ))
+FOLDS=${*:-sub01 sub02 sub03 sub04}
+PY=${PYTHON:-python3}
+CONFIG=${CONFIG:-configs/casme2_sized/akm_casme2_sized.py}
+WORK=${WORK:-/tmp/casme2_sized_work}
+DEVICE=${DEVICE:-cuda}
+cd "$(dirname "$0")/../.." || exit 1
+mkdir -p "$OUT" "$WORK"
+export PYTHONUNBUFFERED=1
+
+step() { echo "=== $(date -u +%T) $*"; }
+
+step environment
+{
+  nvidia-smi --query-gpu=name,memory.total,driver_version --format=csv 2>&1
+  $PY - <<'EOF'
+import json, platform, torch, numpy, mmengine, mmaction
+import mmakm  # noqa: F401
+info = dict(python=platform.python_version(), torch=torch.__version__,
+            cuda=torch.version.cuda, numpy=numpy.__version__,
+            mmengine=mmengine.__version__, mmaction=mmaction.__version__,
+            gpu=torch.cuda.get_device_name(0) if torch.cuda.is_available()
+            else None,
+            bf16=torch.cuda.is_available() and torch.cuda.is_bf16_supported())
+print(json.dumps(info))
+EOF
+} 2>&1 | tee "$OUT/env.txt"
+
+if [ -f tools/benchmark.py ]; then
+  step tools/benchmark.py
+  timeout "${BENCH_TIMEOUT:-150}" $PY tools/benchmark.py --device "$DEVICE" \
+    --quick --out "$OUT/benchmark.json" > "$OUT/benchmark.log" 2>&1
+  echo "rc=$?"; tail -40 "$OUT/benchmark.log"
+fi
+
+step bench_device_corpus
+$PY tools/benchmarks/bench_device_corpus.py --config "$CONFIG" --device "$DEVICE" \
+  --epochs 2 --cudnn-benchmark --out "$OUT/bench_device_corpus.json" \
+  2>&1 | grep -v Warning | tee "$OUT/bench_device_corpus.log" | tail -8
+
+AMP=()
+if $PY -c "import json,sys; r={x['variant']: x for x in json.load(open('$OUT/bench_device_corpus.json'))['results']}; sys.exit(0 if 'error' not in r.get('bf16', {'error': 1}) else 1)"; then
+  AMP=(optim_wrapper.type=AmpOptimWrapper optim_wrapper.dtype=bfloat16)
+fi
+step "LOSO slice, jobs 1 and $JOBS, ${AMP[*]:-fp32}"
+# shellcheck disable=SC2086
+$PY tools/benchmarks/bench_loso_jobs.py --config "$CONFIG" --jobs 1 "$JOBS" \
+  --epochs "$EPOCHS" --folds $FOLDS --work-root "$WORK" \
+  --out "$OUT/loso_jobs.json" --cfg-options env_cfg.cudnn_benchmark=True \
+  "${AMP[@]}" 2>&1 | tee "$OUT/loso_jobs.log" | tail -12
+
+step done
+tar -czf "$OUT/fold_logs.tar.gz" -C "$WORK" \
+  $(cd "$WORK" && find . -name '*.log' -o -name 'loso_timing.json' | sort) \
+  2>/dev/null
