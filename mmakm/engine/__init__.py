@@ -1,8 +1,8 @@
 """Runner-side helpers shared by ``tools/train.py`` and ``tools/test.py``.
 
 Importing this package registers ``AtomicCheckpointHook`` (HOOKS),
-``AtomicDumpResults`` (METRICS) and the ``'atomic_local'`` mmengine file
-backend.
+``AtomicDumpResults`` (METRICS), ``AutocastOptimWrapper`` (OPTIM_WRAPPERS)
+and the ``'atomic_local'`` mmengine file backend.
 """
 from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
@@ -13,6 +13,7 @@ from .launch import (accelerator_available, add_launch_args,
                      build_runner, enable_amp, ensure_synthetic_corpus,
                      find_resume_checkpoint, set_work_dir,
                      setup_cpu_distributed, use_atomic_outputs)
+from .optim_wrappers import AutocastOptimWrapper, resolve_amp_dtype
 
 __all__ = [
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
@@ -21,5 +22,6 @@ __all__ = [
     'set_rng_state', 'accelerator_available', 'apply_randomness_args',
     'enable_amp', 'ensure_synthetic_corpus', 'find_resume_checkpoint',
     'setup_cpu_distributed', 'use_atomic_outputs', 'build_runner',
-    'set_work_dir', 'add_launch_args', 'parse_launch_args'
+    'set_work_dir', 'add_launch_args', 'parse_launch_args',
+    'AutocastOptimWrapper', 'resolve_amp_dtype'
 ]

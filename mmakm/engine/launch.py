@@ -9,7 +9,8 @@ torch builds as well as on CUDA:
   the gloo process group is initialised here, before the Runner, and the
   config is switched to gloo and ``device_ids=None`` DDP.
 * :func:`enable_amp` -- ``AmpOptimWrapper`` refuses CPU (fact 7); ``--amp``
-  is refused with a clear message where the device does not support it.
+  uses :class:`~mmakm.engine.AutocastOptimWrapper` instead (bf16 autocast on
+  CPU and recent GPUs, fp16 + loss scaling elsewhere).
 * :func:`use_atomic_outputs` -- checkpoint and dump writes become atomic.
 * :func:`ensure_synthetic_corpus` -- the built-in synthetic corpus is
   generated on first use.
@@ -160,21 +161,23 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
 
 
 # ------------------------------------------------------------------------ AMP
-def enable_amp(cfg: Config) -> None:
-    """Switch the optimizer wrapper to AMP, or refuse clearly on CPU."""
-    device = get_device()
-    if device not in AMP_DEVICES:
-        raise SystemExit(
-            f'--amp needs a CUDA (or NPU/MLU/MUSA) device, but this run '
-            f'would use {device!r} (torch {torch.__version__}, CUDA '
-            f'available: {torch.cuda.is_available()}). mmengine\'s '
-            'AmpOptimWrapper does not support CPU or MPS; run without --amp.')
+def enable_amp(cfg: Config, dtype: str = 'auto') -> None:
+    """Train under autocast: ``AutocastOptimWrapper`` (bf16 where the device
+    supports it, CPU included; fp16 + dynamic loss scaling otherwise).
+
+    A config that already names ``AmpOptimWrapper`` keeps it where the device
+    allows it (mmengine's wrapper refuses CPU) and is switched otherwise.
+    """
     optim_wrapper = cfg.optim_wrapper.get('type', 'OptimWrapper')
-    if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper'):
+    if optim_wrapper == 'AmpOptimWrapper' and get_device() in AMP_DEVICES:
+        return
+    if optim_wrapper not in ('OptimWrapper', 'AmpOptimWrapper',
+                             'AutocastOptimWrapper'):
         raise SystemExit(
             f'--amp is not supported with the custom optimizer wrapper '
             f'type {optim_wrapper!r}')
-    cfg.optim_wrapper.type = 'AmpOptimWrapper'
+    cfg.optim_wrapper.type = 'AutocastOptimWrapper'
+    cfg.optim_wrapper.setdefault('dtype', dtype)
     cfg.optim_wrapper.setdefault('loss_scale', 'dynamic')
 
 

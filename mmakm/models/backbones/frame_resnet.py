@@ -1,5 +1,5 @@
 """Per-frame ResNet-18 for packed variable-length clips."""
-from typing import Optional
+from typing import Optional, Union
 
 import torch
 import torch.nn as nn
@@ -9,6 +9,19 @@ from mmengine.runner.checkpoint import CheckpointLoader
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmaction.registry import MODELS
+
+
+#: eval-mode chunk on CPU: ~32 frames of activations stay cache-sized
+CPU_INFER_CHUNK = 32
+
+
+def auto_infer_chunk(num_frames: int, bytes_per_frame: int,
+                     free_bytes: int, budget: float = 0.5) -> int:
+    """Eval chunk on an accelerator: 0 (whole batch) when ``num_frames``
+    frames of ``bytes_per_frame`` fit in ``budget`` of ``free_bytes``,
+    otherwise the largest chunk that does (at least 1)."""
+    fit = int(free_bytes * budget) // max(bytes_per_frame, 1)
+    return 0 if fit >= num_frames else max(fit, 1)
 
 
 class BasicBlock(nn.Module):
@@ -60,12 +73,19 @@ class FrameResNet(BaseModule):
         frozen_stages (int): -1 freezes nothing; 0 freezes the stem; k ≥ 1
             freezes the stem and ``layer1..layerk``. Defaults to -1.
         norm_eval (bool): keep BatchNorm layers in eval mode while training.
-        infer_chunk_size (int): in eval mode, frames go through the network
-            in chunks of this many (0: all at once). Eval-mode BatchNorm uses
-            running statistics, so the result is the same; on CPU, chunks of
-            ~32 frames keep activations cache-sized and run about 2× faster
-            than one 700-frame batch. Training always uses one batch (BN
-            statistics over all real frames). Defaults to 32.
+        infer_chunk_size (int | str): in eval mode, frames go through the
+            network in chunks of this many (0: all at once). Eval-mode
+            BatchNorm uses running statistics, so the result is the same; on
+            CPU, chunks of ~32 frames keep activations cache-sized and run
+            about 2× faster than one 700-frame batch, while a GPU wants the
+            whole batch. ``'auto'``: 32 on CPU; on CUDA the whole batch
+            unless its activations would not fit in half the free memory
+            (:func:`auto_infer_chunk`). Training always uses one batch (BN
+            statistics over all real frames). Defaults to ``'auto'``.
+        channels_last (bool): keep weights and activations in the NHWC
+            memory format (faster convolutions with cuDNN/oneDNN on recent
+            hardware, bf16/fp16 tensor cores in particular). The output is
+            returned contiguous. Defaults to False.
         init_cfg (dict, optional): mmengine init config (e.g.
             ``dict(type='Pretrained', checkpoint=...)``).
     """
@@ -80,7 +100,8 @@ class FrameResNet(BaseModule):
                  pretrained: Optional[str] = None,
                  frozen_stages: int = -1,
                  norm_eval: bool = False,
-                 infer_chunk_size: int = 32,
+                 infer_chunk_size: Union[int, str] = 'auto',
+                 channels_last: bool = False,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if depth not in self.arch_settings:
@@ -99,7 +120,12 @@ class FrameResNet(BaseModule):
         self.pretrained = pretrained
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
+        if not (infer_chunk_size == 'auto' or (isinstance(
+                infer_chunk_size, int) and infer_chunk_size >= 0)):
+            raise ValueError("infer_chunk_size must be 'auto' or an int >= "
+                             f'0, got {infer_chunk_size!r}')
         self.infer_chunk_size = infer_chunk_size
+        self.channels_last = channels_last
 
         kernel = 7 if stem == 'torchvision' else 5
         self.conv1 = nn.Conv2d(in_channels, base_channels, kernel, 2,
@@ -114,6 +140,8 @@ class FrameResNet(BaseModule):
             self.add_module(f'layer{i + 1}',
                             self._make_layer(planes, blocks, stride))
         self.out_channels = self.inplanes
+        if channels_last:
+            self.to(memory_format=torch.channels_last)
         self._freeze_stages()
 
     def _make_layer(self, planes: int, blocks: int, stride: int) -> nn.Module:
@@ -142,10 +170,27 @@ class FrameResNet(BaseModule):
         if x.shape[1] != self.in_channels:
             raise ValueError(f'FrameResNet was built for {self.in_channels} '
                              f'input channels, got {x.shape[1]}.')
-        chunk = self.infer_chunk_size
-        if not self.training and chunk and x.shape[0] > chunk:
-            return torch.cat([self._forward(c) for c in x.split(chunk)])
-        return self._forward(x)
+        if self.channels_last:
+            x = x.contiguous(memory_format=torch.channels_last)
+        chunk = 0 if self.training else self._infer_chunk(x)
+        if chunk and x.shape[0] > chunk:
+            out = torch.cat([self._forward(c) for c in x.split(chunk)])
+        else:
+            out = self._forward(x)
+        return out.contiguous() if self.channels_last else out
+
+    def _infer_chunk(self, x: torch.Tensor) -> int:
+        """Frames per eval-mode chunk for the packed frames ``x``."""
+        if self.infer_chunk_size != 'auto':
+            return self.infer_chunk_size
+        if x.device.type != 'cuda':
+            return CPU_INFER_CHUNK
+        free, _ = torch.cuda.mem_get_info(x.device)
+        # the stem's output (C × H/2 × W/2) is the largest activation;
+        # conv, BN and the next input coexist: ~4 such maps, fp32
+        stem_out = self.conv1.out_channels * (x.shape[2] // 2) * (
+            x.shape[3] // 2)
+        return auto_infer_chunk(x.shape[0], 4 * stem_out * 4, free)
 
     def _forward(self, x: torch.Tensor) -> torch.Tensor:
         x = self.maxpool(self.relu(self.bn1(self.conv1(x))))

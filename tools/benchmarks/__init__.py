@@ -1,0 +1,2 @@
+"""Building blocks of ``tools/benchmark.py`` (timing, workloads, sections,
+report)."""

@@ -1,0 +1,315 @@
+"""The measurements of ``tools/benchmark.py``, one function per section.
+
+Each section takes the run context (:class:`Context`) and returns a dict
+with ``cases`` (name → timing summary, see :mod:`.timing`), ``ratios``
+(name → dict(value, target, met)) and section-specific extras. A section
+that raises is reported by the caller and the others still run.
+"""
+import os.path as osp
+import tempfile
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional
+
+import numpy as np
+import torch
+
+from . import workloads as W
+from .timing import interleaved, ratio
+
+
+@dataclass
+class Context:
+    """What every section needs: device, sizes, repeats, seed, results."""
+    device: torch.device
+    lengths: List[int]
+    size: int = 128
+    repeats: int = 3
+    seed: int = 0
+    quick: bool = False
+    amp: bool = False
+    channels_last: bool = False
+    infer_chunk: object = 'auto'
+    data_root: Optional[str] = None
+    results: Dict[str, dict] = field(default_factory=dict)
+
+    @property
+    def frames(self) -> int:
+        return sum(self.lengths)
+
+    def backbone_opts(self) -> dict:
+        return dict(size=self.size, channels_last=self.channels_last,
+                    infer_chunk_size=self.infer_chunk)
+
+
+def _target(value: float, target: float, lower_is_better: bool = True):
+    met = value <= target if lower_is_better else value >= target
+    return dict(value=value, target=target,
+                target_op='<=' if lower_is_better else '>=', met=bool(met))
+
+
+def _throughput(case: dict, clips: int, frames: int) -> dict:
+    med = case['median_s']
+    case.update(clips_per_s=clips / med, frames_per_s=frames / med,
+                clips=clips, frames=frames)
+    return case
+
+
+def _singles(clips, samples):
+    return [dict(inputs=[c], data_samples=[s])
+            for c, s in zip(clips, samples)]
+
+
+# ------------------------------------------------------------------ AKMNet
+def akmnet(ctx: Context) -> dict:
+    """AKMNet inference and train step vs the bare per-frame ResNet-18 on
+    the same packed frames (default model: RGB, torchvision stem)."""
+    cfg = W.akmnet_cfg(**ctx.backbone_opts())
+    model = W.build(cfg, ctx.device, ctx.seed)
+    bare = W.BareFrameClassifier(cfg).to(ctx.device)
+    wrapper = W.optim_wrapper(model, amp=ctx.amp)
+    bare_opt = torch.optim.SGD(bare.parameters(), lr=1e-3, momentum=0.9,
+                               weight_decay=5e-4)
+    clips, samples = W.make_clips(ctx.lengths, 3, ctx.size, ctx.seed,
+                                  ctx.device)
+    data = dict(inputs=clips, data_samples=samples)
+    shortest = dict(inputs=[min(clips, key=len)], data_samples=samples[:1])
+    cases = dict(
+        bare_infer=W.bare_test_step(bare, data),
+        akmnet_infer=W.test_step(model, data),
+        bare_train=W.bare_train_step(bare, data, bare_opt),
+        akmnet_train=W.train_step(model, data, wrapper))
+    warm = dict(
+        bare_infer=W.bare_test_step(bare, shortest),
+        akmnet_infer=W.test_step(model, shortest),
+        bare_train=W.bare_train_step(bare, shortest, bare_opt),
+        akmnet_train=W.train_step(model, shortest, wrapper))
+    if not ctx.quick:
+        # the packing claims: a batch costs what its clips cost one at a
+        # time, and zero-padding to the longest clip would cost more
+        singles = _singles(clips, samples)
+        one_by_one = [W.test_step(model, d) for d in singles]
+        max_t = max(ctx.lengths)
+        padded = dict(inputs=[torch.zeros_like(clips[0][:1]).expand(
+            max_t, *clips[0].shape[1:]).contiguous()] * len(clips),
+                      data_samples=samples)
+        cases['akmnet_infer_one_by_one'] = lambda: [f() for f in one_by_one]
+        cases['bare_infer_padded'] = W.bare_test_step(bare, padded)
+        warm['akmnet_infer_one_by_one'] = warm['akmnet_infer']
+        warm['bare_infer_padded'] = warm['bare_infer']
+    res = interleaved(cases, ctx.repeats, ctx.device, warmup=warm,
+                      measure_memory=True)
+    n, frames = len(ctx.lengths), ctx.frames
+    for name, case in res.items():
+        if name == 'bare_infer_padded':
+            _throughput(case, n, n * max(ctx.lengths))
+        else:
+            _throughput(case, n, frames)
+    t = {k: v['times_s'] for k, v in res.items()}
+    ratios = dict(
+        infer_akmnet_vs_bare=_target(
+            ratio(t['akmnet_infer'], t['bare_infer']), 1.05),
+        train_akmnet_vs_bare=_target(
+            ratio(t['akmnet_train'], t['bare_train']), 1.10))
+    if 'akmnet_infer_one_by_one' in t:
+        ratios['infer_batch_vs_one_by_one'] = _target(
+            ratio(t['akmnet_infer'], t['akmnet_infer_one_by_one']), 1.05)
+        ratios['infer_padded_vs_packed_backbone'] = dict(
+            value=ratio(t['bare_infer_padded'], t['bare_infer']),
+            frames_ratio=n * max(ctx.lengths) / frames)
+    return dict(cases=res, ratios=ratios)
+
+
+# -------------------------------------------------- the authors' training
+def official(ctx: Context) -> dict:
+    """Train step in the official settings (gray, 5×5 stem): mmakm's packed
+    batch vs the authors' one clip per forward + gradient accumulation."""
+    cfg = W.akmnet_cfg(channels=1, stem='paper', **ctx.backbone_opts())
+    model = W.build(cfg, ctx.device, ctx.seed)
+    wrapper = W.optim_wrapper(model, amp=ctx.amp)
+    clips, samples = W.make_clips(ctx.lengths, 1, ctx.size, ctx.seed,
+                                  ctx.device)
+    data = dict(inputs=clips, data_samples=samples)
+    shortest = dict(inputs=[min(clips, key=len)], data_samples=samples[:1])
+    cases = dict(mmakm_packed=W.train_step(model, data, wrapper))
+    warm = dict(mmakm_packed=W.train_step(model, shortest, wrapper))
+    reference = W.official_reference()
+    if reference is not None:
+        theirs = W.OfficialAccumulation(reference, ctx.device, ctx.seed)
+        cases['authors_accumulated'] = theirs.step(clips, samples)
+        warm['authors_accumulated'] = theirs.step(clips[:1], samples[:1])
+        other = 'authors_accumulated'
+    else:
+        # no reference in this checkout: the same accumulation pattern on
+        # mmakm's own modules stands in for it
+        cases['mmakm_accumulated'] = W.accumulate_step(
+            model, _singles(clips, samples), wrapper)
+        warm['mmakm_accumulated'] = W.accumulate_step(
+            model, _singles(clips[:1], samples[:1]), wrapper)
+        other = 'mmakm_accumulated'
+    res = interleaved(cases, ctx.repeats, ctx.device, warmup=warm,
+                      measure_memory=True)
+    for case in res.values():
+        _throughput(case, len(ctx.lengths), ctx.frames)
+    t = {k: v['times_s'] for k, v in res.items()}
+    target = 3.0 if ctx.device.type == 'cuda' else 1.0
+    speedup = ratio(t[other], t['mmakm_packed'])
+    out = dict(cases=res, ratios={
+        f'train_speedup_vs_{other}': _target(speedup, target, False)})
+    if reference is None:
+        out['note'] = ('mmakm.testing.official_akmnet not found: the '
+                       "authors' one-clip accumulation is emulated with "
+                       "mmakm's modules")
+    return out
+
+
+# ---------------------------------------------------------- TSN and I3D
+def models(ctx: Context) -> dict:
+    """TSN-R18 (8 segments) and I3D-R50 (16 frames) on the same 8 clips as
+    users run them; AKMNet's figures come from the ``akmnet`` section."""
+    n = len(ctx.lengths)
+    gen = torch.Generator().manual_seed(ctx.seed)
+    from mmaction.structures import ActionDataSample
+    samples = [ActionDataSample().set_gt_label(i % 4) for i in range(n)]
+    specs = dict(
+        tsn_r18=('tsn_r18', (8, 3, ctx.size, ctx.size), 8),
+        i3d_r50=('i3d_r50', (1, 3, 16, ctx.size, ctx.size), 16))
+    cases, warm, frames = {}, {}, {}
+    for name, (cfg_name, shape, per_clip) in specs.items():
+        model = W.build(W.mmaction_cfg(cfg_name), ctx.device, ctx.seed)
+        if ctx.channels_last and len(shape) == 4:
+            model.to(memory_format=torch.channels_last)
+        wrapper = W.optim_wrapper(model, amp=ctx.amp)
+        inputs = [torch.randint(0, 256, shape, dtype=torch.uint8,
+                                generator=gen).to(ctx.device)
+                  for _ in range(n)]
+        data = dict(inputs=inputs, data_samples=samples)
+        one = dict(inputs=inputs[:1], data_samples=samples[:1])
+        cases[f'{name}_train'] = W.train_step(model, data, wrapper)
+        cases[f'{name}_infer'] = W.test_step(model, data)
+        warm[f'{name}_train'] = W.train_step(model, one, wrapper)
+        warm[f'{name}_infer'] = W.test_step(model, one)
+        frames[name] = per_clip * n
+    res = interleaved(cases, ctx.repeats, ctx.device, warmup=warm,
+                      measure_memory=True)
+    for name, case in res.items():
+        _throughput(case, n, frames[name.rsplit('_', 1)[0]])
+    own = ctx.results.get('akmnet', {}).get('cases', {})
+    for mode in ('train', 'infer'):
+        if f'akmnet_{mode}' in own:
+            res[f'akmnet_{mode}'] = dict(own[f'akmnet_{mode}'],
+                                        source='akmnet section')
+    return dict(cases=res, ratios={})
+
+
+# ------------------------------------------------------- cost vs length
+def length(ctx: Context) -> dict:
+    """AKMNet cost of one clip of T frames, T = 16 … 256, and a linear fit
+    ``time = slope·T + intercept`` (inference; train step too on CUDA)."""
+    ts = (16, 64, 256) if ctx.quick else (16, 32, 64, 128, 256)
+    cfg = W.akmnet_cfg(**ctx.backbone_opts())
+    model = W.build(cfg, ctx.device, ctx.seed)
+    wrapper = W.optim_wrapper(model, amp=ctx.amp)
+    modes = ('infer', 'train') if ctx.device.type == 'cuda' else ('infer', )
+    cases = {}
+    for t in ts:
+        clips, samples = W.make_clips([t], 3, ctx.size, ctx.seed,
+                                      ctx.device)
+        data = dict(inputs=clips, data_samples=samples)
+        cases[f'infer_T{t}'] = W.test_step(model, data)
+        if 'train' in modes:
+            cases[f'train_T{t}'] = W.train_step(model, data, wrapper)
+    short = W.make_clips([ts[0]], 3, ctx.size, ctx.seed, ctx.device)
+    short = dict(inputs=short[0], data_samples=short[1])
+    warm = {'infer': W.test_step(model, short),
+            'train': W.train_step(model, short, wrapper)}
+    res = interleaved(cases, ctx.repeats, ctx.device,
+                      warmup={m: warm[m] for m in modes})
+    fits = {}
+    for mode in modes:
+        x = np.array(ts, dtype=float)
+        y = np.array([res[f'{mode}_T{t}']['median_s'] * 1e3 for t in ts])
+        slope, intercept = np.polyfit(x, y, 1)
+        pred = slope * x + intercept
+        ss_res = float(((y - pred)**2).sum())
+        ss_tot = float(((y - y.mean())**2).sum())
+        fits[mode] = dict(slope_ms_per_frame=float(slope),
+                          intercept_ms=float(intercept),
+                          r2=1 - ss_res / ss_tot if ss_tot > 0 else 1.0,
+                          lengths=list(ts), median_ms=y.tolist())
+    for t in ts:
+        for mode in modes:
+            _throughput(res[f'{mode}_T{t}'], 1, t)
+    return dict(cases=res, ratios={}, fits=fits)
+
+
+# ---------------------------------------------------------- data pipeline
+def data(ctx: Context) -> dict:
+    """Frames/s of the AKMNet training pipeline (decode, resize 144, crop
+    128, flip, pack) with 0/1/2 loader workers on JPEGs in the CASME II
+    layout, against the model's training frames/s."""
+    from mmengine.dataset import pseudo_collate
+    from torch.utils.data import DataLoader
+
+    from mmaction.registry import DATASETS
+    root = ctx.data_root
+    tmp = None
+    if root is None:
+        tmp = tempfile.TemporaryDirectory(prefix='mmakm-bench-')
+        root = osp.join(tmp.name, 'casme2')
+        from mmakm.datasets.synthetic import make_synthetic_casme2
+        # as many clips, of the same length range, as the model sections;
+        # frames larger than the 144-px resize, like the shipped corpora
+        make_synthetic_casme2(
+            root, seed=ctx.seed, n_subjects=2,
+            clips_per_subject=(len(ctx.lengths) + 1) // 2,
+            size=ctx.size + 64, min_len=max(min(ctx.lengths), 4),
+            max_len=max(max(ctx.lengths), 4), video=False)
+    try:
+        from mmengine.config import Config
+        pipes = Config.fromfile(
+            osp.join(W.REPO, 'configs/_base_/datasets/me_pipelines.py'))
+        dataset = DATASETS.build(
+            dict(type='CASME2Dataset', data_root=root,
+                 class_setup='paper4', pipeline=pipes.train_pipeline))
+        workers = (0, 2) if ctx.quick else (0, 1, 2)
+        cases = {}
+        counted = {}
+
+        def epoch(num_workers):
+            def run():
+                loader = DataLoader(
+                    dataset, batch_size=8, num_workers=num_workers,
+                    collate_fn=pseudo_collate, shuffle=False,
+                    generator=torch.Generator().manual_seed(ctx.seed))
+                n = 0
+                for batch in loader:
+                    n += sum(int(x.shape[0]) for x in batch['inputs'])
+                counted[num_workers] = n
+            return run
+
+        for w in workers:
+            cases[f'jpeg_workers{w}'] = epoch(w)
+        res = interleaved(cases, ctx.repeats, torch.device('cpu'),
+                          warmup={'w0': epoch(0)})
+        n = counted[workers[0]]
+        clips = len(dataset)
+        for case in res.values():
+            _throughput(case, clips, n)
+        out = dict(cases=res, ratios={}, corpus=root if tmp is None else
+                   'synthetic CASME II layout (temporary)',
+                   clips=clips, frames=n)
+        model_train = ctx.results.get('akmnet', {}).get('cases', {}).get(
+            'akmnet_train')
+        if model_train is not None:
+            model_fps = model_train['frames_per_s']
+            for name, case in res.items():
+                out['ratios'][f'{name}_vs_model_train'] = _target(
+                    case['frames_per_s'] / model_fps, 1.0, False)
+        return out
+    finally:
+        if tmp is not None:
+            tmp.cleanup()
+
+
+SECTIONS = dict(akmnet=akmnet, official=official, models=models,
+                length=length, data=data)

@@ -1,0 +1,180 @@
+"""Models, clips and train/inference steps measured by ``tools/benchmark.py``.
+
+Every step takes the batch as the data loader hands it over (a list of
+uint8 clips + data samples) and goes through the model's own
+``train_step`` / ``test_step``, as a training or test loop would.
+"""
+import os.path as osp
+from typing import Callable, List, Optional, Sequence, Tuple
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+IMAGENET_MEAN = [123.675, 116.28, 103.53]
+IMAGENET_STD = [58.395, 57.12, 57.375]
+
+
+def draw_lengths(num_clips: int, min_len: int, max_len: int,
+                 seed: int) -> List[int]:
+    """Clip lengths in ``[min_len, max_len]``, both ends included, shuffled.
+
+    With ``(8, 24, 141, 0)``: ``[131, 81, 24, 141, 40, 99, 46, 141]``.
+    """
+    gen = torch.Generator().manual_seed(seed)
+    inner = torch.randint(min_len, max_len + 1, (max(num_clips - 2, 0), ),
+                          generator=gen).tolist()
+    lengths = ([min_len, max_len] + inner)[:num_clips]
+    order = torch.randperm(num_clips, generator=gen).tolist()
+    return [lengths[i] for i in order]
+
+
+def make_clips(lengths: Sequence[int], channels: int, size: int, seed: int,
+               device: torch.device, num_classes: int = 4):
+    """uint8 clips ``(T_i, C, size, size)`` on ``device`` + labelled samples.
+    """
+    from mmaction.structures import ActionDataSample
+    gen = torch.Generator().manual_seed(seed)
+    clips = [torch.randint(0, 256, (t, channels, size, size),
+                           dtype=torch.uint8, generator=gen).to(device)
+             for t in lengths]
+    samples = [ActionDataSample().set_gt_label(i % num_classes)
+               for i in range(len(lengths))]
+    return clips, samples
+
+
+def akmnet_cfg(channels: int = 3, stem: str = 'torchvision',
+               num_classes: int = 4, size: int = 128, **backbone) -> dict:
+    """The default AKMNet (``configs/_base_/models/akmnet_r18.py``) for
+    ``size``×``size`` frames."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(REPO, 'configs/_base_/models/akmnet_r18.py')).model
+    cfg.backbone.update(in_channels=channels, stem=stem, **backbone)
+    cfg.cls_head.update(num_classes=num_classes, spatial_size=size // 32)
+    if channels == 1:
+        cfg.data_preprocessor.update(mean=[128.], std=[64.])
+    return cfg.to_dict()
+
+
+def mmaction_cfg(name: str, num_classes: int = 4) -> dict:
+    """A baseline model config of ``configs/_base_/models/`` (tsn/i3d)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(
+        osp.join(REPO, f'configs/_base_/models/{name}.py')).model
+    cfg.cls_head.num_classes = num_classes
+    return cfg.to_dict()
+
+
+def build(cfg: dict, device: torch.device, seed: int = 0) -> nn.Module:
+    """Build a registered model with seeded initial weights on ``device``."""
+    from mmaction.registry import MODELS
+    torch.manual_seed(seed)
+    model = MODELS.build(cfg)
+    model.init_weights()
+    return model.to(device)
+
+
+def optim_wrapper(model: nn.Module, amp: bool = False):
+    """The paper's SGD (1e-3, 0.9, 5e-4) in an mmengine optimizer wrapper;
+    ``amp`` selects mmakm's autocast wrapper (bf16/fp16 by device)."""
+    from mmengine.optim import build_optim_wrapper
+    cfg = dict(type='AutocastOptimWrapper' if amp else 'OptimWrapper',
+               optimizer=dict(type='SGD', lr=1e-3, momentum=0.9,
+                              weight_decay=5e-4))
+    return build_optim_wrapper(model, cfg)
+
+
+def train_step(model: nn.Module, data: dict, wrapper) -> Callable[[], None]:
+    """One training iteration (forward, backward, SGD) of ``data``."""
+    def step():
+        model.train()
+        model.train_step(data, wrapper)
+    return step
+
+
+def test_step(model: nn.Module, data: dict) -> Callable[[], None]:
+    """One inference iteration (``predict`` under no_grad) of ``data``."""
+    def step():
+        model.eval()
+        with torch.no_grad():
+            model.test_step(data)
+    return step
+
+
+def accumulate_step(model: nn.Module, singles: Sequence[dict],
+                    wrapper) -> Callable[[], None]:
+    """One optimiser step from one clip per forward, gradients accumulated
+    over the clips (how the authors' code trains a batch of 8)."""
+    def step():
+        model.train()
+        wrapper.optimizer.zero_grad()
+        for data in singles:
+            data = model.data_preprocessor(data, True)
+            losses = model(**data, mode='loss')
+            loss, _ = model.parse_losses(losses)
+            (loss / len(singles)).backward()
+        wrapper.optimizer.step()
+    return step
+
+
+class BareFrameClassifier(nn.Module):
+    """The per-frame ResNet-18 alone: FrameResNet + average pool + linear.
+
+    The lower bound AKMNet is measured against: same backbone, same frames,
+    each frame classified on its own (clip label on every frame).
+    """
+
+    def __init__(self, akmnet_cfg: dict, num_classes: int = 4) -> None:
+        super().__init__()
+        from mmaction.registry import MODELS
+        # the preprocessor and backbone of the AKMNet it stands for
+        self.data_preprocessor = MODELS.build(akmnet_cfg['data_preprocessor'])
+        self.backbone = MODELS.build(akmnet_cfg['backbone'])
+        self.fc = nn.Linear(self.backbone.out_channels, num_classes)
+
+    def forward_frames(self, data: dict) -> Tuple[torch.Tensor,
+                                                  torch.Tensor]:
+        """``(ΣT, num_classes)`` logits and ``(ΣT,)`` frame labels."""
+        data = self.data_preprocessor(data, self.training)
+        frames = data['inputs']
+        lengths = torch.tensor(
+            [s.metainfo['num_frames'] for s in data['data_samples']],
+            device=frames.device)
+        labels = torch.stack(
+            [s.gt_label.reshape(()) for s in data['data_samples']])
+        feats = self.backbone(frames).mean((2, 3))
+        return self.fc(feats), labels.to(frames.device).repeat_interleave(
+            lengths)
+
+
+def bare_train_step(model: BareFrameClassifier, data: dict,
+                    optimizer: torch.optim.Optimizer) -> Callable[[], None]:
+    """Forward, cross-entropy, backward and SGD of the bare backbone."""
+    def step():
+        model.train()
+        optimizer.zero_grad()
+        logits, labels = model.forward_frames(data)
+        F.cross_entropy(logits, labels).backward()
+        optimizer.step()
+    return step
+
+
+def bare_test_step(model: BareFrameClassifier,
+                   data: dict) -> Callable[[], None]:
+    """Backbone features of every frame under no_grad (eval mode)."""
+    def step():
+        model.eval()
+        with torch.no_grad():
+            model.forward_frames(data)
+    return step
+
+
+def official_reference() -> Optional[type]:
+    """The authors' AKMNet re-implementation, if this checkout has it."""
+    try:
+        from mmakm.testing import official_akmnet
+    except ImportError:
+        return None
+    return official_akmnet
