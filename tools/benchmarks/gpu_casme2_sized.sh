@@ -54,8 +54,10 @@ $PY tools/benchmarks/bench_device_corpus.py --config "$CONFIG" --device "$DEVICE
   2>&1 | grep -v Warning | tee "$OUT/bench_device_corpus.log" | tail -8
 
 AMP=()
-if $PY -c "import json,sys; r={x['variant']: x for x in json.load(open('$OUT/bench_device_corpus.json'))['results']}; sys.exit(0 if 'error' not in r.get('bf16', {'error': 1}) else 1)"; then
-  AMP=(optim_wrapper.type=AmpOptimWrapper optim_wrapper.dtype=bfloat16)
+if $PY -c "import json,sys; r={x['variant']: x for x in json.load(open('$OUT/bench_device_corpus.json'))['results']}; sys.exit(0 if 'error' not in r.get('bf16_cl', {'error': 1}) else 1)"; then
+  AMP=(optim_wrapper.type=AutocastOptimWrapper optim_wrapper.dtype=bfloat16
+       model.backbone.channels_last=True
+       model.data_preprocessor.channels_last=True)
 fi
 step "LOSO slice, jobs 1 and $JOBS, ${AMP[*]:-fp32}"
 # shellcheck disable=SC2086

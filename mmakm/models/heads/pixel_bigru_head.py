@@ -124,7 +124,9 @@ class PixelBiGRUHead(BaseHead):
         out = out.sum(1) / seq_lengths.to(out.device, out.dtype).unsqueeze(1)
         # (B·hw, 2H) -> G (B, 2H, h, w) -> flat
         feat = out.view(num, hw, -1).transpose(1, 2).reshape(num, -1)
-        return self.fc_cls(self.dropout(feat))
+        # fp32 scores under autocast too: the loss and accuracy (numpy)
+        # of mmaction's head need them, and (B, classes) costs nothing
+        return self.fc_cls(self.dropout(feat)).float()
 
     def predict_by_feat(self, cls_scores: torch.Tensor,
                         data_samples: SampleList) -> SampleList:
