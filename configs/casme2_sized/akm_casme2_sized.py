@@ -30,29 +30,25 @@ model = dict(
         test_crop='resize'))
 
 # the loaders hand out clip indices only: no worker is needed
+sized_dataset = dict(
+    type='DeviceCorpusDataset',
+    corpus=corpus,
+    crop_size=crop_size,
+    dataset=dict(type='CASME2SizedDataset', plan=plan, class_setup=class_setup))
 train_dataloader = dict(
     batch_size=8,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=True),
-    dataset=dict(
-        type='DeviceCorpusDataset',
-        corpus=corpus,
-        crop_size=crop_size,
-        dataset=dict(
-            type='CASME2SizedDataset', plan=plan, class_setup=class_setup)))
+    dataset=sized_dataset)
 test_dataloader = dict(
     batch_size=8,
     num_workers=0,
     persistent_workers=False,
     sampler=dict(type='DefaultSampler', shuffle=False),
     dataset=dict(
-        type='DeviceCorpusDataset',
-        corpus=corpus,
-        crop_size=crop_size,
-        dataset=dict(
-            type='CASME2SizedDataset', plan=plan, class_setup=class_setup,
-            test_mode=True)))
+        sized_dataset,
+        dataset=dict(sized_dataset['dataset'], test_mode=True)))
 test_evaluator = [dict(type='MEMetric'), dict(type='KeyFrameApexMetric')]
 
 # a checkpoint every 10 epochs (and the last): resumable without writing
