@@ -15,8 +15,11 @@ and the preprocessor) names where the frames come from:
   device;
 * ``dict(type='dataset', dataset=<ME dataset cfg>, load_pipeline=[...])``:
   any ME dataset; every clip is decoded once with ``load_pipeline`` (which
-  must give equal-sized ``(S, S, 3)`` uint8 frames in ``results['imgs']``,
-  e.g. ``MEFrameDecode`` + ``Resize``) and packed.
+  must give equal-sized ``(S, S, 3)`` uint8 frames in ``results['imgs']``;
+  default: every frame, ``MESampleFrames`` + ``MEFrameDecode``, which fits
+  a preprocessed frame cache of ``S``-px clips, ``cache_dir=...`` of the
+  dataset; shipped frames need a fixed-size ``Resize`` after the decode)
+  and packed.
 
 Clips are named ``'<subject>/<clip_id>'`` (corpus-prefixed subject).
 """
@@ -30,6 +33,10 @@ from mmengine.dataset import Compose
 
 from mmaction.registry import DATASETS
 from .casme2_sized import casme2_sized_plan, render_casme2_sized
+
+
+#: decode every frame onset..offset as stored (e.g. a frame cache)
+DEFAULT_LOAD = (dict(type='MESampleFrames'), dict(type='MEFrameDecode'))
 
 
 def clip_key(subject: str, clip_id: str) -> str:
@@ -122,7 +129,7 @@ def _dataset_keys(spec: dict) -> Tuple[List[str], List[int]]:
 
 def _dataset_load(spec: dict, device: torch.device) -> PackedClips:
     dataset = _build_dataset(spec, lazy=False)
-    pipeline = Compose(list(spec.get('load_pipeline') or []))
+    pipeline = Compose(list(spec.get('load_pipeline') or DEFAULT_LOAD))
     clips, keys, lengths = [], [], []
     for i in range(len(dataset)):  # once per corpus, not per epoch
         info = dataset.get_data_info(i)

@@ -15,9 +15,8 @@ from mmengine.registry import init_default_scope
 sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
 import fabricate as fab  # noqa: E402
 from mmakm.datasets import (ME_META_KEYS, DeviceCorpusDataset,  # noqa: E402
-                            PackedClips,
-                            casme2_sized_plan, corpus_index, load_corpus,
-                            render_casme2_sized)
+                            PackedClips, casme2_sized_plan, corpus_index,
+                            load_corpus, render_casme2_sized)
 from mmakm.datasets.casme2_sized import (CASME2_EMOTION_COUNTS,  # noqa: E402
                                          _movement_centres)
 from mmakm.datasets.device_corpus import release_corpora  # noqa: E402
@@ -174,6 +173,10 @@ def test_dataset_source_packs_a_shipped_corpus(tmp_path):
         start, n = int(packed.starts[clip]), int(packed.lengths[clip])
         want = np.stack(pipe(dict(info))['imgs'])
         assert np.array_equal(packed.frames[start:start + n].numpy(), want)
+    # default load pipeline: every frame as stored (here 8 px images)
+    as_stored = load_corpus(dict(type='dataset', dataset=dataset))
+    assert as_stored.frames.shape == (int(packed.lengths.sum()), fab.SIZE,
+                                      fab.SIZE, 3)
     # the wrapper finds every sample of a subject subset in it
     wrapped = DeviceCorpusDataset(dataset=dict(dataset, subjects=['sub02']),
                                   corpus=spec)
