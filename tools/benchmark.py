@@ -18,6 +18,8 @@ Sections (all on the same seeded clips: 8 clips, lengths drawn in
 * ``length``   cost of one clip vs its length T = 16 … 256, linear fit.
 * ``data``     frames/s of the training pipeline with 0/1/2 workers on JPEGs
                (CASME II layout) vs the model's training frames/s.
+* ``options``  (only when named) the packed train step under each speed
+               option: channels_last, autocast, BN chunks of 16/32/64.
 
 A section that fails reports its error; the others still run. Examples::
 
@@ -44,7 +46,8 @@ import torch  # noqa: E402
 
 import mmakm  # noqa: E402,F401  (stack fixes + registration)
 from benchmarks import report  # noqa: E402
-from benchmarks.sections import SECTIONS, Context  # noqa: E402
+from benchmarks.sections import (DEFAULT_SECTIONS, SECTIONS,  # noqa: E402
+                                 Context)
 from benchmarks.workloads import draw_lengths  # noqa: E402
 from mmakm.engine import atomic_json_dump  # noqa: E402
 
@@ -60,7 +63,7 @@ def parse_args(argv=None):
                    'workers 0 and 2 only')
     p.add_argument('--out', help='write the results as JSON here')
     p.add_argument('--sections', nargs='+', choices=list(SECTIONS),
-                   default=list(SECTIONS))
+                   default=list(DEFAULT_SECTIONS))
     p.add_argument('--repeats', type=int,
                    help='interleaved repeats (default 3; 2 with --quick)')
     p.add_argument('--clips', type=int, default=8)
@@ -80,6 +83,9 @@ def parse_args(argv=None):
     p.add_argument('--infer-chunk', default='auto',
                    help="FrameResNet infer_chunk_size: 'auto' or frames "
                    '(0: whole batch)')
+    p.add_argument('--train-chunk', type=int, default=32,
+                   help='official section: also time FrameResNet '
+                   'train_chunk_size=N (BN per chunk; 0: skip)')
     p.add_argument('--data-root',
                    help='a CASME II-layout corpus for the data section '
                    '(default: a temporary synthetic one)')
@@ -123,13 +129,20 @@ def main(argv=None):
     if args.threads > 0:
         torch.set_num_threads(args.threads)
     torch.backends.cudnn.benchmark = args.cudnn_benchmark
+    from mmengine.logging import MMLogger
     from mmengine.registry import init_default_scope
     init_default_scope('mmaction')
+    # a quiet current logger: no per-model weight-init reports in the table
+    if MMLogger.check_instance_created('mmakm_benchmark'):
+        MMLogger.get_instance('mmakm_benchmark')  # make it current again
+    else:
+        MMLogger.get_instance('mmakm_benchmark', log_level='WARNING')
     lengths = draw_lengths(args.clips, args.min_len, args.max_len, args.seed)
     ctx = Context(device=device, lengths=lengths, size=args.size,
                   repeats=args.repeats, seed=args.seed, quick=args.quick,
                   amp=args.amp, channels_last=args.channels_last,
-                  infer_chunk=args.infer_chunk, data_root=args.data_root)
+                  infer_chunk=args.infer_chunk, train_chunk=args.train_chunk,
+                  data_root=args.data_root)
     command = 'python tools/benchmark.py ' + ' '.join(
         sys.argv[1:] if argv is None else argv)
     result = dict(command=command.strip(), machine=machine(device),
@@ -139,7 +152,8 @@ def main(argv=None):
                                 amp=args.amp,
                                 channels_last=args.channels_last,
                                 cudnn_benchmark=args.cudnn_benchmark,
-                                infer_chunk=args.infer_chunk),
+                                infer_chunk=args.infer_chunk,
+                                train_chunk=args.train_chunk),
                   sections={})
     start = time.perf_counter()
     for name in args.sections:

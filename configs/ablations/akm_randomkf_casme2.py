@@ -1,5 +1,6 @@
-# Random key frames: as many frames as mining would keep, chosen uniformly at
-# random (seeded) instead of by beta.
+# Random key frames: per clip as many frames as the threshold of eq 8 keeps,
+# chosen uniformly at random (seeded) instead of by beta. Nothing about frames
+# is learnt: no attention layer, B is a constant, no L_GS / L_MMM.
 _base_ = ['../akm_casme2.py']
 
-model = dict(neck=dict(selection='random', seed=0))
+model = dict(neck=dict(selection='random', seed=0), loss_aux=None)

@@ -10,7 +10,8 @@ here, in this order:
    :attr:`MEBaseDataset.skipped`;
 2. map the emotion to a class of ``class_setup``; a record whose emotion maps
    to no class is *excluded*: counted, listed in :attr:`excluded` and
-   reported in the log with the reason (never dropped silently);
+   reported in the log with the reason (never dropped silently); so is a
+   record without an apex label when ``require_apex=True``;
 3. keep the subjects asked for (``subjects`` / ``exclude_subjects``);
 4. resolve and check every frame onset..offset (image file exists; video file
    exists and is long enough) -- missing files are bad samples as in 1.
@@ -64,6 +65,9 @@ class MEBaseDataset(BaseActionDataset):
         check_frames (bool): check at load time that every frame file
             exists (cheap). Defaults to True.
         fps (float, optional): override the corpus frame rate.
+        require_apex (bool): exclude (and report) the clips without an apex
+            label, for models that need the apex (single apex frame).
+            Defaults to False.
     """
     CORPUS = 'me'
     FPS: Optional[float] = None
@@ -80,6 +84,7 @@ class MEBaseDataset(BaseActionDataset):
                  on_bad_sample: str = 'error',
                  check_frames: bool = True,
                  fps: Optional[float] = None,
+                 require_apex: bool = False,
                  **kwargs) -> None:
         if on_bad_sample not in ('error', 'skip'):
             raise ValueError(f"on_bad_sample must be 'error' or 'skip', got "
@@ -89,6 +94,7 @@ class MEBaseDataset(BaseActionDataset):
         self.exclude_subjects = list(exclude_subjects or [])
         self.on_bad_sample = on_bad_sample
         self.check_frames = check_frames
+        self.require_apex = require_apex
         self.fps = float(fps) if fps is not None else self.FPS
         self.skipped: List[dict] = []
         self.excluded: List[dict] = []
@@ -218,6 +224,8 @@ class MEBaseDataset(BaseActionDataset):
             except BadSampleError as exc:
                 self.bad(str(exc))
                 continue
+            if cls is not None and self.require_apex and r['apex'] < 0:
+                cls, reason = None, 'no apex label (require_apex=True)'
             if cls is None:
                 self.excluded.append(dict(
                     subject=r['subject'], clip_id=r['clip_id'],

@@ -169,6 +169,24 @@ def pooled_report(samples: Iterable[dict], classes: Sequence[str],
     return out
 
 
+def max_beta_key_frame(key_frames, frame_weights) -> int:
+    """Position (within the fed clip) of the key frame with the highest β.
+
+    Args:
+        key_frames: ``(N,)`` 0-based positions of the key frames.
+        frame_weights: ``(T,)`` β of every fed frame.
+
+    Returns:
+        int: the max-β key frame (the first on ties); the max-β fed frame
+        when there is no key frame.
+    """
+    keys = np.asarray(key_frames, np.int64).reshape(-1)
+    beta = np.asarray(frame_weights, np.float64).reshape(-1)
+    if keys.size:
+        return int(keys[np.argmax(beta[keys])])
+    return int(np.argmax(beta))
+
+
 def keyframe_apex_stats(samples: Iterable[dict]) -> dict:
     """Key frames vs the annotated apex (paper Table VI).
 
@@ -181,8 +199,9 @@ def keyframe_apex_stats(samples: Iterable[dict]) -> dict:
     Returns:
         ``num_clips``; ``apex_in_key`` (share of clips whose apex frame is a
         key frame); ``apex_is_max_beta`` (share whose apex is the highest-beta
-        key frame); ``dist_frames_mean|median|p90`` = |apex - argmax beta| in
-        frames (absolute frame numbers) and ``dist_ms_mean|median|p90`` (via
+        key frame); ``dist_frames_mean|median|p90`` = |apex - the max-beta key
+        frame| in frames (absolute frame numbers; see
+        :func:`max_beta_key_frame`) and ``dist_ms_mean|median|p90`` (via
         each clip's fps; clips without fps are left out of the ms stats);
         ``key_ratio_mean`` (share of fed frames selected); ``dist_frames`` /
         ``dist_ms`` per clip (lists).
@@ -204,13 +223,10 @@ def keyframe_apex_stats(samples: Iterable[dict]) -> dict:
                 f"clip {s.get('clip_id')}: frame_weights has {len(beta)} "
                 f'values for {len(numbers)} fed frames')
         apex_pos = int(np.argmin(np.abs(numbers - apex)))
-        if keys.size:
-            best_key = int(keys[np.argmax(beta[keys])])
-        else:
-            best_key = int(np.argmax(beta))
+        best_key = max_beta_key_frame(keys, beta)
         in_key.append(apex_pos in set(keys.tolist()))
         is_max.append(keys.size > 0 and best_key == apex_pos)
-        d = abs(int(numbers[int(np.argmax(beta))]) - apex)
+        d = abs(int(numbers[best_key]) - apex)
         dist_f.append(d)
         fps = s.get('fps')
         if fps:

@@ -134,6 +134,18 @@ def plan_folds(work_dir: str, subjects: Sequence[str]) -> List[Fold]:
     return folds
 
 
+def fill_fold(node, fold_name: str):
+    """``node`` with ``{fold}`` replaced by ``fold_name`` in every string."""
+    if isinstance(node, str):
+        return node.replace('{fold}', fold_name)
+    if isinstance(node, (list, tuple)):
+        return type(node)(fill_fold(v, fold_name) for v in node)
+    if hasattr(node, 'items'):
+        return type(node)({k: fill_fold(v, fold_name)
+                           for k, v in node.items()})
+    return node
+
+
 def derive_fold_cfg(cfg: Config, subject: str,
                     work_dir: Optional[str] = None) -> Config:
     """The config of the fold that holds ``subject`` out.
@@ -142,7 +154,11 @@ def derive_fold_cfg(cfg: Config, subject: str,
     * test dataset(s): ``subjects = [subject]``;
     * validation off (no checkpoint can be chosen on the held-out subject);
       no ``save_best``; ``load_from`` of the experiment config is kept
-      (pretrained weights), ``resume`` is left to the command line.
+      (pretrained weights), ``resume`` is left to the command line;
+    * ``{fold}`` in any string of the datasets' pipelines becomes the
+      fold's folder name (``fold_<subject>``), so a pipeline can read the
+      same fold's files of another LOSO experiment (e.g. the max-β key
+      frames of that fold's AKMNet).
     """
     cfg = copy.deepcopy(cfg)
     train_leaves = leaf_datasets(cfg.train_dataloader.dataset)
@@ -158,6 +174,10 @@ def derive_fold_cfg(cfg: Config, subject: str,
     for leaf in test_leaves:
         leaf['subjects'] = [subject]
         leaf.pop('exclude_subjects', None)
+    fold_name = osp.basename(fold_dir('', subject))
+    for leaf in train_leaves + test_leaves:
+        if leaf.get('pipeline') is not None:
+            leaf['pipeline'] = fill_fold(leaf['pipeline'], fold_name)
     # leak-free: nothing is evaluated during training
     cfg.val_dataloader = None
     cfg.val_cfg = None

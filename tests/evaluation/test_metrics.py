@@ -141,6 +141,18 @@ def test_keyframe_apex():
     assert res['keyframe/dist_ms_mean'] == pytest.approx(55 / 3)
 
 
+def test_apex_distance_uses_the_max_beta_key_frame():
+    # the highest β overall (frame 12) is not a key frame: the distance is
+    # measured from the max-β KEY frame (frame 10), as apex_is_max_beta is
+    st = keyframe_apex_stats([dict(gt_label=0, pred_label=0, apex=12,
+                                   key_frames=[0], frame_weights=[.1, .9],
+                                   frame_numbers_fed=[10, 12])])
+    assert st['dist_frames'] == [2]
+    assert st['apex_in_key'] == 0 and st['apex_is_max_beta'] == 0
+    assert F.max_beta_key_frame([0, 2, 3], [.5, .9, .7, .6]) == 2
+    assert F.max_beta_key_frame([], [.5, .9, .7]) == 1  # no key frame
+
+
 def test_confusion_plot(tmp_path):
     path = str(tmp_path / 'sub' / 'cm.png')
     plot_confusion_matrix(F.confusion_matrix(GT, PRED, 4), CLASSES, path,

@@ -132,15 +132,23 @@ def test_errors():
 
 def test_ablation_configs_run():
     clips, samples = make_batch([5, 8])
-    for kw in (dict(use_sparse_selection=False),
-               dict(use_global_correlation=False),
+    for kw in (dict(use_global_correlation=False),
                dict(use_local_attention=False),
-               dict(selection='random'),
-               dict(threshold='>=', grad_rule='official')):
-        model = build(**kw)
+               dict(threshold='>=', grad_rule='official'),
+               dict(selection='soft', loss_aux=None),
+               dict(selection='random', loss_aux=None),
+               dict(selection='all', loss_aux=None)):
+        kw = dict(kw)
+        cfg = tiny_akmnet_cfg(**kw)
+        if 'loss_aux' in kw:
+            cfg['loss_aux'] = cfg['neck'].pop('loss_aux')
+        model = MODELS.build(cfg)
+        model.init_weights()
         losses = run(model, clips, samples, 'loss')
         assert all(torch.isfinite(v) for v in losses.values()), kw
-    model = build(use_sparse_selection=False).eval()
+    cfg = tiny_akmnet_cfg(selection='all')
+    cfg['loss_aux'] = None
+    model = MODELS.build(cfg).eval()
     with torch.no_grad():
         preds = run(model, clips, samples, 'predict')
     assert [len(p.key_frames) for p in preds] == [5, 8]

@@ -171,12 +171,14 @@ def test_train_args_merge(tmp_path):
     assert cfg.launcher == 'none'
 
 
-@pytest.mark.skipif(torch.cuda.is_available(), reason='CPU-only behaviour')
-def test_amp_refused_on_cpu_with_clear_message():
+def test_amp_uses_autocast_wrapper_on_any_device():
+    """--amp: AutocastOptimWrapper (bf16 on CPU instead of a refusal)."""
     train = _load_tool('train')
-    with pytest.raises(SystemExit, match='--amp needs a CUDA'):
-        train.merge_args(Config.fromfile(SYNTH_CFG),
-                         train.parse_args([SYNTH_CFG, '--amp']))
+    cfg = train.merge_args(Config.fromfile(SYNTH_CFG),
+                           train.parse_args([SYNTH_CFG, '--amp']))
+    assert cfg.optim_wrapper.type == 'AutocastOptimWrapper'
+    assert cfg.optim_wrapper.dtype == 'auto'
+    assert cfg.optim_wrapper.optimizer.type == 'AdamW'  # kept
 
 
 def test_test_args_merge(tmp_path):

@@ -22,20 +22,21 @@ def render(result: dict) -> str:
         f"interleaved repeats; amp {s['amp']}, channels_last "
         f"{s['channels_last']}, cudnn.benchmark {s['cudnn_benchmark']}",
         '',
-        '| section | case | median ms | spread ± | clips/s | frames/s | '
-        'peak MiB |',
-        '|---|---|---:|---:|---:|---:|---:|',
+        '| section | case | median ms | spread ± | CPU ms | clips/s | '
+        'frames/s | peak MiB |',
+        '|---|---|---:|---:|---:|---:|---:|---:|',
     ]
     ratios, fits, notes = [], [], []
     for name, sec in result['sections'].items():
         if not sec['ok']:
-            lines.append(f"| {name} | FAILED: {sec['error']} | | | | | |")
+            lines.append(f"| {name} | FAILED: {sec['error']} | | | | | | |")
             continue
         for case, c in sec['cases'].items():
             peak = c.get('peak_bytes')
             lines.append(
                 f"| {name} | {case} | {c['median_s'] * 1e3:.1f} | "
                 f"{c['spread'] * 100:.1f} % | "
+                f"{_fmt(_ms(c.get('cpu_median_s')), '.1f')} | "
                 f"{_fmt(c.get('clips_per_s'), '.2f')} | "
                 f"{_fmt(c.get('frames_per_s'), '.1f')} | "
                 f"{_fmt(None if peak is None else peak / _MIB, '.0f')} |")
@@ -50,7 +51,8 @@ def render(result: dict) -> str:
             notes.append(f"{name}: {sec['note']}")
     if ratios:
         lines += ['', '| section | ratio (median of per-repeat ratios) | '
-                  'value | target | met |', '|---|---|---:|---|---|']
+                  'wall | CPU time | target | met |',
+                  '|---|---|---:|---:|---|---|']
         for name, rname, r in ratios:
             target = (f"{r['target_op']} {r['target']:g}"
                       if 'target' in r else
@@ -58,6 +60,7 @@ def render(result: dict) -> str:
                       if 'frames_ratio' in r else '')
             met = '' if 'met' not in r else ('yes' if r['met'] else 'NO')
             lines.append(f"| {name} | {rname} | {r['value']:.3f} | "
+                         f"{_fmt(r.get('cpu_value'), '.3f')} | "
                          f'{target} | {met} |')
     if fits:
         lines += [''] + fits
@@ -65,6 +68,10 @@ def render(result: dict) -> str:
         lines += [''] + notes
     lines += ['', f"total wall time {result['wall_s']:.0f} s"]
     return '\n'.join(lines)
+
+
+def _ms(seconds):
+    return None if seconds is None else seconds * 1e3
 
 
 def _fmt_load(load) -> str:

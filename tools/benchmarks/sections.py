@@ -29,6 +29,7 @@ class Context:
     amp: bool = False
     channels_last: bool = False
     infer_chunk: object = 'auto'
+    train_chunk: int = 32
     data_root: Optional[str] = None
     results: Dict[str, dict] = field(default_factory=dict)
 
@@ -41,10 +42,23 @@ class Context:
                     infer_chunk_size=self.infer_chunk)
 
 
-def _target(value: float, target: float, lower_is_better: bool = True):
-    met = value <= target if lower_is_better else value >= target
-    return dict(value=value, target=target,
-                target_op='<=' if lower_is_better else '>=', met=bool(met))
+def _compare(res: dict, num: str, den: str, cpu: bool,
+             target: Optional[float] = None,
+             lower_is_better: bool = True) -> dict:
+    """``num / den`` as the median of per-repeat wall-time ratios; with
+    ``cpu`` also of CPU-time ratios (steadier on a loaded machine; only
+    meaningful when the work runs on the CPU); checked against ``target``.
+    """
+    out = dict(value=ratio(res[num]['times_s'], res[den]['times_s']))
+    if cpu:
+        out['cpu_value'] = ratio(res[num]['cpu_times_s'],
+                                 res[den]['cpu_times_s'])
+    if target is not None:
+        met = (out['value'] <= target if lower_is_better else
+               out['value'] >= target)
+        out.update(target=target, target_op='<=' if lower_is_better else
+                   '>=', met=bool(met))
+    return out
 
 
 def _throughput(case: dict, clips: int, frames: int) -> dict:
@@ -67,6 +81,7 @@ def akmnet(ctx: Context) -> dict:
     model = W.build(cfg, ctx.device, ctx.seed)
     bare = W.BareFrameClassifier(cfg).to(ctx.device)
     wrapper = W.optim_wrapper(model, amp=ctx.amp)
+    cast = getattr(wrapper, 'cast_dtype', None)  # the same autocast dtype
     bare_opt = torch.optim.SGD(bare.parameters(), lr=1e-3, momentum=0.9,
                                weight_decay=5e-4)
     clips, samples = W.make_clips(ctx.lengths, 3, ctx.size, ctx.seed,
@@ -76,12 +91,12 @@ def akmnet(ctx: Context) -> dict:
     cases = dict(
         bare_infer=W.bare_test_step(bare, data),
         akmnet_infer=W.test_step(model, data),
-        bare_train=W.bare_train_step(bare, data, bare_opt),
+        bare_train=W.bare_train_step(bare, data, bare_opt, cast),
         akmnet_train=W.train_step(model, data, wrapper))
     warm = dict(
         bare_infer=W.bare_test_step(bare, shortest),
         akmnet_infer=W.test_step(model, shortest),
-        bare_train=W.bare_train_step(bare, shortest, bare_opt),
+        bare_train=W.bare_train_step(bare, shortest, bare_opt, cast),
         akmnet_train=W.train_step(model, shortest, wrapper))
     if not ctx.quick:
         # the packing claims: a batch costs what its clips cost one at a
@@ -104,43 +119,71 @@ def akmnet(ctx: Context) -> dict:
             _throughput(case, n, n * max(ctx.lengths))
         else:
             _throughput(case, n, frames)
-    t = {k: v['times_s'] for k, v in res.items()}
+    cpu = ctx.device.type == 'cpu'
     ratios = dict(
-        infer_akmnet_vs_bare=_target(
-            ratio(t['akmnet_infer'], t['bare_infer']), 1.05),
-        train_akmnet_vs_bare=_target(
-            ratio(t['akmnet_train'], t['bare_train']), 1.10))
-    if 'akmnet_infer_one_by_one' in t:
-        ratios['infer_batch_vs_one_by_one'] = _target(
-            ratio(t['akmnet_infer'], t['akmnet_infer_one_by_one']), 1.05)
+        infer_akmnet_vs_bare=_compare(res, 'akmnet_infer', 'bare_infer', cpu,
+                                      1.05),
+        train_akmnet_vs_bare=_compare(res, 'akmnet_train', 'bare_train', cpu,
+                                      1.10))
+    if 'akmnet_infer_one_by_one' in res:
+        ratios['infer_batch_vs_one_by_one'] = _compare(
+            res, 'akmnet_infer', 'akmnet_infer_one_by_one', cpu, 1.05)
         ratios['infer_padded_vs_packed_backbone'] = dict(
-            value=ratio(t['bare_infer_padded'], t['bare_infer']),
+            _compare(res, 'bare_infer_padded', 'bare_infer', cpu),
             frames_ratio=n * max(ctx.lengths) / frames)
     return dict(cases=res, ratios=ratios)
 
 
 # -------------------------------------------------- the authors' training
+def _official_settings(ctx: Context, **backbone) -> dict:
+    """AKMNet in the official settings (gray, 5×5 stem): the authors'
+    exact configuration where this checkout has it."""
+    backbone.setdefault('infer_chunk_size', ctx.infer_chunk)
+    try:
+        return W.official_cfg(ctx.size, **backbone)
+    except ImportError:
+        return W.akmnet_cfg(channels=1, stem='paper', size=ctx.size,
+                            **backbone)
+
+
 def official(ctx: Context) -> dict:
     """Train step in the official settings (gray, 5×5 stem): mmakm's packed
-    batch vs the authors' one clip per forward + gradient accumulation."""
-    cfg = W.akmnet_cfg(channels=1, stem='paper', **ctx.backbone_opts())
-    model = W.build(cfg, ctx.device, ctx.seed)
-    wrapper = W.optim_wrapper(model, amp=ctx.amp)
+    batch (BN over the whole batch, and BN per ``train_chunk`` frames) vs
+    the authors' one clip per forward + gradient accumulation over 8."""
     clips, samples = W.make_clips(ctx.lengths, 1, ctx.size, ctx.seed,
                                   ctx.device)
     data = dict(inputs=clips, data_samples=samples)
     shortest = dict(inputs=[min(clips, key=len)], data_samples=samples[:1])
-    cases = dict(mmakm_packed=W.train_step(model, data, wrapper))
-    warm = dict(mmakm_packed=W.train_step(model, shortest, wrapper))
+    cases, warm, mmakm_cases = {}, {}, {}
     reference = W.official_reference()
     if reference is not None:
-        theirs = W.OfficialAccumulation(reference, ctx.device, ctx.seed)
-        cases['authors_accumulated'] = theirs.step(clips, samples)
-        warm['authors_accumulated'] = theirs.step(clips[:1], samples[:1])
+        torch.manual_seed(ctx.seed)
+        theirs = reference(spatial_size=ctx.size // 32).to(ctx.device)
+    variants = dict(mmakm_packed=0)
+    if ctx.train_chunk:
+        variants[f'mmakm_packed_chunk{ctx.train_chunk}'] = ctx.train_chunk
+    for name, chunk in variants.items():
+        cfg = _official_settings(ctx, train_chunk_size=chunk,
+                                 channels_last=ctx.channels_last)
+        model = W.build(cfg, ctx.device, ctx.seed)
+        if reference is not None:
+            # same weights: the same key frames, the same head work
+            from mmakm.testing import copy_to_akmnet
+            copy_to_akmnet(theirs, model)
+        wrapper = W.optim_wrapper(model, amp=ctx.amp)
+        cases[name] = W.train_step(model, data, wrapper)
+        warm[name] = W.train_step(model, shortest, wrapper)
+        mmakm_cases[name] = (model, wrapper)
+    if reference is not None:
+        accumulation = W.OfficialAccumulation(theirs)
+        cases['authors_accumulated'] = accumulation.step(clips, samples)
+        warm['authors_accumulated'] = accumulation.step(
+            [min(clips, key=len)], samples[:1])
         other = 'authors_accumulated'
     else:
         # no reference in this checkout: the same accumulation pattern on
         # mmakm's own modules stands in for it
+        model, wrapper = mmakm_cases['mmakm_packed']
         cases['mmakm_accumulated'] = W.accumulate_step(
             model, _singles(clips, samples), wrapper)
         warm['mmakm_accumulated'] = W.accumulate_step(
@@ -150,16 +193,51 @@ def official(ctx: Context) -> dict:
                       measure_memory=True)
     for case in res.values():
         _throughput(case, len(ctx.lengths), ctx.frames)
-    t = {k: v['times_s'] for k, v in res.items()}
-    target = 3.0 if ctx.device.type == 'cuda' else 1.0
-    speedup = ratio(t[other], t['mmakm_packed'])
-    out = dict(cases=res, ratios={
-        f'train_speedup_vs_{other}': _target(speedup, target, False)})
+    cpu = ctx.device.type == 'cpu'
+    target = 1.0 if cpu else 3.0
+    ratios = {
+        f'{name}_speedup_vs_{other}': _compare(res, other, name, cpu, target,
+                                               lower_is_better=False)
+        for name in variants}
+    out = dict(cases=res, ratios=ratios)
     if reference is None:
         out['note'] = ('mmakm.testing.official_akmnet not found: the '
                        "authors' one-clip accumulation is emulated with "
                        "mmakm's modules")
     return out
+
+
+def options(ctx: Context) -> dict:
+    """The packed train step (official settings) under each speed option:
+    channels_last, bf16/fp16 autocast, BN chunks of 16/32/64 frames
+    (not in the default run: one train step per option and repeat)."""
+    clips, samples = W.make_clips(ctx.lengths, 1, ctx.size, ctx.seed,
+                                  ctx.device)
+    data = dict(inputs=clips, data_samples=samples)
+    shortest = dict(inputs=[min(clips, key=len)], data_samples=samples[:1])
+    variants = dict(
+        default={}, channels_last=dict(channels_last=True),
+        amp=dict(amp=True),
+        channels_last_amp=dict(channels_last=True, amp=True),
+        chunk16=dict(train_chunk_size=16), chunk32=dict(train_chunk_size=32),
+        chunk64=dict(train_chunk_size=64))
+    cases, warm = {}, {}
+    for name, opts in variants.items():
+        opts = dict(opts)
+        amp = opts.pop('amp', False)
+        cfg = _official_settings(ctx, **opts)
+        model = W.build(cfg, ctx.device, ctx.seed)
+        wrapper = W.optim_wrapper(model, amp=amp)
+        cases[name] = W.train_step(model, data, wrapper)
+        warm[name] = W.train_step(model, shortest, wrapper)
+    res = interleaved(cases, ctx.repeats, ctx.device, warmup=warm,
+                      measure_memory=True)
+    for case in res.values():
+        _throughput(case, len(ctx.lengths), ctx.frames)
+    cpu = ctx.device.type == 'cpu'
+    ratios = {f'{name}_vs_default': _compare(res, name, 'default', cpu)
+              for name in variants if name != 'default'}
+    return dict(cases=res, ratios=ratios)
 
 
 # ---------------------------------------------------------- TSN and I3D
@@ -257,11 +335,12 @@ def data(ctx: Context) -> dict:
         tmp = tempfile.TemporaryDirectory(prefix='mmakm-bench-')
         root = osp.join(tmp.name, 'casme2')
         from mmakm.datasets.synthetic import make_synthetic_casme2
-        # as many clips, of the same length range, as the model sections;
-        # frames larger than the 144-px resize, like the shipped corpora
+        # 4 batches of clips of the model sections' length range (worker
+        # start-up amortised over an epoch of several batches); frames
+        # larger than the 144-px resize, like the shipped corpora
         make_synthetic_casme2(
-            root, seed=ctx.seed, n_subjects=2,
-            clips_per_subject=(len(ctx.lengths) + 1) // 2,
+            root, seed=ctx.seed, n_subjects=4,
+            clips_per_subject=len(ctx.lengths),
             size=ctx.size + 64, min_len=max(min(ctx.lengths), 4),
             max_len=max(max(ctx.lengths), 4), video=False)
     try:
@@ -278,7 +357,8 @@ def data(ctx: Context) -> dict:
         def epoch(num_workers):
             def run():
                 loader = DataLoader(
-                    dataset, batch_size=8, num_workers=num_workers,
+                    dataset, batch_size=len(ctx.lengths),
+                    num_workers=num_workers,
                     collate_fn=pseudo_collate, shuffle=False,
                     generator=torch.Generator().manual_seed(ctx.seed))
                 n = 0
@@ -303,8 +383,10 @@ def data(ctx: Context) -> dict:
         if model_train is not None:
             model_fps = model_train['frames_per_s']
             for name, case in res.items():
-                out['ratios'][f'{name}_vs_model_train'] = _target(
-                    case['frames_per_s'] / model_fps, 1.0, False)
+                value = case['frames_per_s'] / model_fps
+                out['ratios'][f'{name}_vs_model_train'] = dict(
+                    value=value, target=1.0, target_op='>=',
+                    met=bool(value >= 1.0))
         return out
     finally:
         if tmp is not None:
@@ -312,4 +394,6 @@ def data(ctx: Context) -> dict:
 
 
 SECTIONS = dict(akmnet=akmnet, official=official, models=models,
-                length=length, data=data)
+                length=length, data=data, options=options)
+#: what ``tools/benchmark.py`` runs without ``--sections``
+DEFAULT_SECTIONS = ('akmnet', 'official', 'models', 'length', 'data')

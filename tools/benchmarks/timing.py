@@ -17,13 +17,19 @@ def synchronize(device: torch.device) -> None:
         torch.cuda.synchronize(device)
 
 
-def summarize(times: Sequence[float]) -> dict:
-    """Median and spread (min, max, relative half-range) of timings (s)."""
+def summarize(times: Sequence[float],
+              cpu_times: Optional[Sequence[float]] = None) -> dict:
+    """Median and spread (min, max, relative half-range) of wall timings
+    (s), and the median CPU time of this process if given."""
     med = statistics.median(times)
     lo, hi = min(times), max(times)
-    return dict(median_s=med, min_s=lo, max_s=hi,
-                spread=(hi - lo) / (2 * med) if med > 0 else 0.0,
-                times_s=list(times))
+    out = dict(median_s=med, min_s=lo, max_s=hi,
+               spread=(hi - lo) / (2 * med) if med > 0 else 0.0,
+               times_s=list(times))
+    if cpu_times is not None:
+        out.update(cpu_median_s=statistics.median(cpu_times),
+                   cpu_times_s=list(cpu_times))
+    return out
 
 
 def ratio(num: Sequence[float], den: Sequence[float]) -> float:
@@ -91,26 +97,31 @@ def interleaved(cases: Dict[str, Callable[[], None]],
         measure_memory: also record each case's peak memory (first round).
 
     Returns:
-        dict: name → :func:`summarize` result (+ ``peak_bytes``).
+        dict: name → :func:`summarize` result (+ ``peak_bytes``). The CPU
+        time of this process (all its threads, not loader workers) is
+        recorded too: on an oversubscribed machine it is far steadier than
+        wall time.
     """
     for name, fn in (warmup or cases).items():
         fn()
     synchronize(device)
     times: Dict[str, List[float]] = {name: [] for name in cases}
+    cpu: Dict[str, List[float]] = {name: [] for name in cases}
     peaks: Dict[str, Optional[int]] = {}
     for r in range(repeats):
         for name, fn in cases.items():
             probe = PeakMemory(device) if measure_memory and r == 0 else None
             if probe is not None:
                 probe.__enter__()
-            t0 = time.perf_counter()
+            c0, t0 = time.process_time(), time.perf_counter()
             fn()
             synchronize(device)
             times[name].append(time.perf_counter() - t0)
+            cpu[name].append(time.process_time() - c0)
             if probe is not None:
                 probe.__exit__(None, None, None)
                 peaks[name] = probe.peak_bytes
-    out = {name: summarize(ts) for name, ts in times.items()}
+    out = {name: summarize(ts, cpu[name]) for name, ts in times.items()}
     for name, peak in peaks.items():
         out[name]['peak_bytes'] = peak
     return out

@@ -134,6 +134,13 @@ class BareFrameClassifier(nn.Module):
         self.backbone = MODELS.build(akmnet_cfg['backbone'])
         self.fc = nn.Linear(self.backbone.out_channels, num_classes)
 
+    def to(self, *args, **kwargs) -> 'BareFrameClassifier':
+        """Move the model and tell the preprocessor its device (as
+        mmengine's ``BaseModel.to`` does)."""
+        super().to(*args, **kwargs)
+        self.data_preprocessor.to(*args, **kwargs)
+        return self
+
     def forward_frames(self, data: dict) -> Tuple[torch.Tensor,
                                                   torch.Tensor]:
         """``(ΣT, num_classes)`` logits and ``(ΣT,)`` frame labels."""
@@ -150,13 +157,23 @@ class BareFrameClassifier(nn.Module):
 
 
 def bare_train_step(model: BareFrameClassifier, data: dict,
-                    optimizer: torch.optim.Optimizer) -> Callable[[], None]:
-    """Forward, cross-entropy, backward and SGD of the bare backbone."""
+                    optimizer: torch.optim.Optimizer,
+                    autocast_dtype: Optional[torch.dtype] = None
+                    ) -> Callable[[], None]:
+    """Forward, cross-entropy, backward and SGD of the bare backbone
+    (forward under autocast when ``autocast_dtype`` is given, as AKMNet's
+    step under ``AutocastOptimWrapper``)."""
+    device_type = next(model.parameters()).device.type
+
     def step():
         model.train()
         optimizer.zero_grad()
-        logits, labels = model.forward_frames(data)
-        F.cross_entropy(logits, labels).backward()
+        with torch.autocast(device_type, dtype=autocast_dtype or
+                            torch.bfloat16,
+                            enabled=autocast_dtype is not None):
+            logits, labels = model.forward_frames(data)
+            loss = F.cross_entropy(logits.float(), labels)
+        loss.backward()
         optimizer.step()
     return step
 
@@ -171,10 +188,49 @@ def bare_test_step(model: BareFrameClassifier,
     return step
 
 
-def official_reference() -> Optional[type]:
-    """The authors' AKMNet re-implementation, if this checkout has it."""
+def official_reference():
+    """The reference of the authors' AKMNet (``OfficialAKMNet``), or None
+    where this checkout lacks ``mmakm.testing``."""
     try:
-        from mmakm.testing import official_akmnet
+        from mmakm.testing import OfficialAKMNet
     except ImportError:
         return None
-    return official_akmnet
+    return OfficialAKMNet
+
+
+def official_cfg(size: int = 128, **backbone) -> dict:
+    """mmakm's AKMNet as the authors' code runs (gray, 5×5 stem, 1/255)."""
+    from mmakm.models.official import official_akmnet_cfg
+    cfg = official_akmnet_cfg(spatial_size=size // 32)
+    cfg['backbone'].update(backbone)
+    return cfg
+
+
+class OfficialAccumulation:
+    """The authors' training step: one clip per forward, the loss of each
+    divided by the batch size, gradients accumulated, one SGD step.
+
+    Args:
+        reference (nn.Module): an ``OfficialAKMNet`` on the target device.
+    """
+
+    def __init__(self, reference: nn.Module) -> None:
+        self.model = reference
+        self.optimizer = torch.optim.SGD(reference.parameters(), lr=1e-3,
+                                         momentum=0.9, weight_decay=5e-4)
+
+    def step(self, clips: Sequence[torch.Tensor],
+             samples: Sequence) -> Callable[[], None]:
+        labels = [int(s.gt_label) for s in samples]
+
+        def run():
+            self.model.train()
+            self.optimizer.zero_grad()
+            for clip, label in zip(clips, labels):
+                losses = self.model.losses(self.model(clip), label)
+                # their L_MMM is NaN when no β lies below the mean; keep
+                # the weights finite so every repeat does the same work
+                loss = sum(torch.nan_to_num(v) for v in losses.values())
+                (loss / len(clips)).backward()
+            self.optimizer.step()
+        return run

@@ -47,6 +47,19 @@ tim_pipelines = {
         test=_pipeline(dict(num_frames=k), train=False))
     for k in (16, 32, 64, 128)
 }
+# Single-frame ResNet-18 baselines (paper Table VII), with the datasets'
+# require_apex=True: the annotated apex frame, or the max-beta key frame of
+# the same LOSO fold's AKMNet (tools/loso.py configs/akm_<corpus>.py, then
+# tools/misc/dump_fold_keyframes.py work_dirs/loso/akm_<corpus>); {corpus} and
+# {fold} are filled per clip and per fold.
+apex_train_pipeline = _pipeline(dict(mode='apex'), train=True)
+apex_test_pipeline = _pipeline(dict(mode='apex'), train=False)
+akm_keyframes = ('{{ fileDirname }}/../../../work_dirs/loso/akm_{corpus}/'
+                 '{fold}/all_clips/predictions.pkl')
+max_beta_train_pipeline = _pipeline(
+    dict(mode='max_beta', predictions=akm_keyframes), train=True)
+max_beta_test_pipeline = _pipeline(
+    dict(mode='max_beta', predictions=akm_keyframes), train=False)
 
 # variable-length clips: the default collate (pseudo_collate) keeps a list of
 # (T_i, C, H, W) tensors, MEDataPreprocessor packs them without padding.

@@ -17,9 +17,10 @@ model = dict(
     neck=dict(
         type='KeyFrameMining',
         in_channels=512,
+        # 'mining' (AKMNet); ablations: 'soft' (s12), 'random', 'all'
+        selection='mining',
         use_local_attention=True,
         use_global_correlation=True,
-        use_sparse_selection=True,
         threshold='>',  # paper; '>=' = official code
         grad_rule='paper'),  # eqs 16-17; 'official' = official code
     cls_head=dict(

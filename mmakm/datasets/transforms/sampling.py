@@ -1,5 +1,6 @@
 """MESampleFrames: which frames of the onset..offset clip are fed."""
-from typing import Optional
+import os.path as osp
+from typing import Dict, Optional
 
 import numpy as np
 from mmcv.transforms import BaseTransform
@@ -10,7 +11,8 @@ from mmaction.registry import TRANSFORMS
 class MESampleFrames(BaseTransform):
     """Choose the frames of a clip (positions into ``frame_numbers``).
 
-    Modes (chosen by the arguments):
+    ``mode='clip'`` (default) samples from the whole clip, as chosen by the
+    other arguments:
 
     * default -- every frame onset..offset (the paper), optionally every
       ``stride``-th one and at most ``max_len`` of them (evenly spaced);
@@ -24,14 +26,47 @@ class MESampleFrames(BaseTransform):
       from each (random start in training, centred in test mode);
       ``num_clips=N, clip_len=L`` for FormatShape NCHW / NCTHW.
 
+    ``mode='apex'`` feeds the annotated apex frame alone (the "single apex
+    frame" baselines); a clip without an apex label, or whose apex is not
+    one of its frames, is an error naming the clip (datasets drop and report
+    such clips with ``require_apex=True``).
+
+    ``mode='max_beta'`` feeds the max-β key frame of the clip as predicted
+    by a trained AKMNet (the "single max-β key frame" baselines): the frame
+    is read from ``predictions``, a ``tools/test.py --dump`` pickle of that
+    AKMNet over the clips (read with
+    :func:`mmakm.loso.report.load_predictions`), matched by (corpus,
+    subject, clip_id). ``{corpus}`` in the path becomes the clip's corpus;
+    under LOSO, ``{fold}`` becomes the fold's folder name
+    (``fold_<subject>``), so each fold reads the predictions of the same
+    fold's AKMNet (``tools/misc/dump_fold_keyframes.py`` writes them). A
+    clip missing from the dump, or a dump without key frames, is an error
+    naming the clip and the file.
+
     Adds ``frame_inds`` (int64), ``clip_len``, ``num_clips``,
     ``frame_numbers_fed`` (absolute frame numbers of the fed frames).
     """
 
+    MODES = ('clip', 'apex', 'max_beta')
+
     def __init__(self, stride: int = 1, max_len: Optional[int] = None,
                  num_frames: Optional[int] = None,
                  num_clips: Optional[int] = None, clip_len: int = 1,
-                 random_offset: bool = False, test_mode: bool = False):
+                 random_offset: bool = False, test_mode: bool = False,
+                 mode: str = 'clip', predictions: Optional[str] = None):
+        if mode not in self.MODES:
+            raise ValueError(f'mode must be one of {self.MODES}, got '
+                             f'{mode!r}')
+        if (mode == 'max_beta') != (predictions is not None):
+            raise ValueError("mode='max_beta' needs `predictions` (an "
+                             'AKMNet prediction dump) and no other mode '
+                             'takes it')
+        if mode != 'clip' and (stride != 1 or max_len is not None
+                               or num_frames is not None
+                               or num_clips is not None or clip_len != 1):
+            raise ValueError(f'mode={mode!r} feeds one frame: stride, '
+                             'max_len, num_frames, num_clips and clip_len '
+                             'apply to mode=\'clip\' only')
         if stride < 1:
             raise ValueError(f'stride must be >= 1, got {stride}')
         if max_len is not None and max_len < 1:
@@ -45,6 +80,9 @@ class MESampleFrames(BaseTransform):
         self.clip_len = clip_len
         self.random_offset = random_offset
         self.test_mode = test_mode
+        self.mode = mode
+        self.predictions = predictions
+        self._key_frames: Dict[str, Dict[tuple, int]] = {}  # path -> table
 
     def _indices(self, total: int):
         if self.num_frames is not None:
@@ -73,12 +111,88 @@ class MESampleFrames(BaseTransform):
             inds = inds[pick.astype(np.int64)]
         return inds, 1, len(inds)
 
+    @staticmethod
+    def _apex_index(results: dict) -> np.ndarray:
+        """``(1,)`` position of the apex frame within ``frame_numbers``."""
+        clip = f"clip {results.get('clip_id')} ({results.get('subject')})"
+        apex = results.get('apex', -1)
+        if apex is None or int(apex) < 0:
+            raise ValueError(f"{clip} has no apex label; mode='apex' needs "
+                             'one (use a corpus with apex labels)')
+        numbers = np.asarray(results['frame_numbers'])
+        pos = np.flatnonzero(numbers == int(apex))
+        if pos.size == 0:
+            raise ValueError(
+                f'{clip}: apex frame {int(apex)} is not one of its frames '
+                f'{int(numbers[0])}..{int(numbers[-1])}')
+        return pos[:1].astype(np.int64)
+
+    def _max_beta_frames(self, path: str) -> Dict[tuple, int]:
+        """(corpus, subject, clip_id) -> absolute max-β key frame number."""
+        if path in self._key_frames:
+            return self._key_frames[path]
+        from mmakm.evaluation.functional import max_beta_key_frame
+        from mmakm.loso.report import load_predictions
+        if '{fold}' in path:
+            raise ValueError(
+                f'predictions {path!r} holds the {{fold}} placeholder, which '
+                'tools/loso.py fills per fold; outside LOSO give the file')
+        if not osp.isfile(path):
+            raise FileNotFoundError(
+                f'predictions {path} not found: the max-β frames come from '
+                "a trained AKMNet's dump over these clips "
+                '(tools/misc/dump_fold_keyframes.py under LOSO)')
+        table = {}
+        for i, p in enumerate(load_predictions(path)):
+            key = (p.get('corpus'), p.get('subject'), p.get('clip_id'))
+            if None in key:
+                raise ValueError(f'{path}: prediction {i} lacks corpus, '
+                                 'subject or clip_id')
+            for need in ('key_frames', 'frame_weights', 'frame_numbers_fed'):
+                if p.get(need) is None:
+                    raise ValueError(
+                        f'{path}: prediction {i} ({key[2]}, {key[1]}) has no '
+                        f'{need}; expected an AKMNet dump')
+            pos = max_beta_key_frame(p['key_frames'], p['frame_weights'])
+            number = int(p['frame_numbers_fed'][pos])
+            if table.setdefault(key, number) != number:
+                raise ValueError(f'{path}: clip {key[2]} ({key[1]}) appears '
+                                 'twice with different max-β frames')
+        self._key_frames[path] = table
+        return table
+
+    def _max_beta_index(self, results: dict) -> np.ndarray:
+        """``(1,)`` position of the clip's max-β key frame (predictions)."""
+        clip = f"clip {results.get('clip_id')} ({results.get('subject')})"
+        path = self.predictions.replace('{corpus}',
+                                        str(results.get('corpus')))
+        table = self._max_beta_frames(path)
+        key = (results.get('corpus'), results.get('subject'),
+               results.get('clip_id'))
+        if key not in table:
+            raise ValueError(
+                f'{clip} is not in the predictions {path} ({len(table)} '
+                'clips): its max-β frame needs a prediction of this clip by '
+                "the same fold's AKMNet")
+        numbers = np.asarray(results['frame_numbers'])
+        pos = np.flatnonzero(numbers == table[key])
+        if pos.size == 0:
+            raise ValueError(
+                f'{clip}: max-β frame {table[key]} of {path} is not one of '
+                f'its frames {int(numbers[0])}..{int(numbers[-1])}')
+        return pos[:1].astype(np.int64)
+
     def transform(self, results: dict) -> dict:
         total = int(results['total_frames'])
         if total < 1:
             raise ValueError(f"clip {results.get('clip_id')} "
                              f"({results.get('subject')}) has no frames")
-        inds, num_clips, clip_len = self._indices(total)
+        if self.mode == 'apex':
+            inds, num_clips, clip_len = self._apex_index(results), 1, 1
+        elif self.mode == 'max_beta':
+            inds, num_clips, clip_len = self._max_beta_index(results), 1, 1
+        else:
+            inds, num_clips, clip_len = self._indices(total)
         results['frame_inds'] = inds
         results['num_clips'] = num_clips
         results['clip_len'] = clip_len
@@ -88,7 +202,9 @@ class MESampleFrames(BaseTransform):
         return results
 
     def __repr__(self):
-        return (f'{type(self).__name__}(stride={self.stride}, '
+        return (f'{type(self).__name__}(mode={self.mode!r}, '
+                f'predictions={self.predictions!r}, '
+                f'stride={self.stride}, '
                 f'max_len={self.max_len}, num_frames={self.num_frames}, '
                 f'num_clips={self.num_clips}, clip_len={self.clip_len}, '
                 f'test_mode={self.test_mode})')

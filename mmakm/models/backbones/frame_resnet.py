@@ -80,8 +80,16 @@ class FrameResNet(BaseModule):
             about 2× faster than one 700-frame batch, while a GPU wants the
             whole batch. ``'auto'``: 32 on CPU; on CUDA the whole batch
             unless its activations would not fit in half the free memory
-            (:func:`auto_infer_chunk`). Training always uses one batch (BN
-            statistics over all real frames). Defaults to ``'auto'``.
+            (:func:`auto_infer_chunk`). Defaults to ``'auto'``.
+        train_chunk_size (int): in train mode, frames go through the network
+            in chunks of this many, each chunk normalised by BatchNorm with
+            its own statistics (and updating the running statistics once per
+            chunk). 0 (default): one batch, BN statistics over all real
+            frames of the batch. Chunks keep the activations of a ~700-frame
+            batch out of one multi-GB set, which trains faster on CPU
+            (docs/benchmarks.md); the authors' code normalises over one clip
+            (24–141 frames) at a time. A choice that changes what BN
+            normalises over: compare accuracy before relying on it.
         channels_last (bool): keep weights and activations in the NHWC
             memory format (faster convolutions with cuDNN/oneDNN on recent
             hardware, bf16/fp16 tensor cores in particular). The output is
@@ -102,6 +110,7 @@ class FrameResNet(BaseModule):
                  norm_eval: bool = False,
                  infer_chunk_size: Union[int, str] = 'auto',
                  channels_last: bool = False,
+                 train_chunk_size: int = 0,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if depth not in self.arch_settings:
@@ -124,7 +133,11 @@ class FrameResNet(BaseModule):
                 infer_chunk_size, int) and infer_chunk_size >= 0)):
             raise ValueError("infer_chunk_size must be 'auto' or an int >= "
                              f'0, got {infer_chunk_size!r}')
+        if not (isinstance(train_chunk_size, int) and train_chunk_size >= 0):
+            raise ValueError('train_chunk_size must be an int >= 0, got '
+                             f'{train_chunk_size!r}')
         self.infer_chunk_size = infer_chunk_size
+        self.train_chunk_size = train_chunk_size
         self.channels_last = channels_last
 
         kernel = 7 if stem == 'torchvision' else 5
@@ -172,7 +185,8 @@ class FrameResNet(BaseModule):
                              f'input channels, got {x.shape[1]}.')
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
-        chunk = 0 if self.training else self._infer_chunk(x)
+        chunk = (self.train_chunk_size if self.training else
+                 self._infer_chunk(x))
         if chunk and x.shape[0] > chunk:
             out = torch.cat([self._forward(c) for c in x.split(chunk)])
         else:

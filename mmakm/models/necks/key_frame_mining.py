@@ -1,5 +1,5 @@
 """Adaptive key-frame mining (AKMNet eqs 5-9, 14-17) on packed clips."""
-from typing import NamedTuple, Optional, Sequence, Union
+from typing import NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -14,14 +14,17 @@ class KeyFrameOutput(NamedTuple):
 
     Attributes:
         features (torch.Tensor): ``(ΣN, C, h, w)`` key-frame features
-            ``F ⊙ B`` of the selected frames, clip after clip, each clip's
-            frames in their original order.
+            ``F ⊙ B`` of the selected frames (``F ⊙ β`` of every frame for
+            ``selection='soft'``), clip after clip, each clip's frames in
+            their original order.
         key_lengths (torch.Tensor): ``(B,)`` int64, N_i = key frames per clip
             (always ≥ 1).
         alpha (torch.Tensor): ``(ΣT,)`` local attention α_t (eq 5).
         beta (torch.Tensor): ``(ΣT,)`` global correlation β_t (eqs 6-7).
         selection (torch.Tensor): ``(ΣT,)`` hard 0/1 selection B_t (eq 8)
-            whose gradient follows the chosen rule (eqs 16-17 or official).
+            whose gradient follows the chosen rule (eqs 16-17 or official);
+            a constant (no gradient) for ``'random'``, ``'soft'`` and
+            ``'all'`` (1 for every frame for the last two).
     """
 
     features: torch.Tensor
@@ -76,6 +79,9 @@ def threshold_select(beta: torch.Tensor, lengths: torch.Tensor,
     return hard | (count == 0)[seg]
 
 
+SELECTIONS = ('mining', 'random', 'soft', 'all')
+
+
 @MODELS.register_module()
 class KeyFrameMining(BaseModule):
     """Key-frame mining neck of AKMNet, vectorised over packed clips.
@@ -91,15 +97,32 @@ class KeyFrameMining(BaseModule):
       clip has at least one key frame.
     * F_key = F ⊙ B (eq 9), keeping the frames with B = 1 in order.
 
-    Ablations: ``use_local_attention=False`` (s23) sets α ≡ 1;
-    ``use_global_correlation=False`` (s13) uses β_t = α_t (the attention
-    itself is thresholded); ``use_sparse_selection=False`` (s12) keeps every
-    frame (B ≡ 1). ``selection='random'`` keeps as many frames as mining
-    would, chosen uniformly at random (seeded ``torch.Generator``) — the
-    random-key-frame baseline (the gradient rule then gates by the random
-    B; α and β are still computed and returned).
+    What is passed on is chosen by ``selection``; each mode does what its
+    paper row means:
 
-    Gradient through the hard B (forward is always hard):
+    * ``'mining'`` (AKMNet, s13, s23): steps 1-3 as above, hard B with a
+      gradient into β by ``grad_rule``.
+    * ``'soft'`` (s12, steps 1+2 without sparse selection): every frame is
+      kept and weighted by its β, F ⊙ β (soft, nothing binarised); α and β
+      learn from the classification loss only (the GS-MMM losses need a
+      hard B and do not apply).
+    * ``'random'`` (random key frames): as many frames per clip as the
+      threshold of eq 8 keeps, chosen uniformly at random (seeded
+      ``torch.Generator``), in order. Nothing about frames is learnt: the
+      count comes from β computed with α ≡ 1 and no gradient, the attention
+      layer is not built, and B is a constant.
+    * ``'all'`` (same net, all frames, no mining): B ≡ 1 constant, features
+      unchanged; no attention layer, α ≡ β ≡ 1.
+
+    ``'random'`` and ``'all'`` have no mining parameter, so DDP sees no
+    unused parameter. The GS-MMM losses apply to ``'mining'`` only
+    (:class:`AKMNet` refuses ``loss_aux`` otherwise).
+
+    Step ablations (``'mining'`` or ``'soft'``): ``use_local_attention=False``
+    (s23) sets α ≡ 1; ``use_global_correlation=False`` (s13) uses β_t = α_t
+    (the attention itself is thresholded).
+
+    Gradient through the hard B of ``'mining'`` (forward is always hard):
 
     * ``'paper'`` (eqs 16-17): ∂Ω/∂β_t = ∂Ω/∂B_t if B_t = 1 else 0 (a
       straight-through estimator gated by B; the threshold's dependence on
@@ -112,12 +135,12 @@ class KeyFrameMining(BaseModule):
 
     Args:
         in_channels (int): feature channels C (512 for ResNet-18).
+        selection (str): ``'mining'``, ``'soft'``, ``'random'`` or
+            ``'all'`` (see above). Defaults to ``'mining'``.
         use_local_attention (bool): step 1 on/off. Defaults to True.
         use_global_correlation (bool): step 2 on/off. Defaults to True.
-        use_sparse_selection (bool): step 3 on/off. Defaults to True.
         threshold (str): ``'>'`` (paper) or ``'>='`` (official code).
         grad_rule (str): ``'paper'`` or ``'official'``.
-        selection (str): ``'mining'`` or ``'random'``.
         seed (int): seed of the generator used by ``selection='random'``.
         eps (float): epsilon of the cosine similarity.
         init_cfg (dict, optional): mmengine init config.
@@ -125,12 +148,11 @@ class KeyFrameMining(BaseModule):
 
     def __init__(self,
                  in_channels: int = 512,
+                 selection: str = 'mining',
                  use_local_attention: bool = True,
                  use_global_correlation: bool = True,
-                 use_sparse_selection: bool = True,
                  threshold: str = '>',
                  grad_rule: str = 'paper',
-                 selection: str = 'mining',
                  seed: int = 0,
                  eps: float = 1e-8,
                  init_cfg: Optional[dict] = None) -> None:
@@ -141,24 +163,28 @@ class KeyFrameMining(BaseModule):
         if grad_rule not in ('paper', 'official'):
             raise ValueError(f"grad_rule must be 'paper' or 'official', got "
                              f'{grad_rule!r}')
-        if selection not in ('mining', 'random'):
-            raise ValueError(f"selection must be 'mining' or 'random', got "
+        if selection not in SELECTIONS:
+            raise ValueError(f'selection must be one of {SELECTIONS}, got '
                              f'{selection!r}')
         if not use_local_attention and not use_global_correlation:
             raise ValueError('at least one of use_local_attention / '
                              'use_global_correlation must be on (β needs '
                              'one of them).')
+        if selection in ('random', 'all') and not (
+                use_local_attention and use_global_correlation):
+            raise ValueError(f'selection={selection!r} learns no mining '
+                             'step: leave use_local_attention / '
+                             'use_global_correlation at their defaults.')
         self.in_channels = in_channels
+        self.selection = selection
         self.use_local_attention = use_local_attention
         self.use_global_correlation = use_global_correlation
-        self.use_sparse_selection = use_sparse_selection
         self.threshold = threshold
         self.grad_rule = grad_rule
-        self.selection = selection
         self.seed = seed
         self.eps = eps
         self._generator: Optional[torch.Generator] = None
-        if use_local_attention:
+        if use_local_attention and selection in ('mining', 'soft'):
             self.attention = nn.Linear(in_channels, 1)
 
     def forward(self, x: torch.Tensor,
@@ -183,19 +209,25 @@ class KeyFrameMining(BaseModule):
         seg = torch.repeat_interleave(
             torch.arange(num, device=x.device), lengths)
 
-        pooled = x.mean(dim=(2, 3))  # P̄: (ΣT, C)
-        if self.use_local_attention:
-            alpha = torch.sigmoid(self.attention(pooled)).squeeze(1)
-        else:
-            alpha = pooled.new_ones(pooled.shape[0])
-        if self.use_global_correlation:
-            clip_feat = segment_sum(alpha.unsqueeze(1) * pooled, seg, num)
-            beta = F.cosine_similarity(
-                pooled, clip_feat[seg], dim=1, eps=self.eps)
-        else:
-            beta = alpha
-        hard = self._select(beta, seg, lengths)
+        if self.selection == 'all':
+            ones = x.new_ones(x.shape[0])
+            return KeyFrameOutput(x, lengths, ones, ones, ones)
+        if self.selection == 'random':
+            with torch.no_grad():  # only the count of eq 8 is used
+                alpha, beta = self._alpha_beta(x.detach(), seg, num)
+            hard = self._random_like(
+                threshold_select(beta, lengths, self.threshold), seg, lengths)
+            selection = hard.to(x.dtype)
+            return KeyFrameOutput(x[hard], segment_sum(hard.long(), seg, num),
+                                  alpha, beta, selection)
 
+        alpha, beta = self._alpha_beta(x, seg, num)
+        if self.selection == 'soft':
+            features = x * beta.view(-1, 1, 1, 1)
+            return KeyFrameOutput(features, lengths, alpha, beta,
+                                  torch.ones_like(beta))
+
+        hard = threshold_select(beta, lengths, self.threshold)
         gate = hard.to(beta.dtype)
         if self.grad_rule == 'official':
             mean = segment_sum(beta.detach(), seg, num) / lengths
@@ -206,15 +238,20 @@ class KeyFrameMining(BaseModule):
         key_lengths = segment_sum(hard.long(), seg, num)
         return KeyFrameOutput(features, key_lengths, alpha, beta, selection)
 
-    def _select(self, beta: torch.Tensor, seg: torch.Tensor,
-                lengths: torch.Tensor) -> torch.Tensor:
-        """Hard selection B ``(ΣT,)`` bool (no gradient)."""
-        if not self.use_sparse_selection:
-            return torch.ones_like(beta, dtype=torch.bool)
-        hard = threshold_select(beta, lengths, self.threshold)
-        if self.selection == 'random':
-            hard = self._random_like(hard, seg, lengths)
-        return hard
+    def _alpha_beta(self, x: torch.Tensor, seg: torch.Tensor,
+                    num: int) -> Tuple[torch.Tensor, torch.Tensor]:
+        """α (eq 5) and β (eqs 6-7), each ``(ΣT,)``."""
+        pooled = x.mean(dim=(2, 3))  # P̄: (ΣT, C)
+        if hasattr(self, 'attention'):
+            alpha = torch.sigmoid(self.attention(pooled)).squeeze(1)
+        else:
+            alpha = pooled.new_ones(pooled.shape[0])
+        if not self.use_global_correlation:
+            return alpha, alpha
+        clip_feat = segment_sum(alpha.unsqueeze(1) * pooled, seg, num)
+        beta = F.cosine_similarity(pooled, clip_feat[seg], dim=1,
+                                   eps=self.eps)
+        return alpha, beta
 
     def _random_like(self, hard: torch.Tensor, seg: torch.Tensor,
                      lengths: torch.Tensor) -> torch.Tensor:

@@ -36,7 +36,8 @@ class AKMNet(BaseRecognizer):
         neck (dict): key-frame mining config.
         cls_head (dict): head config.
         loss_aux (dict, optional): config of the mining losses. Defaults to
-            ``dict(type='GSMMMLoss')``; None disables them.
+            ``dict(type='GSMMMLoss')``; None disables them. Only valid with
+            a ``selection='mining'`` neck (an error otherwise).
         data_preprocessor (dict, optional): defaults to
             ``dict(type='MEDataPreprocessor')``.
         train_cfg, test_cfg (dict, optional): kept for MMAction2 parity.
@@ -59,6 +60,14 @@ class AKMNet(BaseRecognizer):
                          data_preprocessor=data_preprocessor)
         if not self.with_neck:
             raise ValueError('AKMNet needs a neck (KeyFrameMining).')
+        selection = getattr(self.neck, 'selection', 'mining')
+        if loss_aux and selection != 'mining':
+            # L_GS / L_MMM act on a mined B: on a random, soft or full B they
+            # would train β on something that is not key-frame mining.
+            raise ValueError(
+                f'loss_aux (the GS-MMM losses) applies to key-frame mining '
+                f"only; the neck has selection={selection!r}: set "
+                'loss_aux=None.')
         self.loss_aux = MODELS.build(loss_aux) if loss_aux else None
 
     # ----------------------------------------------------------- helpers
