@@ -125,8 +125,11 @@ class PixelBiGRUHead(BaseHead):
         # (B·hw, 2H) -> G (B, 2H, h, w) -> flat
         feat = out.view(num, hw, -1).transpose(1, 2).reshape(num, -1)
         # fp32 scores under autocast too: the loss and accuracy (numpy)
-        # of mmaction's head need them, and (B, classes) costs nothing
-        return self.fc_cls(self.dropout(feat)).float()
+        # of mmaction's head need them, and (B, classes) costs nothing;
+        # float64 (conformance checks) stays float64
+        scores = self.fc_cls(self.dropout(feat))
+        return scores.float() if scores.dtype in (torch.float16,
+                                                  torch.bfloat16) else scores
 
     def predict_by_feat(self, cls_scores: torch.Tensor,
                         data_samples: SampleList) -> SampleList:
