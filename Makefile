@@ -14,7 +14,7 @@ $(STAMP): setup.py
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install -q --upgrade pip 'setuptools<82' wheel
 	$(BIN)/python -m pip install -q '$(TORCH)'
-	$(BIN)/python -m pip install -q --no-build-isolation -e '.[tests]'
+	$(BIN)/python -m pip install -q --no-build-isolation -e '.[tests,face]'
 	touch $(STAMP)
 
 test: install

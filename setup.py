@@ -6,6 +6,13 @@ from importlib import metadata
 from setuptools import find_packages, setup
 
 MMCV_RANGE = '>=2.0.0rc4,<2.2.0'  # what mmaction2 1.2.0 asserts at import
+OPENCV_RANGE = '>=4.5,<4.12'
+OPENCV_CONTRIB = 'opencv-contrib-python' + OPENCV_RANGE
+OPENCV_PLAIN = 'opencv-python' + OPENCV_RANGE
+# Face landmarks (tools/preprocess.py, MEFaceAlign): mediapipe 0.10.21 is the
+# last release whose legacy face mesh ships its tflite models in the wheel
+# (later ones download them at run time); it needs protobuf < 5.
+FACE_REQUIRES = ['mediapipe==0.10.21', 'protobuf<5']
 
 
 def mmcv_requirement():
@@ -55,12 +62,25 @@ setup(
         'importlib_metadata',  # imported by mmaction2, not declared by it
         'decord>=0.6.0',
         'numpy<2',  # mmaction2 1.2.0 still uses np.Inf / np.trapz
-        'opencv-python-headless',
+        # One OpenCV: mmaction2 (and mediapipe) require the contrib build,
+        # mmengine the plain one; both provide the same ``cv2`` package, so
+        # they are pinned to one range (the same version gets installed) that
+        # keeps the Haar cascades in cv2/data (5.x wheels ship none) and
+        # numpy < 2 (4.12+ wheels need numpy 2).
+        OPENCV_CONTRIB,
+        OPENCV_PLAIN,
         'openpyxl>=3.0',
         'matplotlib>=3.5',
         'setuptools<82',  # mmengine needs pkg_resources
+        # complex steerable pyramid for phase-based magnification
+        'plenoptic>=2.0,<3; python_version>="3.10"',
     ] + mmcv_requirement(),
-    extras_require={'tests': ['pytest>=7']},
+    extras_require={
+        'face': FACE_REQUIRES,
+        # the walkthrough test builds a corpus from scikit-image's photograph
+        'tests': ['pytest>=7', 'pyrtools>=1.0', 'scikit-image>=0.19'] +
+        FACE_REQUIRES,
+    },
     license='Apache-2.0',
     zip_safe=False,
 )

@@ -2,19 +2,25 @@
 
     python tools/demo.py INPUT CONFIG CHECKPOINT [--onset N --offset N]
         [--apex N] [--out demo.png] [--device cpu] [--no-face-crop]
+        [--face align|box] [--face-size 144] [--stabilise]
 
 INPUT is a video file (frame numbers = 0-based index) or a folder of frames
 (frame number = last number in the file name, e.g. img46.jpg -> 46).
-The face is cropped with one box for the whole clip (OpenCV's bundled Haar
-cascade, median over frames; full frame with a warning if no face is
-found), the config's test pipeline and model run on the crop, the class
-probabilities are printed and a figure (frame strip with the key frames
-marked, β curve, apex if given) is saved.
+The face is aligned as ``tools/preprocess.py`` does (``--face align``: one
+similarity transform for the whole clip from the first frame's landmarks,
+eye line level, fixed inter-ocular distance; falls back to the box when no
+landmarks are found) or cropped with one box for the whole clip (``--face
+box``: OpenCV's bundled Haar cascade, median over frames; full frame with
+a warning if no face is found). The config's test pipeline and model run
+on the face, the class probabilities are printed and a figure (frame strip
+with the key frames marked, β curve, apex if given) is saved.
 """
 import argparse
 import os.path as osp
 import sys
 import warnings
+
+import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401  (stack fixes before anything else)
@@ -22,6 +28,7 @@ from mmengine.config import DictAction  # noqa: E402
 
 from mmakm.apis import infer_clip, init_model, read_clip  # noqa: E402
 from mmakm.apis.face import face_crop  # noqa: E402
+from mmakm.preprocessing import NoFaceError, preprocess_clip  # noqa: E402
 from mmakm.visualization import plot_key_frames  # noqa: E402
 
 
@@ -40,8 +47,35 @@ def parse_args(argv=None):
     p.add_argument('--device', default='cpu')
     p.add_argument('--no-face-crop', action='store_true',
                    help='feed the full frames (e.g. already cropped faces)')
+    p.add_argument('--face', choices=('align', 'box'), default='align',
+                   help='landmark alignment (default) or Haar box crop')
+    p.add_argument('--face-size', type=int, default=144,
+                   help='side of the aligned face (--face align)')
+    p.add_argument('--stabilise', action='store_true',
+                   help='also stabilise every frame to the first (ECC)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction)
     return p.parse_args(argv)
+
+
+def face_frames(frames, args):
+    """(frames, dict(how, box or matrix)) after the face step."""
+    if args.no_face_crop:
+        return list(frames), dict(how='none (full frame)')
+    if args.face == 'align':
+        try:
+            out, info = preprocess_clip(
+                np.stack(frames), dict(size=args.face_size),
+                stabilise={} if args.stabilise else None,
+                measure_motion=False)
+            return list(out), dict(
+                how=f'aligned ({args.face_size} px, eye line level)',
+                matrix=info['matrix'])
+        except (NoFaceError, ImportError) as exc:
+            warnings.warn(f'face alignment failed ({exc}): using the OpenCV '
+                          'Haar box')
+    frames, box = face_crop(frames)
+    return frames, dict(how=f'box {box}' if box else 'none (full frame)',
+                        box=box)
 
 
 def main(argv=None) -> int:
@@ -53,10 +87,11 @@ def main(argv=None) -> int:
         return 2
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter('always')
-        frames, box = face_crop(clip.frames, enabled=not args.no_face_crop)
+        frames, face = face_frames(clip.frames, args)
     for w in caught:
         print(f'warning: {w.message}', file=sys.stderr)
     clip.frames = frames
+    box = face.get('box')
     model, classes = init_model(args.config, args.checkpoint, args.device,
                                 args.cfg_options)
     res = infer_clip(model, clip, apex=args.apex, onset=args.onset,
@@ -66,12 +101,13 @@ def main(argv=None) -> int:
                                             range(len(probs))]
     print(f'{clip.name}: {len(clip.frames)} frames '
           f'{clip.frame_numbers[0]}..{clip.frame_numbers[-1]}, '
-          f'{len(res["frame_numbers_fed"])} fed, face box '
-          f'{box if box else "none (full frame)"}')
+          f'{len(res["frame_numbers_fed"])} fed, face '
+          f'{face["how"]}')
     for name, p in sorted(zip(names, probs), key=lambda t: -t[1]):
         print(f'  {name:<12s} {p:.4f}')
     print(f'prediction: {names[res["pred_label"]]}')
     summary = dict(input=args.input, face_box=list(box) if box else None,
+                   face_matrix=face.get('matrix'),
                    classes=names, probs=[float(p) for p in probs],
                    pred=names[res['pred_label']],
                    frame_numbers_fed=res['frame_numbers_fed'].tolist())

@@ -9,6 +9,8 @@ from .casme3 import CASME3Dataset
 from .class_setups import canonical_emotion, resolve_class_setup
 from .device_corpus import (DeviceCorpusDataset, PackedClips, corpus_index,
                             load_corpus)
+from .macro import (AffectNetDataset, FaceImageDataset, FER2013Dataset,
+                    RAFDBDataset)
 from .loso import list_subjects, loso_folds
 from .me_annotation import MEAnnotationDataset
 from .megc2019 import MEGC2019Dataset
@@ -16,7 +18,9 @@ from .samm import SAMMDataset
 from .samplers import ClassBalancedSampler, class_weights
 from .smic import SMICDataset
 from .synthetic import make_synthetic_casme2
-from .transforms import MEFrameDecode, MEMagnify, MESampleFrames, METoGray
+from .transforms import (LoadFaceImage, MEFaceAlign, MEFrameDecode,
+                         MEMagnify, MEPhaseMagnify,
+                         MESampleFrames, METoGray)
 
 ME_META_KEYS = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
                 'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
@@ -26,8 +30,10 @@ __all__ = [
     'SMICDataset', 'CASME1Dataset', 'CASME3Dataset', 'MEGC2019Dataset',
     'MEAnnotationDataset', 'list_subjects', 'loso_folds',
     'canonical_emotion', 'resolve_class_setup', 'ClassBalancedSampler',
-    'class_weights', 'MESampleFrames', 'MEFrameDecode', 'METoGray', 'MEMagnify',
-    'make_synthetic_casme2', 'ME_META_KEYS', 'CASME2SizedDataset',
-    'casme2_sized_plan', 'render_casme2_sized', 'DeviceCorpusDataset',
-    'PackedClips', 'corpus_index', 'load_corpus'
+    'class_weights', 'MESampleFrames', 'MEFaceAlign', 'MEFrameDecode',
+    'METoGray', 'MEMagnify', 'MEPhaseMagnify',
+    'make_synthetic_casme2', 'ME_META_KEYS', 'FaceImageDataset',
+    'AffectNetDataset', 'RAFDBDataset', 'FER2013Dataset', 'LoadFaceImage',
+    'CASME2SizedDataset', 'casme2_sized_plan', 'render_casme2_sized',
+    'DeviceCorpusDataset', 'PackedClips', 'corpus_index', 'load_corpus'
 ]

@@ -68,6 +68,13 @@ class MEBaseDataset(BaseActionDataset):
         require_apex (bool): exclude (and report) the clips without an apex
             label, for models that need the apex (single apex frame).
             Defaults to False.
+        cache_dir (str, optional): read the clips from this preprocessed
+            frame cache (``tools/preprocess.py``: aligned, magnified,
+            one ``.npy`` per clip) instead of the shipped frames; the
+            annotation is still read from the corpus, the samples and
+            metainfo are the same, only the frame source changes
+            (``cache_file`` + ``cache_rows`` instead of ``frame_paths`` /
+            ``filename``). A clip missing from the cache is a bad sample.
     """
     CORPUS = 'me'
     FPS: Optional[float] = None
@@ -85,6 +92,7 @@ class MEBaseDataset(BaseActionDataset):
                  check_frames: bool = True,
                  fps: Optional[float] = None,
                  require_apex: bool = False,
+                 cache_dir: Optional[str] = None,
                  **kwargs) -> None:
         if on_bad_sample not in ('error', 'skip'):
             raise ValueError(f"on_bad_sample must be 'error' or 'skip', got "
@@ -96,6 +104,7 @@ class MEBaseDataset(BaseActionDataset):
         self.check_frames = check_frames
         self.require_apex = require_apex
         self.fps = float(fps) if fps is not None else self.FPS
+        self.cache_dir = cache_dir or None
         self.skipped: List[dict] = []
         self.excluded: List[dict] = []
         if data_prefix is None:
@@ -347,9 +356,45 @@ class MEBaseDataset(BaseActionDataset):
         return dict(out)
 
     # ------------------------------------------------------------------
+    @staticmethod
+    def cache_key(record: dict) -> str:
+        """Cache entry of a record: ``<subject>/<clip_id>`` (the subject is
+        corpus-prefixed), unless the corpus sets ``record['cache_key']``."""
+        return record.get('cache_key') or (
+            f"{record['subject']}/{record['clip_id']}")
+
+    def _check_cache_dir(self) -> None:
+        from mmakm.preprocessing.cache import preprocess_command
+        if not osp.isdir(self.cache_dir):
+            raise FileNotFoundError(
+                f'{type(self).__name__}: preprocessed frame cache not found: '
+                f'{self.cache_dir}; make it with `'
+                f"{preprocess_command(self.cache_dir, f'configs/akm_{self.CORPUS}.py')}`"
+                ' (or the config you train with), or set cache_dir=None to '
+                'read the frames as shipped')
+
+    def _cached_frames(self, r: dict, numbers: np.ndarray) -> Optional[dict]:
+        """``cache_file`` / ``cache_rows`` of a record (None: bad sample)."""
+        from mmakm.preprocessing.cache import (CacheMissError, lookup,
+                                               preprocess_command)
+        try:
+            path, rows = lookup(self.cache_dir, self.cache_key(r), numbers)
+        except CacheMissError as exc:
+            self.bad(f"{r['where']}: clip {r['clip_id']} ({r['subject']}): "
+                     f'{exc}; run `{preprocess_command(self.cache_dir)}`',
+                     CacheMissError)
+            return None
+        return dict(cache_file=path, cache_rows=rows)
+
     def load_data_list(self) -> List[dict]:
+        if self.cache_dir:
+            self._check_cache_dir()
         data_list = []
-        for r in self.collect_records():
+        # with a cache the shipped frames are not needed (nor checked)
+        records = self.collect_records(
+            check_frames=False if self.cache_dir else None)
+        n_bad = len(self.skipped)
+        for r in records:
             numbers = np.arange(r['onset'], r['offset'] + 1, dtype=np.int64)
             info = dict(
                 frame_numbers=numbers,
@@ -363,8 +408,14 @@ class MEBaseDataset(BaseActionDataset):
                 corpus=r.get('corpus', self.CORPUS),
                 clip_id=str(r['clip_id']),
                 fps=float(r.get('fps', self.fps) or 0.0),
+                cache_key=self.cache_key(r),
             )
-            if 'filename' in r:
+            if self.cache_dir:
+                cached = self._cached_frames(r, numbers)
+                if cached is None:
+                    continue
+                info.update(cached)
+            elif 'filename' in r:
                 info['filename'] = r['filename']
                 info['video_frame_inds'] = numbers - int(
                     r.get('video_start', 0))
@@ -380,6 +431,11 @@ class MEBaseDataset(BaseActionDataset):
                                          r.get('frame_pattern'))
                 info['frame_paths'] = [frames[int(n)] for n in numbers]
             data_list.append(info)
+        if len(self.skipped) > n_bad:
+            lines = '\n  '.join(s['reason'] for s in self.skipped[n_bad:])
+            print_log(f'{type(self).__name__}: {len(self.skipped) - n_bad} '
+                      "clips not in the cache skipped (on_bad_sample='skip')"
+                      f':\n  {lines}', logger='current', level=30)
         if not data_list:
             print_log(f'{type(self).__name__}: no samples left after class '
                       'setup and subject selection', logger='current',

@@ -47,6 +47,15 @@ VOCABULARIES: Dict[str, Tuple[str, ...]] = {
                'fear', 'tense', 'contempt'),
     'casme3': ('happiness', 'disgust', 'fear', 'surprise', 'anger',
                'sadness', 'others'),
+    # macro-expression image corpora, in the order of their label codes
+    # (AffectNet 0-10, RAF-DB basic 1-7, FER2013 0-6)
+    'affectnet': ('neutral', 'happiness', 'sadness', 'surprise', 'fear',
+                  'disgust', 'anger', 'contempt', 'none', 'uncertain',
+                  'no-face'),
+    'rafdb': ('surprise', 'fear', 'disgust', 'happiness', 'sadness',
+              'anger', 'neutral'),
+    'fer2013': ('anger', 'disgust', 'fear', 'happiness', 'sadness',
+                'surprise', 'neutral'),
 }
 
 PAPER4_CLASSES = ('positive', 'negative', 'surprise', 'others')
@@ -56,6 +65,7 @@ _PAPER4 = {
     'anger': 'negative', 'fear': 'negative', 'negative': 'negative',
     'surprise': 'surprise',
     'tense': 'others', 'repression': 'others', 'others': 'others',
+    'neutral': 'others',  # macro-expression corpora (AffectNet, ...)
 }
 
 STD5 = {

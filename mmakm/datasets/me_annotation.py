@@ -69,6 +69,9 @@ class MEAnnotationDataset(MEBaseDataset):
                 self.bad(str(exc))
                 continue
             full = path if osp.isabs(path) else osp.join(root, path)
+            # clip names may repeat across folders: cache by path
+            rec['cache_key'] = (f"{rec['subject']}/"
+                                f"{osp.splitext(path.strip('/'))[0]}")
             if osp.splitext(path)[1].lower() in VIDEO_EXTS:
                 rec.update(filename=full, video_start=self.video_start)
             else:

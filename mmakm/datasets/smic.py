@@ -86,5 +86,8 @@ class SMICDataset(MEBaseDataset):
                         subject=f'{self.CORPUS}/{self.normalize_subject(sub)}',
                         clip_id=clip, emotion=emotion,
                         onset=min(frames), apex=-1, offset=max(frames),
-                        where=cdir, frame_dir=cdir, frame_map=frames))
+                        where=cdir, frame_dir=cdir, frame_map=frames,
+                        # clip names repeat across HS/VIS/NIR
+                        cache_key=f'{self.CORPUS}/{self.subset}/'
+                        f'{self.normalize_subject(sub)}/{clip}'))
         return records

@@ -1,13 +1,16 @@
 """Runner-side helpers shared by ``tools/train.py`` and ``tools/test.py``.
 
-Importing this package registers ``AtomicCheckpointHook`` (HOOKS),
-``AtomicDumpResults`` (METRICS), ``AutocastOptimWrapper`` (OPTIM_WRAPPERS)
-and the ``'atomic_local'`` mmengine file backend.
+Importing this package registers ``AtomicCheckpointHook`` and
+``BackboneExportHook`` (HOOKS), ``AtomicDumpResults`` (METRICS),
+``AutocastOptimWrapper`` (OPTIM_WRAPPERS) and the ``'atomic_local'``
+mmengine file backend.
 """
 from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
                      atomic_torch_save, atomic_write_bytes, atomic_write_text)
-from .hooks import AtomicCheckpointHook, get_rng_state, set_rng_state
+from .hooks import (AtomicCheckpointHook, BackboneExportHook,
+                    backbone_state_dict, get_rng_state, save_backbone,
+                    set_rng_state)
 from .launch import (accelerator_available, add_launch_args,
                      apply_randomness_args, parse_launch_args,
                      build_runner, enable_amp, ensure_synthetic_corpus,
@@ -19,7 +22,8 @@ __all__ = [
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
     'atomic_json_dump', 'atomic_torch_save', 'atomic_write_bytes',
     'atomic_write_text', 'AtomicCheckpointHook', 'get_rng_state',
-    'set_rng_state', 'accelerator_available', 'apply_randomness_args',
+    'set_rng_state', 'BackboneExportHook', 'backbone_state_dict',
+    'save_backbone', 'accelerator_available', 'apply_randomness_args',
     'enable_amp', 'ensure_synthetic_corpus', 'find_resume_checkpoint',
     'setup_cpu_distributed', 'use_atomic_outputs', 'build_runner',
     'set_work_dir', 'add_launch_args', 'parse_launch_args',

@@ -1,4 +1,5 @@
-"""Frame decoding for ME samples (image folders or video files)."""
+"""Frame decoding for ME samples (image folders, video files or the
+preprocessed frame cache)."""
 import os.path as osp
 
 import cv2
@@ -11,12 +12,37 @@ def _sample_name(results) -> str:
     return (f"clip {results.get('clip_id')} of {results.get('subject')}")
 
 
+def read_image(path: str, to_gray: bool = False, context: str = '',
+               what: str = 'image') -> np.ndarray:
+    """Read an image file as HxWx3 RGB (``to_gray``: HxWx1) uint8.
+
+    Errors name the file and ``context`` (e.g. the sample).
+    """
+    flag = cv2.IMREAD_GRAYSCALE if to_gray else cv2.IMREAD_COLOR
+    img = None
+    suffix = f' ({context})' if context else ''
+    if osp.isfile(path):
+        data = np.fromfile(path, dtype=np.uint8)
+        if data.size:
+            img = cv2.imdecode(data, flag)
+    else:
+        raise FileNotFoundError(f'{what} not found: {path}{suffix}')
+    if img is None:
+        raise IOError(f'unreadable image: {path}{suffix}; expected a jpg/'
+                      'bmp/png image')
+    if to_gray:
+        return img[..., None]
+    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+
+
 @TRANSFORMS.register_module()
 class MEFrameDecode(BaseTransform):
     """Read the frames ``frame_inds`` of a sample into ``imgs``.
 
     Image samples (``frame_paths``) are read with OpenCV; video samples
-    (``filename`` + ``video_frame_inds``) through decord. ``imgs`` is a list
+    (``filename`` + ``video_frame_inds``) through decord; cached samples
+    (``cache_file`` + ``cache_rows``, see ``MEBaseDataset(cache_dir=...)``)
+    as one memory-mapped slice of the clip's ``.npy`` (no per-frame reads). ``imgs`` is a list
     of HxWx3 uint8 RGB arrays; grayscale images (SAMM) are replicated to 3
     channels, unless ``to_gray=True`` which gives HxWx1 (note: MMAction2's
     Resize drops a singleton channel; to resize grayscale frames, decode in
@@ -32,22 +58,7 @@ class MEFrameDecode(BaseTransform):
         self.io_backend = io_backend
 
     def _read_image(self, path, results):
-        flag = cv2.IMREAD_GRAYSCALE if self.to_gray else cv2.IMREAD_COLOR
-        img = None
-        if osp.isfile(path):
-            data = np.fromfile(path, dtype=np.uint8)
-            if data.size:
-                img = cv2.imdecode(data, flag)
-        else:
-            raise FileNotFoundError(f'frame not found: {path} '
-                                    f'({_sample_name(results)})')
-        if img is None:
-            raise IOError(f'unreadable image: {path} '
-                          f'({_sample_name(results)}); expected a jpg/bmp/'
-                          'png image')
-        if self.to_gray:
-            return img[..., None]
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        return read_image(path, self.to_gray, _sample_name(results), 'frame')
 
     def _read_video(self, results, inds):
         import decord
@@ -71,9 +82,25 @@ class MEFrameDecode(BaseTransform):
                     for im in imgs]
         return imgs
 
+    def _read_cache(self, results, inds):
+        from mmakm.preprocessing.cache import load_frames
+        rows = np.asarray(results['cache_rows'])[inds]
+        try:
+            clip = load_frames(results['cache_file'], rows)  # (N, S, S, 3)
+        except (OSError, ValueError, IndexError) as exc:
+            raise IOError(f"cannot read cached clip {results['cache_file']} "
+                          f'({_sample_name(results)}): {type(exc).__name__}: '
+                          f'{exc}; preprocess again') from exc
+        if self.to_gray:
+            gray = clip.astype(np.float32) @ np.float32([0.299, 0.587, 0.114])
+            return list(np.rint(gray).astype(np.uint8)[..., None])
+        return list(clip)
+
     def transform(self, results: dict) -> dict:
         inds = np.asarray(results['frame_inds'], dtype=np.int64)
-        if 'frame_paths' in results:
+        if 'cache_file' in results:
+            imgs = self._read_cache(results, inds)
+        elif 'frame_paths' in results:
             paths = results['frame_paths']
             cache = {}
             imgs = []

@@ -1,4 +1,9 @@
 from .atomic_checkpoint_hook import (AtomicCheckpointHook, get_rng_state,
                                      set_rng_state)
+from .backbone_export_hook import (BackboneExportHook, backbone_state_dict,
+                                   save_backbone)
 
-__all__ = ['AtomicCheckpointHook', 'get_rng_state', 'set_rng_state']
+__all__ = [
+    'AtomicCheckpointHook', 'get_rng_state', 'set_rng_state',
+    'BackboneExportHook', 'backbone_state_dict', 'save_backbone'
+]

@@ -1,4 +1,6 @@
 """Per-frame ResNet-18 for packed variable-length clips."""
+import os
+import os.path as osp
 from typing import Optional, Union
 
 import torch
@@ -22,6 +24,17 @@ def auto_infer_chunk(num_frames: int, bytes_per_frame: int,
     otherwise the largest chunk that does (at least 1)."""
     fit = int(free_bytes * budget) // max(bytes_per_frame, 1)
     return 0 if fit >= num_frames else max(fit, 1)
+
+
+#: How to make the weight files ``pretrained`` expects (named when missing).
+PRETRAINED_HINT = (
+    'Macro-expression weights (ImageNet -> AffectNet, the paper) are made by '
+    '`python tools/train.py configs/pretrain/frameresnet_affectnet4.py` '
+    '(writes work_dirs/frameresnet_affectnet4/backbone.pth; RAF-DB / '
+    'FER2013: configs/pretrain/frameresnet_{rafdb4,fer2013_4}.py). ImageNet '
+    'weights: a torchvision resnet18 state dict, e.g. `python -c "import '
+    'torch, torchvision; torch.save(torchvision.models.resnet18('
+    "weights='IMAGENET1K_V1').state_dict(), 'checkpoints/resnet18.pth')\"`.")
 
 
 class BasicBlock(nn.Module):
@@ -69,7 +82,10 @@ class FrameResNet(BaseModule):
         base_channels (int): width of the first stage (64 for ResNet-18; a
             smaller value only for quick experiments/tests).
         pretrained (str, optional): path or URL of a torchvision-style
-            checkpoint, loaded with mmengine's ``CheckpointLoader``.
+            checkpoint, loaded with mmengine's ``CheckpointLoader``: ImageNet
+            weights, or the macro-expression backbone exported by the
+            ``configs/pretrain/`` configs (``backbone.pth``). A missing file
+            is an error naming the command that makes it.
         frozen_stages (int): -1 freezes nothing; 0 freezes the stem; k ≥ 1
             freezes the stem and ``layer1..layerk``. Defaults to -1.
         norm_eval (bool): keep BatchNorm layers in eval mode while training.
@@ -238,6 +254,10 @@ class FrameResNet(BaseModule):
         input channel (sum over RGB) or skipped for the 5×5 paper stem.
         """
         logger = MMLogger.get_current_instance()
+        if '://' not in str(filename) and not osp.isfile(filename):
+            raise FileNotFoundError(
+                f'FrameResNet: pretrained weights not found: {filename} '
+                f'(cwd {os.getcwd()}). {PRETRAINED_HINT}')
         ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
         for key in ('state_dict', 'model'):
             if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):

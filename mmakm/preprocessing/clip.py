@@ -1,0 +1,133 @@
+"""One clip from the corpus as shipped to the network's input: align,
+stabilise, magnify.
+
+Shared by ``tools/preprocess.py`` (offline, into the frame cache) and the
+:class:`~mmakm.datasets.transforms.MEFaceAlign` pipeline transform
+(on the fly), so both give the same pixels.
+"""
+import copy
+from typing import Optional, Tuple
+
+import numpy as np
+
+from .face import (FaceLandmarker, box_alignment, clip_alignment,
+                   warp_clip)
+from .stabilise import (compose_with_alignment, estimate_rigid_warps,
+                        warp_displacement_px)
+
+#: alignment defaults: output side (the paper's pre-crop size), margin
+#: around the average face (fraction of its height), inter-ocular distance
+#: (px; None: from size and margin), reference frames averaged from the
+#: onset, ``detector`` 'landmarks' (mesh, eye line levelled) or 'box'
+#: (OpenCV Haar box, no rotation).
+FACE_DEFAULTS = dict(size=144, margin=0.1, eye_distance=None, ref_frames=1,
+                     detector='landmarks', min_confidence=0.5)
+#: stabilisation defaults (OpenCV ECC, Euclidean)
+STABILISE_DEFAULTS = dict(type='ecc', iterations=100, blur=5)
+
+
+def merged(defaults: dict, cfg: Optional[dict]) -> Optional[dict]:
+    """``defaults`` updated by ``cfg``; None when ``cfg`` is None/False."""
+    if cfg is None or cfg is False:
+        return None
+    out = copy.deepcopy(defaults)
+    out.update(cfg if isinstance(cfg, dict) else {})
+    unknown = set(out) - set(defaults)
+    if unknown:
+        raise KeyError(f'unknown option(s) {sorted(unknown)}; expected some '
+                       f'of {sorted(defaults)}')
+    return out
+
+
+def stabilise_options(cfg: Optional[dict]) -> Optional[dict]:
+    """Stabilisation options with defaults (None: off)."""
+    cfg = merged(STABILISE_DEFAULTS, cfg)
+    if cfg is not None and cfg['type'] != 'ecc':
+        raise ValueError(f"stabilise type {cfg['type']!r}: only 'ecc'")
+    return cfg
+
+
+def preprocess_clip(frames: np.ndarray,
+                    face: Optional[dict] = None,
+                    stabilise: Optional[dict] = None,
+                    magnify: Optional[dict] = None,
+                    landmarker: Optional[FaceLandmarker] = None,
+                    measure_motion: bool = True,
+                    fps: Optional[float] = None
+                    ) -> Tuple[np.ndarray, dict]:
+    """Align, stabilise and magnify one clip.
+
+    Args:
+        frames (np.ndarray): (T, H, W, 3) uint8 RGB, onset first (the onset
+            is the reference frame of every step).
+        face (dict, optional): alignment options (:data:`FACE_DEFAULTS`);
+            None keeps the frames as they are.
+        stabilise (dict, optional): per-frame rigid stabilisation to the
+            reference frame (:data:`STABILISE_DEFAULTS`); needs ``face``.
+        magnify (dict, optional): :func:`~mmakm.preprocessing.magnify_clip`
+            options, e.g. ``dict(type='phase', alpha=15)``.
+        landmarker (FaceLandmarker, optional): reused across clips.
+        measure_motion (bool): record the rigid motion (px) of every frame
+            relative to the reference, before and after stabilisation.
+        fps (float, optional): frame rate (for a temporal magnification
+            band).
+
+    Returns:
+        tuple: (T, S, S, 3) uint8 frames and an info dict (method, matrix,
+        eyes, motion figures) for the cache index / report.
+
+    Raises:
+        NoFaceError: no face found in the reference frame(s).
+    """
+    frames = np.asarray(frames)
+    if frames.ndim != 4 or frames.dtype != np.uint8:
+        raise ValueError(f'expected frames (T, H, W, C) uint8, got '
+                         f'{frames.shape} {frames.dtype}')
+    face = merged(FACE_DEFAULTS, face)
+    stabilise = stabilise_options(stabilise)
+    info = dict(source_shape=list(frames.shape[1:3]))
+    if face is None:
+        if stabilise is not None:
+            raise ValueError('stabilise needs face alignment (face=None)')
+        out = frames
+        info['method'] = 'none'
+    else:
+        size = int(face['size'])
+        if face['detector'] == 'landmarks':
+            landmarker = landmarker or FaceLandmarker(face['min_confidence'])
+            matrix, eyes = clip_alignment(
+                frames, landmarker, size, face['margin'],
+                face['eye_distance'], face['ref_frames'])
+            info.update(method='landmarks', eyes=eyes.tolist())
+        elif face['detector'] == 'box':
+            matrix = box_alignment(frames, size)
+            info['method'] = 'box'
+        else:
+            raise ValueError(f"face detector {face['detector']!r}: expected "
+                             "'landmarks' or 'box'")
+        info['matrix'] = matrix.tolist()
+        out = warp_clip(frames, matrix, size)
+        if stabilise is not None or measure_motion:
+            warps, failed = estimate_rigid_warps(
+                out, 0, (stabilise or STABILISE_DEFAULTS)['iterations'],
+                blur=(stabilise or STABILISE_DEFAULTS)['blur'])
+            info['motion_px'] = _motion_summary(warps, size)
+            info['ecc_failed_frames'] = failed
+        if stabilise is not None:
+            out = warp_clip(frames, compose_with_alignment(matrix, warps),
+                            size, inverse=True)
+            info['stabilised'] = True
+            if measure_motion:
+                residual, _ = estimate_rigid_warps(
+                    out, 0, stabilise['iterations'], blur=stabilise['blur'])
+                info['residual_motion_px'] = _motion_summary(residual, size)
+    if magnify:
+        from .magnification import magnify_clip
+        out = magnify_clip(out, dict(magnify), fps=fps)
+        info['magnify'] = dict(magnify)
+    return np.ascontiguousarray(out), info
+
+
+def _motion_summary(warps: np.ndarray, size: int) -> dict:
+    d = warp_displacement_px(warps, size)
+    return dict(mean=float(d.mean()), max=float(d.max()))

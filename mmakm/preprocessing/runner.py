@@ -1,0 +1,156 @@
+"""Preprocess every clip of a dataset into the frame cache, with a report.
+
+Used by ``tools/preprocess.py``. A clip that cannot be preprocessed (no
+face in the reference frame, unreadable or missing frames) is recorded by
+name with the reason in the per-corpus report; the run goes on with the
+other clips. Clips already in the cache are reused (resumable run).
+"""
+import copy
+import os.path as osp
+import time
+from collections import OrderedDict, defaultdict
+from typing import Dict, List, Optional
+
+import numpy as np
+
+from mmakm.engine.fileio import atomic_json_dump
+from .cache import is_cached, read_index, read_recipe, write_clip, write_recipe
+from .clip import FACE_DEFAULTS, merged, preprocess_clip, stabilise_options
+from .face import FaceLandmarker, NoFaceError
+
+REPORT_FILE = 'preprocess_report.json'
+#: the recipe used when a config has no ``preprocess`` section
+DEFAULT_RECIPE = dict(face=dict(), stabilise=None, magnify=None)
+
+
+def normalise_recipe(recipe: Optional[dict]) -> dict:
+    """``face`` / ``stabilise`` / ``magnify`` with defaults filled in."""
+    recipe = copy.deepcopy(dict(DEFAULT_RECIPE, **(recipe or {})))
+    unknown = set(recipe) - set(DEFAULT_RECIPE)
+    if unknown:
+        raise KeyError(f'preprocess: unknown section(s) {sorted(unknown)}; '
+                       f'expected {sorted(DEFAULT_RECIPE)}')
+    recipe['face'] = merged(FACE_DEFAULTS, recipe['face'])
+    recipe['stabilise'] = stabilise_options(recipe['stabilise'])
+    if recipe['stabilise'] is not None and recipe['face'] is None:
+        raise ValueError('preprocess: stabilise needs face alignment')
+    return recipe
+
+
+def check_recipe(cache_dir: str, recipe: dict, overwrite: bool) -> None:
+    """Refuse to mix recipes in one cache; record the recipe."""
+    old = read_recipe(cache_dir)
+    if old is not None and old != recipe and not overwrite:
+        raise ValueError(
+            f'{cache_dir} holds clips made with another recipe:\n  cache: '
+            f'{old}\n  config: {recipe}\nuse another OUT_DIR or pass '
+            '--overwrite to remake every clip')
+    write_recipe(cache_dir, recipe)
+
+
+def decode_clip(info: dict) -> np.ndarray:
+    """(T, H, W, 3) uint8 RGB of every frame onset..offset of a sample."""
+    from mmakm.datasets.transforms import MEFrameDecode, MESampleFrames
+    results = MESampleFrames(test_mode=True)(copy.deepcopy(info))
+    results = MEFrameDecode()(results)
+    return np.stack(results['imgs']), results['frame_numbers_fed']
+
+
+def preprocess_dataset(dataset, cache_dir: str, recipe: dict,
+                       overwrite: bool = False,
+                       landmarker: Optional[FaceLandmarker] = None,
+                       log=print) -> Dict[str, dict]:
+    """Cache every sample of ``dataset`` (built on the shipped frames);
+    returns and writes one report per corpus.
+
+    The dataset's own bad samples (``on_bad_sample='skip'``) and excluded
+    samples are listed in the reports too.
+    """
+    recipe = normalise_recipe(recipe)
+    if recipe['face'] is not None and recipe['face']['detector'] == 'landmarks':
+        landmarker = landmarker or FaceLandmarker(
+            recipe['face']['min_confidence'])
+    reports = defaultdict(lambda: OrderedDict(
+        done=[], reused=[], failed=[], seconds=0.0))
+    n = len(dataset)
+    for i in range(n):
+        info = dataset.get_data_info(i)
+        key, corpus = info['cache_key'], info['corpus']
+        rep = reports[corpus]
+        name = dict(key=key, clip_id=info['clip_id'], subject=info['subject'])
+        if is_cached(cache_dir, key) and not overwrite:
+            rep['reused'].append(dict(name, **_motion(read_index(cache_dir,
+                                                                  key))))
+            continue
+        start = time.perf_counter()
+        try:
+            frames, numbers = decode_clip(info)
+            out, meta = preprocess_clip(frames, recipe['face'],
+                                        recipe['stabilise'],
+                                        recipe['magnify'], landmarker,
+                                        fps=info.get('fps') or None)
+        except (NoFaceError, OSError, ValueError, KeyError) as exc:
+            rep['failed'].append(dict(name, reason=f'{type(exc).__name__}: '
+                                      f'{exc}'))
+            log(f'[{i + 1}/{n}] {key}: FAILED ({exc})')
+            continue
+        write_clip(cache_dir, key, out, numbers, dict(meta, recipe=recipe))
+        took = time.perf_counter() - start
+        rep['seconds'] += took
+        rep['done'].append(dict(name, frames=len(out), **_motion(meta)))
+        log(f'[{i + 1}/{n}] {key}: {len(out)} frames {out.shape[1]}x'
+            f'{out.shape[2]} ({meta["method"]}, {took:.2f} s)')
+    for corpus, rep in reports.items():
+        rep['bad_samples'] = [s['reason'] for s in dataset.skipped]
+        rep['excluded'] = list(dataset.excluded)
+        rep['recipe'] = recipe
+        rep['summary'] = summarise(rep)
+        atomic_json_dump(rep, osp.join(cache_dir, corpus, REPORT_FILE))
+    if not reports and dataset.skipped:  # every sample was bad
+        rep = dict(failed=[], bad_samples=[s['reason']
+                                           for s in dataset.skipped])
+        reports[dataset.metainfo.get('corpus', 'me')] = rep
+    return dict(reports)
+
+
+def _motion(meta: dict) -> dict:
+    out = {}
+    if 'motion_px' in meta:
+        out['motion_px'] = meta['motion_px']['mean']
+    if 'residual_motion_px' in meta:
+        out['residual_motion_px'] = meta['residual_motion_px']['mean']
+    return out
+
+
+def summarise(rep: dict) -> dict:
+    """Counts and mean rigid motion (px) of a corpus report."""
+    clips = rep['done'] + rep['reused']
+    out = dict(done=len(rep['done']), reused=len(rep['reused']),
+               failed=len(rep['failed']),
+               bad_samples=len(rep.get('bad_samples', [])),
+               excluded=len(rep.get('excluded', [])),
+               seconds=round(rep['seconds'], 2))
+    for k in ('motion_px', 'residual_motion_px'):
+        vals = [c[k] for c in clips if k in c]
+        if vals:
+            out[f'mean_{k}'] = float(np.mean(vals))
+    return out
+
+
+def format_summary(reports: Dict[str, dict]) -> List[str]:
+    """One printed line per corpus, then one per failed clip."""
+    lines = []
+    for corpus, rep in reports.items():
+        s = rep.get('summary') or dict(failed=0, bad_samples=len(
+            rep.get('bad_samples', [])))
+        motion = ''.join(f', {k[5:]} {v:.2f} px' for k, v in s.items()
+                         if k.startswith('mean_'))
+        lines.append(f'{corpus}: {s.get("done", 0)} preprocessed, '
+                     f'{s.get("reused", 0)} reused, {s["failed"]} failed, '
+                     f'{s["bad_samples"]} bad samples, '
+                     f'{s.get("excluded", 0)} excluded{motion}')
+        for f in rep.get('failed', []):
+            lines.append(f"  FAILED {f['key']}: {f['reason']}")
+        for r in rep.get('bad_samples', []):
+            lines.append(f'  BAD {r}')
+    return lines
