@@ -17,9 +17,9 @@ and the preprocessor) names where the frames come from:
   any ME dataset; every clip is decoded once with ``load_pipeline`` (which
   must give equal-sized ``(S, S, 3)`` uint8 frames in ``results['imgs']``;
   default: every frame, ``MESampleFrames`` + ``MEFrameDecode``, which fits
-  a preprocessed frame cache of ``S``-px clips, ``cache_dir=...`` of the
-  dataset; shipped frames need a fixed-size ``Resize`` after the decode)
-  and packed.
+  the frame cache of ``tools/preprocess.py`` -- ``cache_dir=...`` of the
+  dataset, ``S``-px clips; shipped frames need a fixed-size ``Resize`` after
+  the decode) and packed.
 
 Clips are named ``'<subject>/<clip_id>'`` (corpus-prefixed subject).
 """

@@ -192,3 +192,25 @@ def test_dataset_source_needs_fixed_size_frames(tmp_path):
     with pytest.raises(ValueError, match=r'clip casme2/sub01/EP02_01f: '
                        r'load_pipeline gave uint8 frames of shape'):
         load_corpus(spec)
+
+
+def test_dataset_source_reads_the_frame_cache(tmp_path):
+    """A corpus preprocessed into the frame cache (tools/preprocess.py)
+    goes to the device as cached: one clip file read per clip."""
+    from mmakm.datasets import CASME2Dataset
+    from mmakm.preprocessing.runner import preprocess_dataset
+    root = fab.make_casme2(str(tmp_path / 'casme2'))
+    cache = str(tmp_path / 'cache')
+    preprocess_dataset(CASME2Dataset(data_root=root), cache, dict(face=None),
+                       log=lambda *_: None)
+    spec = dict(type='dataset', dataset=dict(
+        type='CASME2Dataset', data_root=root, cache_dir=cache))
+    packed = load_corpus(spec)
+    cached = CASME2Dataset(data_root=root, cache_dir=cache)
+    assert len(packed) == len(cached) == len(fab.CASME2_ROWS)
+    for i in range(len(cached)):
+        info = cached.get_data_info(i)
+        clip = packed.index[f"{info['subject']}/{info['clip_id']}"]
+        start, n = int(packed.starts[clip]), int(packed.lengths[clip])
+        want = np.load(info['cache_file'])[np.asarray(info['cache_rows'])]
+        assert np.array_equal(packed.frames[start:start + n].numpy(), want)
