@@ -17,13 +17,14 @@ Sections (all on the same seeded clips: 8 clips, lengths drawn in
                CUDA max allocated).
 * ``length``   cost of one clip vs its length T = 16 … 256, linear fit.
 * ``data``     frames/s of the training pipeline with 0/1/2 workers on JPEGs
-               (CASME II layout) vs the model's training frames/s.
+               (CASME II layout) and on the preprocessed frame cache vs the
+               model's training frames/s.
 * ``options``  (only when named) the packed train step under each speed
                option: channels_last, autocast, BN chunks of 16/32/64.
 
 A section that fails reports its error; the others still run. Examples::
 
-    python tools/benchmark.py                                  # CPU, ~10 min
+    python tools/benchmark.py                                  # CPU, <10 min
     python tools/benchmark.py --device cuda --quick --out bench.json
     python tools/benchmark.py --sections akmnet official --repeats 5
 """
@@ -34,11 +35,6 @@ import platform
 import sys
 import time
 import traceback
-
-# huge pages for the CPU allocator's large blocks: the packed train batch's
-# activations are GBs, and 4 KiB page faults on every step cost ~10 %
-# (docs/benchmarks.md). Read once, at torch's first allocation.
-os.environ.setdefault('THP_MEM_ALLOC_ENABLE', '1')
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
@@ -65,7 +61,8 @@ def parse_args(argv=None):
     p.add_argument('--sections', nargs='+', choices=list(SECTIONS),
                    default=list(DEFAULT_SECTIONS))
     p.add_argument('--repeats', type=int,
-                   help='interleaved repeats (default 3; 2 with --quick)')
+                   help='interleaved repeats (default 2 on CPU and with '
+                   '--quick, 3 on CUDA)')
     p.add_argument('--clips', type=int, default=8)
     p.add_argument('--min-len', type=int, default=24)
     p.add_argument('--max-len', type=int, default=141)
@@ -93,7 +90,8 @@ def parse_args(argv=None):
     if args.infer_chunk != 'auto':
         args.infer_chunk = int(args.infer_chunk)
     if args.repeats is None:
-        args.repeats = 2 if args.quick else 3
+        # CPU: 2 keeps the full table within ~10 minutes on 2 cores
+        args.repeats = 2 if args.quick or args.device == 'cpu' else 3
     if args.repeats < 1:
         p.error('--repeats must be >= 1')
     if args.clips < 1 or not 1 <= args.min_len <= args.max_len:

@@ -306,33 +306,58 @@ def length(ctx: Context) -> dict:
     for mode in modes:
         x = np.array(ts, dtype=float)
         y = np.array([res[f'{mode}_T{t}']['median_s'] * 1e3 for t in ts])
-        slope, intercept = np.polyfit(x, y, 1)
-        pred = slope * x + intercept
-        ss_res = float(((y - pred)**2).sum())
-        ss_tot = float(((y - y.mean())**2).sum())
-        fits[mode] = dict(slope_ms_per_frame=float(slope),
-                          intercept_ms=float(intercept),
-                          r2=1 - ss_res / ss_tot if ss_tot > 0 else 1.0,
-                          lengths=list(ts), median_ms=y.tolist())
+        fits[mode] = dict(_linear_fit(x, y), lengths=list(ts),
+                          median_ms=y.tolist())
+        if ctx.device.type == 'cpu':  # CPU time: steadier under load
+            y = np.array([res[f'{mode}_T{t}']['cpu_median_s'] * 1e3
+                          for t in ts])
+            fits[f'{mode}_cpu_time'] = dict(_linear_fit(x, y),
+                                            lengths=list(ts),
+                                            median_ms=y.tolist())
     for t in ts:
         for mode in modes:
             _throughput(res[f'{mode}_T{t}'], 1, t)
     return dict(cases=res, ratios={}, fits=fits)
 
 
+def _linear_fit(x: np.ndarray, y: np.ndarray) -> dict:
+    """Least-squares ``y = slope·x + intercept`` and its R²."""
+    slope, intercept = np.polyfit(x, y, 1)
+    ss_res = float(((y - (slope * x + intercept))**2).sum())
+    ss_tot = float(((y - y.mean())**2).sum())
+    return dict(slope_ms_per_frame=float(slope),
+                intercept_ms=float(intercept),
+                r2=1 - ss_res / ss_tot if ss_tot > 0 else 1.0)
+
+
 # ---------------------------------------------------------- data pipeline
+def _write_frame_cache(dataset, cache_dir: str, size: int = 144) -> None:
+    """The preprocessed frame cache of ``dataset`` (every frame resized to
+    ``size``², no face alignment): what ``tools/preprocess.py`` reads into
+    the same pipeline, for timing only."""
+    import cv2
+
+    from mmakm.preprocessing.cache import write_clip
+    from mmakm.preprocessing.runner import decode_clip
+    for i in range(len(dataset)):
+        info = dataset.get_data_info(i)
+        frames, numbers = decode_clip(info)
+        small = np.stack([cv2.resize(f, (size, size),
+                                     interpolation=cv2.INTER_AREA)
+                          for f in frames])
+        write_clip(cache_dir, info['cache_key'], small, np.asarray(numbers))
+
+
 def data(ctx: Context) -> dict:
     """Frames/s of the AKMNet training pipeline (decode, resize 144, crop
-    128, flip, pack) with 0/1/2 loader workers on JPEGs in the CASME II
-    layout, against the model's training frames/s."""
-    from mmengine.dataset import pseudo_collate
-    from torch.utils.data import DataLoader
-
+    128, flip) with 0/1/2 loader workers on JPEGs in the CASME II layout
+    and on the preprocessed frame cache, against the model's training
+    frames/s."""
     from mmaction.registry import DATASETS
+    from mmengine.config import Config
     root = ctx.data_root
-    tmp = None
+    tmp = tempfile.TemporaryDirectory(prefix='mmakm-bench-')
     if root is None:
-        tmp = tempfile.TemporaryDirectory(prefix='mmakm-bench-')
         root = osp.join(tmp.name, 'casme2')
         from mmakm.datasets.synthetic import make_synthetic_casme2
         # 4 batches of clips of the model sections' length range (worker
@@ -344,40 +369,40 @@ def data(ctx: Context) -> dict:
             size=ctx.size + 64, min_len=max(min(ctx.lengths), 4),
             max_len=max(max(ctx.lengths), 4), video=False)
     try:
-        from mmengine.config import Config
+        from mmakm.preprocessing.throughput import pipeline_fps
         pipes = Config.fromfile(
             osp.join(W.REPO, 'configs/_base_/datasets/me_pipelines.py'))
-        dataset = DATASETS.build(
-            dict(type='CASME2Dataset', data_root=root,
-                 class_setup='paper4', pipeline=pipes.train_pipeline))
+        base = dict(type='CASME2Dataset', data_root=root,
+                    class_setup='paper4', pipeline=pipes.train_pipeline)
+        sources = dict(jpeg=DATASETS.build(base))
+        cache_dir = osp.join(tmp.name, 'cache')
+        _write_frame_cache(sources['jpeg'], cache_dir)
+        sources['cache'] = DATASETS.build(dict(base, cache_dir=cache_dir))
         workers = (0, 2) if ctx.quick else (0, 1, 2)
-        cases = {}
         counted = {}
 
-        def epoch(num_workers):
+        def epoch(source, num_workers):
             def run():
-                loader = DataLoader(
-                    dataset, batch_size=len(ctx.lengths),
-                    num_workers=num_workers,
-                    collate_fn=pseudo_collate, shuffle=False,
-                    generator=torch.Generator().manual_seed(ctx.seed))
-                n = 0
-                for batch in loader:
-                    n += sum(int(x.shape[0]) for x in batch['inputs'])
-                counted[num_workers] = n
+                counted[source] = pipeline_fps(
+                    sources[source], num_workers=num_workers,
+                    batch_size=len(ctx.lengths), passes=1,
+                    seed=ctx.seed)['frames']
             return run
 
-        for w in workers:
-            cases[f'jpeg_workers{w}'] = epoch(w)
+        cases = {f'{src}_workers{w}': epoch(src, w)
+                 for w in workers for src in sources}
         res = interleaved(cases, ctx.repeats, torch.device('cpu'),
-                          warmup={'w0': epoch(0)})
-        n = counted[workers[0]]
-        clips = len(dataset)
-        for case in res.values():
-            _throughput(case, clips, n)
-        out = dict(cases=res, ratios={}, corpus=root if tmp is None else
-                   'synthetic CASME II layout (temporary)',
-                   clips=clips, frames=n)
+                          warmup={src: epoch(src, 0) for src in sources})
+        clips = len(sources['jpeg'])
+        for name, case in res.items():
+            _throughput(case, clips, counted[name.split('_')[0]])
+        out = dict(cases=res, ratios={}, clips=clips,
+                   frames=counted['jpeg'],
+                   corpus=root if ctx.data_root else
+                   'synthetic CASME II layout (temporary)')
+        for w in workers:
+            out['ratios'][f'cache_speedup_vs_jpeg_workers{w}'] = _compare(
+                res, f'jpeg_workers{w}', f'cache_workers{w}', cpu=False)
         model_train = ctx.results.get('akmnet', {}).get('cases', {}).get(
             'akmnet_train')
         if model_train is not None:
@@ -389,8 +414,7 @@ def data(ctx: Context) -> dict:
                     met=bool(value >= 1.0))
         return out
     finally:
-        if tmp is not None:
-            tmp.cleanup()
+        tmp.cleanup()
 
 
 SECTIONS = dict(akmnet=akmnet, official=official, models=models,

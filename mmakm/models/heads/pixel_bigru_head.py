@@ -124,12 +124,12 @@ class PixelBiGRUHead(BaseHead):
         out = out.sum(1) / seq_lengths.to(out.device, out.dtype).unsqueeze(1)
         # (B·hw, 2H) -> G (B, 2H, h, w) -> flat
         feat = out.view(num, hw, -1).transpose(1, 2).reshape(num, -1)
-        # fp32 scores under autocast too: the loss and accuracy (numpy)
-        # of mmaction's head need them, and (B, classes) costs nothing;
-        # float64 (conformance checks) stays float64
         scores = self.fc_cls(self.dropout(feat))
-        return scores.float() if scores.dtype in (torch.float16,
-                                                  torch.bfloat16) else scores
+        # fp32 scores under autocast: the loss and accuracy (numpy) of
+        # mmaction's head need them, and (B, classes) costs nothing
+        if scores.dtype in (torch.float16, torch.bfloat16):
+            scores = scores.float()
+        return scores
 
     def predict_by_feat(self, cls_scores: torch.Tensor,
                         data_samples: SampleList) -> SampleList:
