@@ -57,6 +57,52 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
+#: clips with fewer frames leave key-frame mining nothing to choose from
+MIN_MINING_FRAMES = 3
+
+
+def check_args(args) -> None:
+    """Everything that can be checked before a frame is decoded.
+
+    Raises:
+        FileNotFoundError / ValueError: with the message to print.
+    """
+    if not osp.exists(args.input):
+        raise FileNotFoundError(f'{args.input}: no such file or folder')
+    for what, path in (('config', args.config),
+                       ('checkpoint', args.checkpoint)):
+        if '://' not in path and not osp.exists(path):
+            raise FileNotFoundError(f'{what} not found: {path}')
+    for what, path in (('config', args.config),
+                       ('checkpoint', args.checkpoint)):
+        if '://' not in path and not osp.isfile(path):
+            raise ValueError(f'{what} {path} is not a file')
+    if (args.onset is not None and args.offset is not None
+            and args.onset > args.offset):
+        raise ValueError(f'--onset {args.onset} is after --offset '
+                         f'{args.offset}')
+    if args.apex is not None and not (
+            (args.onset is None or args.onset <= args.apex)
+            and (args.offset is None or args.apex <= args.offset)):
+        raise ValueError(f'--apex {args.apex} is outside the clip '
+                         f'(--onset {args.onset} .. --offset {args.offset})')
+
+
+def check_clip(clip, apex) -> None:
+    """The apex must be a frame of the clip; warn on clips too short for
+    key-frame mining."""
+    numbers = clip.frame_numbers
+    if apex is not None and int(apex) not in set(numbers.tolist()):
+        raise ValueError(f'--apex {apex} is not a frame of the clip (frames '
+                         f'{numbers[0]}..{numbers[-1]}, {len(numbers)} '
+                         'frames)')
+    if len(numbers) < MIN_MINING_FRAMES:
+        print(f'warning: the clip has only {len(numbers)} frame(s): '
+              'key-frame mining needs a whole onset..offset clip (at least '
+              f'{MIN_MINING_FRAMES} frames) to choose key frames; the '
+              'prediction is unreliable', file=sys.stderr)
+
+
 def face_frames(frames, args):
     """(frames, dict(how, box or matrix)) after the face step."""
     if args.no_face_crop:
@@ -79,10 +125,17 @@ def face_frames(frames, args):
 
 
 def main(argv=None) -> int:
+    from mmakm.engine.checkpoint import CheckpointError
     args = parse_args(argv)
     try:
+        check_args(args)
+        # the model first: a checkpoint that does not fit fails before
+        # the video is decoded
+        model, classes = init_model(args.config, args.checkpoint,
+                                    args.device, args.cfg_options)
         clip = read_clip(args.input, args.onset, args.offset, args.fps)
-    except (FileNotFoundError, ValueError) as e:
+        check_clip(clip, args.apex)
+    except (FileNotFoundError, ValueError, CheckpointError) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     with warnings.catch_warnings(record=True) as caught:
@@ -92,8 +145,6 @@ def main(argv=None) -> int:
         print(f'warning: {w.message}', file=sys.stderr)
     clip.frames = frames
     box = face.get('box')
-    model, classes = init_model(args.config, args.checkpoint, args.device,
-                                args.cfg_options)
     res = infer_clip(model, clip, apex=args.apex, onset=args.onset,
                      offset=args.offset)
     probs = res['probs']

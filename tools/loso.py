@@ -1,16 +1,18 @@
 """Leave-one-subject-out cross-validation of a config.
 
     python tools/loso.py CONFIG [--work-dir DIR] [--folds S1 S2 ...]
-        [--jobs N] [--seed N] [--cfg-options k=v ...] [--report-only]
+        [--jobs N] [--threads N] [--seed N] [--deterministic]
+        [--cfg-options k=v ...] [--report-only]
 
 Every fold (one per subject of the config's test data, or the ones given by
 --folds) trains in ``<work_dir>/fold_<subject>`` with ``tools/train.py`` on
 all other subjects and is tested with ``tools/test.py`` on the held-out
 subject, from its LAST checkpoint (fixed schedule, validation off: no model
 selection, so nothing leaks from the test subject). ``--jobs N`` runs N
-folds in parallel, each with cores/N torch threads; on a GPU machine all N
-share the GPU, which fills it when one fold alone cannot (small clips,
-batch 8). Fold throughput (folds/h) is printed and written to
+folds in parallel, each with ``--threads`` torch threads (default: the
+user's ``OMP_NUM_THREADS``, else 1, which is bit-reproducible on CPU); on a
+GPU machine all N share the GPU, which fills it when one fold alone cannot
+(small clips, batch 8). Fold throughput (folds/h) is printed and written to
 ``<work_dir>/loso_timing.json``.
 
 Rerunning resumes: finished folds (``predictions.pkl`` present) are skipped,
@@ -30,7 +32,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401  (stack fixes before any config is parsed)
 from mmengine.config import DictAction  # noqa: E402
 
-from mmakm.loso import run_loso  # noqa: E402
+from mmakm.loso import LosoSetupError, run_loso  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -41,7 +43,15 @@ def parse_args(argv=None):
                    help='only these subjects (e.g. casme2/sub01 or sub01)')
     p.add_argument('--jobs', type=int, default=1,
                    help='folds run in parallel (default 1)')
-    p.add_argument('--seed', type=int, help='passed to tools/train.py')
+    p.add_argument('--seed', type=int,
+                   help='seed of every fold (default: the config\'s); '
+                   'frozen into the fold configs, so a rerun with another '
+                   'seed in the same work dir is refused')
+    p.add_argument('--deterministic', action='store_true',
+                   help='randomness.deterministic=True in every fold')
+    p.add_argument('--threads', type=int,
+                   help='torch threads per fold (default: $OMP_NUM_THREADS '
+                   'if set, else 1 -- bit-reproducible on CPU)')
     p.add_argument('--cfg-options', nargs='+', action=DictAction,
                    help='overrides for the experiment config (all folds)')
     p.add_argument('--report-only', action='store_true',
@@ -55,10 +65,17 @@ def main(argv=None) -> int:
     args = parse_args(argv)
     work_dir = args.work_dir or osp.join(
         'work_dirs', 'loso', osp.splitext(osp.basename(args.config))[0])
-    result = run_loso(args.config, work_dir, folds=args.folds,
-                      jobs=args.jobs, seed=args.seed,
-                      cfg_options=args.cfg_options,
-                      report_only=args.report_only)
+    try:
+        result = run_loso(args.config, work_dir, folds=args.folds,
+                          jobs=args.jobs, seed=args.seed,
+                          cfg_options=args.cfg_options,
+                          report_only=args.report_only,
+                          deterministic=args.deterministic,
+                          threads=args.threads)
+    except (LosoSetupError, ValueError, FileNotFoundError) as e:
+        # bad arguments, configs or work dirs: the message alone
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     if result.report is not None and not args.quiet:
         print(result.report.markdown)
     if result.failed:

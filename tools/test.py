@@ -113,8 +113,12 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
 
-    runner = engine.build_runner(cfg, args.launcher)
-    metrics = runner.test()
+    try:
+        # strict: a checkpoint that does not fit the model is never tested
+        runner = engine.build_runner(cfg, args.launcher, strict_load=True)
+        metrics = runner.test()
+    except engine.USER_ERRORS as e:
+        raise SystemExit(f'error: {e}')
 
     if is_main_process():
         out = args.metrics_out or osp.join(cfg.work_dir, 'test_metrics.json')

@@ -111,8 +111,11 @@ def main(argv=None):
     cfg = Config.fromfile(args.config)
     cfg = merge_args(cfg, args)
 
-    runner = engine.build_runner(cfg, args.launcher)
-    runner.train()
+    try:
+        runner = engine.build_runner(cfg, args.launcher)
+        runner.train()
+    except engine.USER_ERRORS as e:
+        raise SystemExit(f'error: {e}')
 
 
 if __name__ == '__main__':

@@ -106,21 +106,28 @@ def init_model(config, checkpoint: Optional[str], device: str = 'cpu',
                cfg_options: Optional[dict] = None):
     """Build the recognizer of ``config`` and load ``checkpoint``.
 
+    The checkpoint must fit the model exactly (every key, every shape);
+    otherwise :class:`~mmakm.engine.checkpoint.CheckpointError` lists the
+    missing, unexpected and mismatched keys.
+
     Returns ``(model, classes)``; ``classes`` come from the checkpoint's
     ``dataset_meta`` (None if it has none).
     """
     import mmakm  # noqa: F401  (stack fixes, registration)
     from mmaction.apis import init_recognizer
     from mmengine.config import Config
-    from mmengine.runner import load_checkpoint
+
+    from mmakm.engine.checkpoint import load_weights, read_checkpoint
     cfg = Config.fromfile(config) if isinstance(config, str) else config
     if cfg_options:
         cfg.merge_from_dict(cfg_options)
+    # read first: an unreadable checkpoint fails before the model is built
+    ckpt = read_checkpoint(checkpoint) if checkpoint else None
     model = init_recognizer(cfg, None, device=device)
     classes = None
-    if checkpoint:
-        ckpt = load_checkpoint(model, checkpoint, map_location='cpu')
-        meta = (ckpt or {}).get('meta', {}) or {}
+    if ckpt is not None:
+        load_weights(model, ckpt, checkpoint, strict=True)
+        meta = ckpt.get('meta', {}) or {}
         classes = (meta.get('dataset_meta') or {}).get('classes')
     model.eval()
     return model, (tuple(classes) if classes else None)

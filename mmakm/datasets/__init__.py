@@ -9,6 +9,7 @@ from .casme3 import CASME3Dataset
 from .class_setups import canonical_emotion, resolve_class_setup
 from .device_corpus import (DeviceCorpusDataset, PackedClips, corpus_index,
                             load_corpus)
+from .integrity import FrameProblem, check_clip_frames, read_image_size
 from .macro import (AffectNetDataset, FaceImageDataset, FER2013Dataset,
                     RAFDBDataset)
 from .loso import list_subjects, loso_folds
@@ -35,5 +36,6 @@ __all__ = [
     'make_synthetic_casme2', 'ME_META_KEYS', 'FaceImageDataset',
     'AffectNetDataset', 'RAFDBDataset', 'FER2013Dataset', 'LoadFaceImage',
     'CASME2SizedDataset', 'casme2_sized_plan', 'render_casme2_sized',
-    'DeviceCorpusDataset', 'PackedClips', 'corpus_index', 'load_corpus'
+    'DeviceCorpusDataset', 'PackedClips', 'corpus_index', 'load_corpus',
+    'FrameProblem', 'check_clip_frames', 'read_image_size'
 ]

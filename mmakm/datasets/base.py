@@ -36,6 +36,7 @@ from mmengine.logging import print_log
 
 from .annotation_io import cell_int, cell_str, scan_frames
 from .class_setups import VOCABULARIES, canonical_emotion, resolve_class_setup
+from .integrity import check_clip_frames
 
 
 class BadSampleError(ValueError):
@@ -64,6 +65,12 @@ class MEBaseDataset(BaseActionDataset):
             list it in the log and in :attr:`skipped`.
         check_frames (bool): check at load time that every frame file
             exists (cheap). Defaults to True.
+        check_images (bool): with ``check_frames``, also check that every
+            frame image is usable (:func:`~mmakm.datasets.integrity.
+            check_clip_frames`: not empty, truncated or corrupt, same size
+            as its clip; headers only, no decoding), so a bad frame is
+            an error -- or a skipped sample -- before training starts, not
+            mid-epoch. Defaults to True.
         fps (float, optional): override the corpus frame rate.
         require_apex (bool): exclude (and report) the clips without an apex
             label, for models that need the apex (single apex frame).
@@ -90,6 +97,7 @@ class MEBaseDataset(BaseActionDataset):
                  exclude_subjects: Optional[Sequence] = None,
                  on_bad_sample: str = 'error',
                  check_frames: bool = True,
+                 check_images: bool = True,
                  fps: Optional[float] = None,
                  require_apex: bool = False,
                  cache_dir: Optional[str] = None,
@@ -102,11 +110,13 @@ class MEBaseDataset(BaseActionDataset):
         self.exclude_subjects = list(exclude_subjects or [])
         self.on_bad_sample = on_bad_sample
         self.check_frames = check_frames
+        self.check_images = check_images
         self.require_apex = require_apex
         self.fps = float(fps) if fps is not None else self.FPS
         self.cache_dir = cache_dir or None
         self.skipped: List[dict] = []
         self.excluded: List[dict] = []
+        self.duplicates: List[dict] = []
         if data_prefix is None:
             data_prefix = dict(img='')
         metainfo = dict(kwargs.pop('metainfo', None) or {})
@@ -175,6 +185,13 @@ class MEBaseDataset(BaseActionDataset):
                                   for r in records}))
         return resolve_class_setup(self.class_setup, self.CORPUS, vocab)
 
+    def class_names(self) -> tuple:
+        """Class names of ``class_setup`` (what ``metainfo['classes']`` will
+        be); the annotation is parsed only for corpora without a fixed
+        vocabulary, no frame is looked at."""
+        records = self.parse_records() if self.vocabulary is None else []
+        return tuple(self.resolve_classes(records)[0])
+
     def assign_class(self, record: dict, classes, mapping):
         """Class name of a record, or (None, reason) when excluded.
 
@@ -217,7 +234,7 @@ class MEBaseDataset(BaseActionDataset):
         if check_frames is None:
             check_frames = self.check_frames
         self.skipped, self.excluded = [], []
-        records = self.parse_records()
+        records = self.drop_duplicates(self.parse_records())
         n_parsed = len(records) + len(self.skipped)
         classes, mapping = self.resolve_classes(records)
         self._metainfo['classes'] = tuple(classes)
@@ -246,6 +263,49 @@ class MEBaseDataset(BaseActionDataset):
         if check_frames:
             kept = [r for r in kept if self._resolve_frames(r)]
         self._report(n_parsed)
+        return kept
+
+    def drop_duplicates(self, records: List[dict]) -> List[dict]:
+        """Records annotated twice: identical rows are dropped (listed in
+        :attr:`duplicates` and the log), conflicting ones are an error.
+
+        A sample is identified by subject, clip and onset..offset (a clip
+        may hold several movements); its emotion and apex must agree.
+
+        Raises:
+            ValueError: naming both rows of a sample annotated twice with
+                another emotion or apex.
+        """
+        self.duplicates = []
+        first: Dict[tuple, dict] = {}
+        kept = []
+        for r in records:
+            key = (r['subject'], str(r['clip_id']), r['onset'], r['offset'])
+            seen = first.setdefault(key, r)
+            if seen is r:
+                kept.append(r)
+                continue
+            same = (canonical_emotion(seen['emotion']) ==
+                    canonical_emotion(r['emotion'])
+                    and seen['apex'] == r['apex'])
+            if not same:
+                raise ValueError(
+                    f"clip {r['clip_id']} ({r['subject']}, frames "
+                    f"{r['onset']}..{r['offset']}) is annotated twice with "
+                    f"different labels: {seen['where']}: emotion "
+                    f"{seen['emotion']!r}, apex {seen['apex']}; {r['where']}: "
+                    f"emotion {r['emotion']!r}, apex {r['apex']}. Expected "
+                    'one row per sample: remove the wrong row.')
+            self.duplicates.append(dict(where=r['where'],
+                                        same_as=seen['where'],
+                                        clip_id=r['clip_id'],
+                                        subject=r['subject']))
+        if self.duplicates:
+            lines = '\n  '.join(f"{d['where']} (same as {d['same_as']})"
+                                 for d in self.duplicates)
+            print_log(f'{type(self).__name__}: {len(self.duplicates)} '
+                      f'duplicate annotation row(s) dropped:\n  {lines}',
+                      logger='current', level=30)
         return kept
 
     def list_subjects(self) -> List[str]:
@@ -332,6 +392,16 @@ class MEBaseDataset(BaseActionDataset):
                      f'first missing frame {missing[0]}: expected {expected}; '
                      f'the folder has frames {have}', FileNotFoundError)
             return False
+        if self.check_images:
+            problems = check_clip_frames([frames[n] for n in numbers])
+            if problems:
+                more = (f'; ... ({len(problems) - 5} more)'
+                        if len(problems) > 5 else '')
+                self.bad(f'{where}: {len(problems)} unusable frame(s): ' +
+                         '; '.join(map(str, problems[:5])) + more +
+                         '; expected complete JPEG/PNG/BMP images of one '
+                         'size')
+                return False
         return True
 
     def _report(self, n_parsed: int) -> None:

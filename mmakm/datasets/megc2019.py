@@ -99,6 +99,9 @@ class MEGC2019Dataset(MEBaseDataset):
     def resolve_classes(self, records):
         return MEGC3_CLASSES, None
 
+    def class_names(self) -> tuple:
+        return tuple(MEGC3_CLASSES)  # fixed: no annotation needs reading
+
     def assign_class(self, record, classes, mapping):
         if record.get('megc_class') is None:
             return None, 'not in the MEGC2019 list'

@@ -5,6 +5,9 @@ Importing this package registers ``AtomicCheckpointHook`` and
 ``AutocastOptimWrapper`` (OPTIM_WRAPPERS) and the ``'atomic_local'``
 mmengine file backend.
 """
+from .checkpoint import (CheckpointError, load_weights, read_checkpoint,
+                         use_checked_loading)
+from .consistency import ConfigMismatchError, check_num_classes
 from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
                      atomic_torch_save, atomic_write_bytes, atomic_write_text)
@@ -18,7 +21,14 @@ from .launch import (accelerator_available, add_launch_args,
                      setup_cpu_distributed, use_atomic_outputs)
 from .optim_wrappers import AutocastOptimWrapper, resolve_amp_dtype
 
+#: errors of the user's input (files, configs) that the tools print as a
+#: message alone, without a traceback
+USER_ERRORS = (CheckpointError, ConfigMismatchError)
+
 __all__ = [
+    'CheckpointError', 'load_weights', 'read_checkpoint',
+    'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
+    'USER_ERRORS',
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
     'atomic_json_dump', 'atomic_torch_save', 'atomic_write_bytes',
     'atomic_write_text', 'AtomicCheckpointHook', 'get_rng_state',

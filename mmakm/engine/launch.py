@@ -256,6 +256,10 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
     concurrent processes (ranks, parallel folds) never see a half-written
     corpus.
 
+    Only a corpus the run reads is generated: when every dataset's
+    ``data_root`` was pointed elsewhere (``--cfg-options
+    *.dataset.data_root=...``), nothing is written.
+
     Returns:
         str | None: The corpus root, or None if the config does not use it.
     """
@@ -264,6 +268,8 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
         return None
     spec = dict(spec)
     root = osp.abspath(spec.pop('root'))
+    if root not in _dataset_roots(cfg):
+        return None
     if osp.isdir(root):
         return root
     from mmakm.datasets.synthetic import make_synthetic_casme2
@@ -276,6 +282,14 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
                       logger='current')
             make_synthetic_casme2(root, **spec)
     return root
+
+
+def _dataset_roots(cfg: Config) -> set:
+    """Absolute ``data_root`` of every dataset of the config's dataloaders."""
+    from mmakm.loso.plan import dataloader_datasets
+    return {osp.abspath(leaf['data_root'])
+            for _, leaves in dataloader_datasets(cfg) for leaf in leaves
+            if leaf.get('data_root')}
 
 
 @contextlib.contextmanager
@@ -308,21 +322,38 @@ def set_work_dir(cfg: Config, work_dir: Optional[str], config: str) -> None:
                                 osp.splitext(osp.basename(config))[0])
 
 
-def build_runner(cfg: Config, launcher: str):
+def build_runner(cfg: Config, launcher: str,
+                 strict_load: Optional[bool] = None):
     """The Runner of a merged config, on CPU-only and CUDA torch alike.
 
     Sets up gloo + CPU DDP before the Runner where torch has no accelerator
-    (:func:`setup_cpu_distributed`) and generates the built-in synthetic
-    corpus on first use (:func:`ensure_synthetic_corpus`).
+    (:func:`setup_cpu_distributed`), generates the built-in synthetic
+    corpus on first use (:func:`ensure_synthetic_corpus`), checks
+    ``cls_head.num_classes`` against the data (:func:`check_num_classes`)
+    and makes checkpoint loading strict (:func:`use_checked_loading`).
+
+    Args:
+        strict_load: load ``load_from``/``--resume`` checkpoints strictly.
+            None: strictly unless the config sets ``load_partial=True``
+            (fine-tuning from a partial checkpoint, the non-fitting keys
+            printed).
     """
     from mmengine.runner import Runner
 
     from mmaction.registry import RUNNERS
+    from .checkpoint import use_checked_loading
+    from .consistency import check_num_classes
     setup_cpu_distributed(cfg, launcher)
     ensure_synthetic_corpus(cfg)
+    check_num_classes(cfg)
     if 'runner_type' not in cfg:
-        return Runner.from_cfg(cfg)
-    return RUNNERS.build(cfg)
+        runner = Runner.from_cfg(cfg)
+    else:
+        runner = RUNNERS.build(cfg)
+    if strict_load is None:
+        strict_load = not cfg.get('load_partial', False)
+    use_checked_loading(runner, strict=strict_load)
+    return runner
 
 
 def add_launch_args(parser) -> None:

@@ -1,13 +1,15 @@
 """``run_loso``: plan, run and report a whole LOSO experiment."""
+import json
 import os.path as osp
 import threading
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
-from mmakm.engine import (atomic_json_dump, atomic_write_text,
+from mmakm.engine import (apply_randomness_args, atomic_json_dump,
+                          atomic_write_text, check_num_classes,
                           ensure_synthetic_corpus)
-from .plan import (Fold, derive_fold_cfg, describe_protocol, load_config,
-                   plan_folds, select_subjects)
+from .plan import (Fold, LosoSetupError, derive_fold_cfg, describe_protocol,
+                   load_config, plan_folds, select_subjects)
 from .runner import (FoldRunner, WorkDirLock, fold_finished,
                      install_signal_handlers)
 
@@ -41,17 +43,37 @@ def write_fold_configs(cfg, folds: Sequence[Fold]) -> None:
             continue
         atomic_write_text(text, f.config_path)
     if changed:
-        raise RuntimeError(
-            'the experiment config (or --cfg-options) changed since these '
-            'folds were started: ' + ', '.join(changed) + '. Use a new '
-            '--work-dir, or delete those fold dirs to rerun them.')
+        raise LosoSetupError(
+            'the experiment config (or --cfg-options, --seed, '
+            '--deterministic) changed since these folds were started: ' +
+            ', '.join(changed) + '. Use a new --work-dir, or delete those '
+            'fold dirs to rerun them.')
+
+
+def check_plan_seed(plan_path: str, seed) -> None:
+    """A work dir's folds all use the seed its ``loso_plan.json`` names; a
+    run asking for another seed is refused (as a changed config is)."""
+    if not osp.isfile(plan_path):
+        return
+    with open(plan_path) as f:
+        old = json.load(f)
+    # None: a plan of an older version, whose folds used the config's seed
+    # (the fold configs then match only if that is still the seed)
+    if old.get('seed') is not None and old['seed'] != seed:
+        raise LosoSetupError(
+            f'{plan_path}: the folds of this work dir use seed '
+            f"{old['seed']}, this run asks for seed {seed}. A report must "
+            'not mix seeds: use a new --work-dir for another seed (or the '
+            'same --seed to resume).')
 
 
 def run_loso(config: str, work_dir: str,
              folds: Optional[Sequence[str]] = None, jobs: int = 1,
              seed: Optional[int] = None, cfg_options: Optional[dict] = None,
              report_only: bool = False,
-             log: Callable[[str], None] = print) -> LosoResult:
+             log: Callable[[str], None] = print,
+             deterministic: bool = False,
+             threads: Optional[int] = None) -> LosoResult:
     """Run (or resume) every fold of ``config`` and write the pooled report.
 
     Args:
@@ -59,9 +81,15 @@ def run_loso(config: str, work_dir: str,
         work_dir: experiment dir; fold ``s`` lives in ``fold_<s>``.
         folds: subset of subjects (ids, file-safe names or bare ids).
         jobs: folds trained in parallel.
-        seed: ``--seed`` for ``tools/train.py`` (config's otherwise).
+        seed: the seed of every fold (config's ``randomness.seed``
+            otherwise); written into each fold's config, so a rerun with
+            another seed is refused.
         cfg_options: overrides merged into the config of every fold.
         report_only: run nothing, report the finished folds.
+        deterministic: ``randomness.deterministic=True`` in every fold.
+        threads: torch threads per fold process (default: the user's
+            ``OMP_NUM_THREADS``, else 1; see
+            :func:`mmakm.loso.runner.fold_threads`).
     Returns:
         LosoResult; ``report`` is None unless every chosen fold finished
         (or ``report_only`` and at least one did).
@@ -69,24 +97,33 @@ def run_loso(config: str, work_dir: str,
     from .report import build_report  # matplotlib only when reporting
     work_dir = osp.abspath(work_dir)
     cfg = load_config(config, cfg_options)
+    # the seed is part of each fold's frozen config (write_fold_configs)
+    apply_randomness_args(cfg, seed=seed, deterministic=deterministic)
+    seed = cfg.randomness.get('seed')
     ensure_synthetic_corpus(cfg)
     all_subjects, classes = describe_protocol(cfg)
+    check_num_classes(cfg)
     plan = plan_folds(work_dir, select_subjects(all_subjects, folds))
     result = LosoResult(work_dir, plan)
+    plan_path = osp.join(work_dir, 'loso_plan.json')
     with WorkDirLock(work_dir):
-        atomic_json_dump(
-            dict(config=osp.abspath(config), cfg_options=cfg_options or {},
-                 seed=seed, subjects=all_subjects, classes=list(classes),
-                 folds=[dict(subject=f.subject, work_dir=f.work_dir)
-                        for f in plan]),
-            osp.join(work_dir, 'loso_plan.json'))
+        check_plan_seed(plan_path, seed)
+        if not (report_only and osp.isfile(plan_path)):
+            atomic_json_dump(
+                dict(config=osp.abspath(config),
+                     cfg_options=cfg_options or {}, seed=seed,
+                     deterministic=bool(cfg.randomness.get('deterministic')),
+                     subjects=all_subjects, classes=list(classes),
+                     folds=[dict(subject=f.subject, work_dir=f.work_dir)
+                            for f in plan]),
+                plan_path)
         if report_only:
             result.status = {f.subject: 'skipped' if fold_finished(f)
                              else 'missing' for f in plan}
         else:
             # finished folds too: their predictions came from that config
             write_fold_configs(cfg, plan)
-            runner = FoldRunner(jobs=jobs, seed=seed, log=log)
+            runner = FoldRunner(jobs=jobs, threads=threads, log=log)
             if threading.current_thread() is threading.main_thread():
                 install_signal_handlers(runner)
             result.status = runner.run(plan)

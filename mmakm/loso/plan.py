@@ -22,6 +22,10 @@ from mmengine.config import Config
 _WRAPPED_KEYS = ('dataset', 'datasets')
 
 
+class LosoSetupError(RuntimeError):
+    """A LOSO run that would mix two experiments in one work dir."""
+
+
 @dataclass
 class Fold:
     subject: str
@@ -82,6 +86,20 @@ def leaf_datasets(ds_cfg) -> list:
         if inner is not None and not isinstance(inner, str):
             return leaf_datasets(inner)
     return [ds_cfg]
+
+
+DATALOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
+
+
+def dataloader_datasets(cfg: Config) -> List[Tuple[str, list]]:
+    """``[(loader name, leaf dataset cfgs)]`` of the config's train, val and
+    test dataloaders (those that are set)."""
+    out = []
+    for loader in DATALOADERS:
+        loader_cfg = cfg.get(loader, None)
+        if loader_cfg and loader_cfg.get('dataset'):
+            out.append((loader, leaf_datasets(loader_cfg['dataset'])))
+    return out
 
 
 def describe_protocol(cfg: Config) -> Tuple[List[str], Tuple[str, ...]]:

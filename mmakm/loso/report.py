@@ -9,11 +9,11 @@ import csv
 import io
 import math
 import os.path as osp
-import pickle
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmakm.engine import atomic_json_dump, atomic_write_text
+from mmakm.engine.safe_pickle import safe_load
 from mmakm.evaluation import (keyframe_apex_stats, me_scores, normalize_sample,
                               plot_confusion_matrix, pooled_report)
 
@@ -46,9 +46,30 @@ class LosoReport:
 
 
 def load_predictions(path: str) -> List[dict]:
-    with open(path, 'rb') as f:
-        preds = pickle.load(f)
-    return [normalize_sample(p) for p in preds]
+    """The samples of a prediction dump (``tools/test.py --dump``),
+    normalised; every reader of prediction files calls this.
+
+    The pickle is read with :func:`mmakm.engine.safe_pickle.safe_load`: only
+    numbers, strings, containers, numpy arrays and torch tensors are
+    rebuilt, so a crafted file cannot run code.
+
+    Raises:
+        UnsafePickleError: (a ValueError) the file references anything
+            else; ValueError: empty, truncated, or not a list of samples.
+    """
+    preds = safe_load(path)
+    if not isinstance(preds, list) or not all(
+            isinstance(p, dict) for p in preds):
+        raise ValueError(f'{path}: not a prediction dump (expected a list of '
+                         f'sample dicts, got {type(preds).__name__})')
+    out = []
+    for i, p in enumerate(preds):
+        try:
+            out.append(normalize_sample(p))
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ValueError(f'{path}: sample {i} is not a prediction '
+                             f'({exc})') from None
+    return out
 
 
 def fmt(v, digits: int = 4) -> str:

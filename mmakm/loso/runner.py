@@ -16,7 +16,6 @@ import fcntl
 import json
 import os
 import os.path as osp
-import pickle
 import signal
 import subprocess
 import sys
@@ -26,7 +25,7 @@ from concurrent.futures import ThreadPoolExecutor, as_completed
 from typing import Callable, Dict, List, Optional, Sequence
 
 from mmakm.engine import atomic_json_dump, find_resume_checkpoint
-from .plan import Fold
+from .plan import Fold, LosoSetupError
 
 REPO_ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
@@ -65,8 +64,31 @@ def trained_checkpoint(fold: Fold) -> Optional[str]:
     return ckpt if ckpt and _checkpoint_ok(ckpt) else None
 
 
-def threads_per_job(jobs: int) -> int:
-    return max(1, (os.cpu_count() or 1) // max(1, jobs))
+#: thread-count variables of the math libraries torch may use
+THREAD_VARS = ('OMP_NUM_THREADS', 'MKL_NUM_THREADS', 'OPENBLAS_NUM_THREADS')
+
+
+def fold_threads(threads: Optional[int] = None) -> int:
+    """Torch threads of each fold process.
+
+    ``threads`` if given (``tools/loso.py --threads``), else the user's
+    ``OMP_NUM_THREADS``, else 1: one thread per fold is the documented
+    default because it is bit-reproducible on CPU (several threads split
+    reductions, e.g. oneDNN's convolution weight gradients, differently
+    from run to run); use ``--jobs`` for parallelism.
+    """
+    if threads is not None:
+        if int(threads) < 1:
+            raise ValueError(f'threads must be >= 1, got {threads}')
+        return int(threads)
+    env = os.environ.get('OMP_NUM_THREADS', '').strip()
+    if env:
+        try:
+            return max(1, int(env))
+        except ValueError:
+            raise ValueError(f'OMP_NUM_THREADS={env!r} is not a number of '
+                             'threads') from None
+    return 1
 
 
 def fold_throughput(durations: Sequence[float], wall_s: float,
@@ -80,13 +102,18 @@ def fold_throughput(durations: Sequence[float], wall_s: float,
 
 
 class FoldRunner:
-    """Runs folds (train, then test) in up to ``jobs`` parallel processes."""
+    """Runs folds (train, then test) in up to ``jobs`` parallel processes,
+    each with :func:`fold_threads` torch threads.
 
-    def __init__(self, jobs: int = 1, seed: Optional[int] = None,
+    The seed and other randomness settings are part of each fold's config
+    (``mmakm.loso.experiment.write_fold_configs``), not of the command.
+    """
+
+    def __init__(self, jobs: int = 1, threads: Optional[int] = None,
                  python: str = sys.executable,
                  log: Callable[[str], None] = print):
         self.jobs = max(1, int(jobs))
-        self.seed = seed
+        self.threads = fold_threads(threads)
         self.python = python
         self.log = log
         self._procs = set()
@@ -97,10 +124,8 @@ class FoldRunner:
     # ------------------------------------------------------------ processes
     def _env(self) -> Dict[str, str]:
         env = dict(os.environ)
-        n = str(threads_per_job(self.jobs))
-        for var in ('OMP_NUM_THREADS', 'MKL_NUM_THREADS',
-                    'OPENBLAS_NUM_THREADS'):
-            env[var] = n
+        for var in THREAD_VARS:
+            env[var] = str(self.threads)
         env.setdefault('PYTHONUNBUFFERED', '1')
         # the tools import mmakm from this checkout even if not installed
         env['PYTHONPATH'] = os.pathsep.join(
@@ -148,8 +173,6 @@ class FoldRunner:
             return ckpt
         cmd = [self.python, tool_path('train.py'), fold.config_path,
                '--work-dir', fold.work_dir]
-        if self.seed is not None:
-            cmd += ['--seed', str(self.seed)]
         if find_resume_checkpoint(fold.work_dir):
             cmd += ['--resume']
         self._run(cmd,
@@ -168,10 +191,11 @@ class FoldRunner:
                '--work-dir', fold.work_dir, '--dump', tmp]
         self._run(cmd,
                   osp.join(fold.work_dir, 'test.log'))
-        with open(tmp, 'rb') as f:  # complete and readable before it counts
-            preds = pickle.load(f)
-        if not isinstance(preds, list):
-            raise FoldError(f'{fold.name}: unexpected dump {type(preds)}')
+        from .report import load_predictions
+        try:  # complete and readable before it counts
+            load_predictions(tmp)
+        except ValueError as exc:
+            raise FoldError(f'{fold.name}: {exc}') from None
         os.replace(tmp, fold.predictions)  # tools/test.py fsync'ed it
 
     def run_fold(self, fold: Fold) -> str:
@@ -191,7 +215,7 @@ class FoldRunner:
         todo = [f for f in folds if f.subject not in status]
         self.log(f'[loso] {total} folds: {len(status)} already finished, '
                  f'{len(todo)} to run, {self.jobs} in parallel '
-                 f'({threads_per_job(self.jobs)} torch thread(s) each)')
+                 f'({self.threads} torch thread(s) each)')
         start = time.time()
         n_done = len(status)
         durations = []
@@ -257,7 +281,8 @@ class WorkDirLock:
             fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
         except BlockingIOError:
             os.close(self._fd)
-            raise RuntimeError(f'another LOSO run is using {osp.dirname(self.path)}')
+            raise LosoSetupError(
+                f'another LOSO run is using {osp.dirname(self.path)}')
         return self
 
     def __exit__(self, *exc):

@@ -75,15 +75,16 @@ def test_demo_on_video_without_face_crop(trained, tmp_path):
     assert osp.getsize(out) > 0
 
 
-def test_demo_rejects_unreadable_input(tmp_path, capsys):
+def test_demo_rejects_unreadable_input(trained, tmp_path, capsys):
     import runpy
+    _, config, ckpt = trained
     main = runpy.run_path(DEMO)['main']
     bad = tmp_path / 'clip.mp4'
     bad.write_bytes(b'not a video')
     for path, why in ((str(bad), 'not a readable video'),
                       (str(tmp_path / 'missing'), 'no such file'),
                       (str(tmp_path), 'no image files')):
-        assert main([path, 'cfg.py', 'ckpt.pth']) == 2
+        assert main([path, config, ckpt]) == 2
         assert why in capsys.readouterr().err
 
 

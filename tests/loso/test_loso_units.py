@@ -11,7 +11,7 @@ from mmengine.config import Config
 
 from mmakm.loso import derive_fold_cfg, leaf_datasets, safe_name
 from mmakm.loso.plan import plan_folds, select_subjects
-from mmakm.loso.runner import FoldRunner, fold_finished
+from mmakm.loso.runner import FoldRunner, fold_finished, fold_threads
 
 
 def _cfg(train_ds):
@@ -122,7 +122,7 @@ def test_runner_parallel_resume_and_skip(fake_tools, tmp_path):
     status = runner.run(folds)
     assert status == {f.subject: 'done' for f in folds}
     assert all(fold_finished(f) for f in folds)
-    threads = str(max(1, (os.cpu_count() or 1) // 2))
+    threads = str(fold_threads())
     assert _calls(folds[0]) == [f'train resume=False threads={threads}',
                                 'test']
     assert any('fold 3/3' in l for l in lines)
@@ -146,7 +146,7 @@ def test_failed_test_leaves_no_predictions(fake_tools, tmp_path,
     monkeypatch.delenv('FAKE_TEST_FAIL')
     assert FoldRunner(log=lambda m: None).run([fold]) == {fold.subject: 'done'}
     assert _calls(fold) == ['train resume=False threads=%d' %
-                            max(1, os.cpu_count() or 1), 'test', 'test']
+                            fold_threads(), 'test', 'test']
     with open(fold.predictions, 'rb') as f:
         assert pickle.load(f)[0]['gt_label'] == 0
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 import torch
 
-from tools_testlib import REPO, TOOLS
+from tools_testlib import TOOLS
 
 sys.path.insert(0, TOOLS)
 from benchmarks import report, timing, workloads  # noqa: E402

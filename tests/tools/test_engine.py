@@ -1,5 +1,4 @@
 """mmakm.engine: atomic outputs, RNG state, launcher helpers, CLI merging."""
-import importlib.util
 import os
 import os.path as osp
 import random
@@ -18,15 +17,10 @@ import mmakm.engine as engine
 from mmengine.config import Config
 from mmengine.fileio import dump, get_file_backend, load
 
-from tools_testlib import REPO, SYNTH_CFG, tool_env
+from tools_testlib import REPO, SYNTH_CFG, load_tool, tool_env
 
 
-def _load_tool(name):
-    spec = importlib.util.spec_from_file_location(
-        f'mmakm_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
+_load_tool = load_tool
 
 
 # ------------------------------------------------------------ atomic writes

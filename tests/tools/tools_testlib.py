@@ -16,6 +16,16 @@ TOOLS = osp.join(REPO, 'tools')
 SYNTH_CFG = osp.join(REPO, 'configs', 'akm_synthetic.py')
 
 
+def load_tool(name: str):
+    """``tools/<name>.py`` imported as a module (to call its ``main``)."""
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(
+        f'mmakm_tool_{name}', osp.join(REPO, 'tools', f'{name}.py'))
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(('127.0.0.1', 0))

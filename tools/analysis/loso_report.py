@@ -40,10 +40,14 @@ def main(argv=None) -> int:
     if not finished:
         print(f'error: no finished fold in {args.work_dir}', file=sys.stderr)
         return 1
-    report = build_report(osp.abspath(args.work_dir), finished,
-                          plan['classes'], config=plan.get('config'),
-                          missing=[f.subject for f in folds
-                                   if f not in finished])
+    try:
+        report = build_report(osp.abspath(args.work_dir), finished,
+                              plan['classes'], config=plan.get('config'),
+                              missing=[f.subject for f in folds
+                                       if f not in finished])
+    except ValueError as e:  # an unreadable or unsafe predictions.pkl
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     if not args.quiet:
         print(report.markdown)
     return 0

@@ -44,17 +44,14 @@ def make_clips(lengths: Sequence[int], channels: int, size: int, seed: int,
     return clips, samples
 
 
-def akmnet_cfg(channels: int = 3, stem: str = 'torchvision',
-               num_classes: int = 4, size: int = 128, **backbone) -> dict:
-    """The default AKMNet (``configs/_base_/models/akmnet_r18.py``) for
-    ``size``×``size`` frames."""
+def akmnet_cfg(size: int = 128, num_classes: int = 4, **backbone) -> dict:
+    """The default AKMNet (``configs/_base_/models/akmnet_r18.py``: RGB,
+    torchvision stem) for ``size``×``size`` frames."""
     from mmengine.config import Config
     cfg = Config.fromfile(
         osp.join(REPO, 'configs/_base_/models/akmnet_r18.py')).model
-    cfg.backbone.update(in_channels=channels, stem=stem, **backbone)
+    cfg.backbone.update(backbone)
     cfg.cls_head.update(num_classes=num_classes, spatial_size=size // 32)
-    if channels == 1:
-        cfg.data_preprocessor.update(mean=[128.], std=[64.])
     return cfg.to_dict()
 
 
@@ -100,22 +97,6 @@ def test_step(model: nn.Module, data: dict) -> Callable[[], None]:
         model.eval()
         with torch.no_grad():
             model.test_step(data)
-    return step
-
-
-def accumulate_step(model: nn.Module, singles: Sequence[dict],
-                    wrapper) -> Callable[[], None]:
-    """One optimiser step from one clip per forward, gradients accumulated
-    over the clips (how the authors' code trains a batch of 8)."""
-    def step():
-        model.train()
-        wrapper.optimizer.zero_grad()
-        for data in singles:
-            data = model.data_preprocessor(data, True)
-            losses = model(**data, mode='loss')
-            loss, _ = model.parse_losses(losses)
-            (loss / len(singles)).backward()
-        wrapper.optimizer.step()
     return step
 
 
@@ -186,16 +167,6 @@ def bare_test_step(model: BareFrameClassifier,
         with torch.no_grad():
             model.forward_frames(data)
     return step
-
-
-def official_reference():
-    """The reference of the authors' AKMNet (``OfficialAKMNet``), or None
-    where this checkout lacks ``mmakm.testing``."""
-    try:
-        from mmakm.testing import OfficialAKMNet
-    except ImportError:
-        return None
-    return OfficialAKMNet
 
 
 def official_cfg(size: int = 128, **backbone) -> dict:

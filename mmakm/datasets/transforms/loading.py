@@ -7,6 +7,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 
+from ..integrity import odd_sizes
+
 
 def _sample_name(results) -> str:
     return (f"clip {results.get('clip_id')} of {results.get('subject')}")
@@ -82,6 +84,23 @@ class MEFrameDecode(BaseTransform):
                     for im in imgs]
         return imgs
 
+    @staticmethod
+    def _size_error(results, inds, shapes) -> str:
+        """Name the frames whose size differs from the clip's (the size
+        most of its frames have)."""
+        clip_shape, odd_pos = odd_sizes(shapes)
+        odd = [(int(inds[k]), shapes[k]) for k in odd_pos]
+        if 'frame_paths' in results:
+            names = [f"{results['frame_paths'][i]} ({s[1]}x{s[0]})"
+                     for i, s in odd]
+        else:
+            vinds = np.asarray(results['video_frame_inds'])
+            names = [f"frame {int(vinds[i])} of {results['filename']} "
+                     f'({s[1]}x{s[0]})' for i, s in odd]
+        return (f'{_sample_name(results)}: frame size differs from the '
+                f"clip's {clip_shape[1]}x{clip_shape[0]} (WxH): " +
+                ', '.join(dict.fromkeys(names)))
+
     def _read_cache(self, results, inds):
         from mmakm.preprocessing.cache import load_frames
         rows = np.asarray(results['cache_rows'])[inds]
@@ -113,10 +132,9 @@ class MEFrameDecode(BaseTransform):
         else:
             raise KeyError(f'{_sample_name(results)}: sample has neither '
                            "'frame_paths' nor 'filename'")
-        shapes = {im.shape for im in imgs}
-        if len(shapes) > 1:
-            raise ValueError(f'{_sample_name(results)}: frames differ in '
-                             f'size {sorted(shapes)}')
+        shapes = [im.shape for im in imgs]
+        if len(set(shapes)) > 1:
+            raise ValueError(self._size_error(results, inds, shapes))
         results['imgs'] = imgs
         results['original_shape'] = imgs[0].shape[:2]
         results['img_shape'] = imgs[0].shape[:2]

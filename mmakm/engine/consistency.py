@@ -1,0 +1,78 @@
+"""Config consistency checks run before anything is trained or tested."""
+import copy
+from typing import Dict, Optional, Tuple
+
+from mmengine.config import Config
+
+__all__ = ['ConfigMismatchError', 'config_classes', 'check_num_classes']
+
+
+class ConfigMismatchError(ValueError):
+    """Parts of a config that contradict each other."""
+
+
+def _describe(leaf) -> str:
+    setup = leaf.get('class_setup', 'raw')
+    setup = setup if isinstance(setup, str) else 'dict'
+    return f"{leaf.get('type')} with class_setup '{setup}'"
+
+
+def config_classes(cfg: Config) -> Dict[str, Tuple[str, Tuple[str, ...]]]:
+    """``{'<loader>.dataset': (description, classes)}`` of every ME dataset
+    of the config's dataloaders (class names only: no frame is read)."""
+    from mmengine.registry import init_default_scope
+
+    from mmaction.registry import DATASETS
+    from mmakm.datasets.base import MEBaseDataset
+    from mmakm.loso.plan import dataloader_datasets
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    out = {}
+    for loader, leaves in dataloader_datasets(cfg):
+        for i, leaf in enumerate(leaves):
+            ds_type = leaf.get('type')
+            ds_cls = (DATASETS.get(ds_type) if isinstance(ds_type, str)
+                      else ds_type)
+            if not (isinstance(ds_cls, type)
+                    and issubclass(ds_cls, MEBaseDataset)):
+                continue
+            leaf = copy.deepcopy(dict(leaf))
+            leaf.update(lazy_init=True, pipeline=[])
+            name = f'{loader}.dataset' + (f'[{i}]' if len(leaves) > 1 else '')
+            out[name] = (_describe(leaf),
+                         DATASETS.build(leaf).class_names())
+    return out
+
+
+def check_num_classes(cfg: Config,
+                      classes: Optional[Dict[str, tuple]] = None) -> None:
+    """``model.cls_head.num_classes`` must equal the number of classes of
+    every ME dataset of the config.
+
+    A larger head trains and tests with dead classes, a smaller one fails
+    mid-epoch with an ``IndexError``; both are refused here, naming which
+    class setup gives how many classes.
+
+    Args:
+        classes: ``config_classes(cfg)`` when already known.
+
+    Raises:
+        ConfigMismatchError: naming the head setting and every disagreeing
+            dataset.
+    """
+    head = (cfg.get('model') or {}).get('cls_head') or {}
+    num_classes = head.get('num_classes') if hasattr(head, 'get') else None
+    if num_classes is None:
+        return
+    if classes is None:
+        classes = config_classes(cfg)
+    wrong = {k: v for k, v in classes.items() if len(v[1]) != num_classes}
+    if not wrong:
+        return
+    lines = [f'{k} ({desc}) gives {len(names)} classes {list(names)}'
+             for k, (desc, names) in wrong.items()]
+    right = sorted({len(v[1]) for v in wrong.values()})
+    raise ConfigMismatchError(
+        f'model.cls_head.num_classes = {num_classes} does not match the '
+        'data:\n  ' + '\n  '.join(lines) + '\nSet model.cls_head.num_classes='
+        f'{right[0] if len(right) == 1 else right} (or the class_setup the '
+        'model was meant for).')
