@@ -127,9 +127,9 @@ def run_loso(config: str, work_dir: str,
             if threading.current_thread() is threading.main_thread():
                 install_signal_handlers(runner)
             result.status = runner.run(plan)
-            result.timing = runner.timing
-            if runner.timing['folds']:
-                atomic_json_dump(runner.timing,
+            result.timing = getattr(runner, 'timing', None)
+            if result.timing and result.timing['folds']:
+                atomic_json_dump(result.timing,
                                  osp.join(work_dir, 'loso_timing.json'))
         finished = [f for f in plan if fold_finished(f)]
         if finished and (report_only or len(finished) == len(plan)):
