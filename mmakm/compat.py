@@ -1,6 +1,6 @@
 """Make the pinned OpenMMLab stack sound before anything else imports it.
 
-Two defects of the stack are mended here, once, at ``import mmakm``:
+Three defects of the stack are mended here, once, at ``import mmakm``:
 
 * The mmaction2 1.2.0 wheel lacks ``mmaction/models/localizers/drn/``
   (open-mmlab/mmaction2#2714), so ``import mmaction.models`` fails and, with
@@ -15,7 +15,14 @@ Two defects of the stack are mended here, once, at ``import mmakm``:
   ``HistoryBuffer`` stops pickling its built-in statistics methods (they are
   pickled as ``getattr(HistoryBuffer, 'mean')``, and allowing ``getattr``
   would let a checkpoint run arbitrary code).
+* mmaction2 1.2.0 imports its VindLU (multi-modal) models whenever
+  ``transformers >= 4.28`` is installed, and they import names that
+  transformers 5 removed (``modeling_utils.apply_chunking_to_forward``), so
+  ``import mmaction.models`` fails next to transformers 5. There the
+  multi-modal models are switched off (registered as placeholders that ask
+  for a compatible transformers), as when transformers is absent.
 """
+import importlib
 import importlib.util
 import os.path as osp
 import sys
@@ -60,13 +67,37 @@ def patch_missing_drn() -> bool:
     return True
 
 
+def skip_incompatible_multimodal() -> bool:
+    """Switch mmaction's VindLU models off next to transformers >= 5.
+
+    Returns:
+        bool: True if they were switched off.
+    """
+    if 'mmaction.models.multimodal' in sys.modules:
+        return False
+    from importlib.metadata import PackageNotFoundError, version
+    try:
+        major = int(version('transformers').split('.')[0])
+    except (PackageNotFoundError, ValueError):
+        return False
+    if major < 5:
+        return False
+    import mmaction.utils.dependency as dependency
+    dependency.WITH_MULTIMODAL = False
+    return True
+
+
 def _checkpoint_safe_globals() -> list:
     """Classes mmengine 0.10 pickles into checkpoints besides tensors."""
     import numpy as np
     from mmengine.logging.history_buffer import HistoryBuffer
     import codecs
-    safe = [HistoryBuffer, np.ndarray, np.dtype, np.core.multiarray._reconstruct,
-            np.core.multiarray.scalar, codecs.encode]
+    # numpy 2 renamed np.core to np._core (np.core: deprecated alias)
+    multiarray = importlib.import_module(
+        'numpy._core.multiarray' if int(np.__version__.split('.')[0]) >= 2
+        else 'numpy.core.multiarray')
+    safe = [HistoryBuffer, np.ndarray, np.dtype, multiarray._reconstruct,
+            multiarray.scalar, codecs.encode]
     # numpy >= 1.25 pickles dtypes by their class (e.g. Float64DType)
     safe += [type(np.dtype(t)) for t in
              (np.float64, np.float32, np.float16, np.int64, np.int32,
@@ -107,4 +138,5 @@ def allow_mmengine_checkpoints() -> None:
 def apply() -> None:
     """Apply every fix; idempotent."""
     patch_missing_drn()
+    skip_incompatible_multimodal()
     allow_mmengine_checkpoints()

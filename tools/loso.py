@@ -10,7 +10,10 @@ all other subjects and is tested with ``tools/test.py`` on the held-out
 subject, from its LAST checkpoint (fixed schedule, validation off: no model
 selection, so nothing leaks from the test subject). ``--jobs N`` runs N
 folds in parallel, each with ``--threads`` torch threads (default: the
-user's ``OMP_NUM_THREADS``, else 1, which is bit-reproducible on CPU).
+user's ``OMP_NUM_THREADS``, else 1, which is bit-reproducible on CPU); on a
+GPU machine all N share the GPU, which fills it when one fold alone cannot
+(small clips, batch 8). Fold throughput (folds/h) is printed and written to
+``<work_dir>/loso_timing.json``.
 
 Rerunning resumes: finished folds (``predictions.pkl`` present) are skipped,
 an interrupted fold resumes from its last checkpoint. When all folds are

@@ -3,8 +3,12 @@ MMAction2's registries)."""
 from .base import BadSampleError, MEBaseDataset
 from .casme1 import CASME1Dataset
 from .casme2 import CASME2Dataset
+from .casme2_sized import (CASME2SizedDataset, casme2_sized_plan,
+                           render_casme2_sized)
 from .casme3 import CASME3Dataset
 from .class_setups import canonical_emotion, resolve_class_setup
+from .device_corpus import (DeviceCorpusDataset, PackedClips, corpus_index,
+                            load_corpus)
 from .integrity import FrameProblem, check_clip_frames, read_image_size
 from .macro import (AffectNetDataset, FaceImageDataset, FER2013Dataset,
                     RAFDBDataset)
@@ -31,5 +35,7 @@ __all__ = [
     'METoGray', 'MEMagnify', 'MEPhaseMagnify',
     'make_synthetic_casme2', 'ME_META_KEYS', 'FaceImageDataset',
     'AffectNetDataset', 'RAFDBDataset', 'FER2013Dataset', 'LoadFaceImage',
+    'CASME2SizedDataset', 'casme2_sized_plan', 'render_casme2_sized',
+    'DeviceCorpusDataset', 'PackedClips', 'corpus_index', 'load_corpus',
     'FrameProblem', 'check_clip_frames', 'read_image_size'
 ]

@@ -20,6 +20,7 @@ class LosoResult:
     folds: List[Fold]
     status: Dict[str, str] = field(default_factory=dict)
     report: Optional[object] = None  # mmakm.loso.report.LosoReport
+    timing: Optional[dict] = None  # FoldRunner.timing of the folds run
 
     @property
     def failed(self) -> List[str]:
@@ -126,6 +127,10 @@ def run_loso(config: str, work_dir: str,
             if threading.current_thread() is threading.main_thread():
                 install_signal_handlers(runner)
             result.status = runner.run(plan)
+            result.timing = getattr(runner, 'timing', None)
+            if result.timing and result.timing['folds']:
+                atomic_json_dump(result.timing,
+                                 osp.join(work_dir, 'loso_timing.json'))
         finished = [f for f in plan if fold_finished(f)]
         if finished and (report_only or len(finished) == len(plan)):
             result.report = build_report(

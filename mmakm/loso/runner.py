@@ -91,6 +91,16 @@ def fold_threads(threads: Optional[int] = None) -> int:
     return 1
 
 
+def fold_throughput(durations: Sequence[float], wall_s: float,
+                    jobs: int) -> dict:
+    """Fold throughput of a run: folds finished per hour of wall time and
+    the mean time of one fold (which grows when jobs share a device)."""
+    n = len(durations)
+    return dict(folds=n, jobs=jobs, wall_s=wall_s,
+                folds_per_hour=3600.0 * n / wall_s if n and wall_s else 0.0,
+                mean_fold_s=sum(durations) / n if n else 0.0)
+
+
 class FoldRunner:
     """Runs folds (train, then test) in up to ``jobs`` parallel processes,
     each with :func:`fold_threads` torch threads.
@@ -109,6 +119,7 @@ class FoldRunner:
         self._procs = set()
         self._lock = threading.Lock()
         self._stopping = False
+        self.timing: dict = fold_throughput([], 0.0, self.jobs)
 
     # ------------------------------------------------------------ processes
     def _env(self) -> Dict[str, str]:
@@ -230,6 +241,13 @@ class FoldRunner:
                     eta = (f', ETA {per * remaining / min(self.jobs, remaining):.0f}s')
                 self.log(f'[loso] fold {n_done}/{total} {f.subject}: {msg} '
                          f'(elapsed {time.time() - start:.0f}s{eta})')
+        self.timing = fold_throughput(durations, time.time() - start,
+                                      self.jobs)
+        if durations:
+            self.log(f"[loso] {len(durations)} fold(s) in "
+                     f"{self.timing['wall_s']:.1f}s with {self.jobs} "
+                     f"job(s): {self.timing['folds_per_hour']:.1f} folds/h, "
+                     f"{self.timing['mean_fold_s']:.1f}s a fold")
         return status
 
     def _timed(self, fold: Fold):

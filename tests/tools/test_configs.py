@@ -42,7 +42,8 @@ def test_expected_configs_exist():
         'baselines/akm_mmaction_r18_casme2.py',
         'ablations/akm_s12_casme2.py', 'ablations/akm_s13_casme2.py',
         'ablations/akm_s23_casme2.py', 'ablations/akm_allframes_casme2.py',
-        'ablations/akm_randomkf_casme2.py'
+        'ablations/akm_randomkf_casme2.py',
+        'casme2_sized/akm_casme2_sized.py'
     } | {f'ablations/akm_tim{k}_casme2.py' for k in (16, 32, 64, 128)}
     assert expected <= names, sorted(expected - names)
 
@@ -62,6 +63,11 @@ def _check_dataloader(cfg, key):
     _check_type(DATA_SAMPLERS, loader['sampler'], f'{key}.sampler')
     dataset = loader['dataset']
     _check_type(DATASETS, dataset, f'{key}.dataset')
+    if dataset['type'] == 'DeviceCorpusDataset':
+        # clip indices of a device-resident corpus: no pipeline, no files
+        _check_type(DATASETS, dataset['dataset'], f'{key}.dataset.dataset')
+        assert dataset['corpus']['type'] in ('casme2_sized', 'dataset')
+        return dataset['dataset'], []
     assert dataset.get('data_root'), f'{key}.dataset has no data_root'
     pipeline = dataset['pipeline']
     for t in pipeline:
@@ -109,8 +115,21 @@ def test_config_parses_and_builds(path):
         # pretrain/akm_synthetic_stills) trains and tests at one scale
         if 'synthetic' in name:
             assert 'Flip' in train_types and 'RandomCrop' not in train_types
+        elif cfg.train_dataloader.dataset.type == 'DeviceCorpusDataset':
+            # crop/flip on the device, by the data preprocessor
+            pre = cfg.model.data_preprocessor
+            assert pre.type == 'MEDeviceCorpusPreprocessor'
+            assert pre.corpus == cfg.train_dataloader.dataset.corpus
+            assert pre.corpus == cfg.test_dataloader.dataset.corpus
         else:
             assert 'RandomCrop' in train_types and 'CenterCrop' in test_types
+    if name == 'casme2_sized/akm_casme2_sized':
+        # paper recipe sizes: 144 -> 128, batch 8, full ResNet-18, 40 epochs
+        assert cfg.model.data_preprocessor.corpus.size == 144
+        assert cfg.model.data_preprocessor.crop_size == 128
+        assert cfg.train_dataloader.batch_size == 8
+        assert cfg.model.backbone.get('base_channels', 64) == 64
+        assert cfg.train_cfg.max_epochs == 40
     if name in PAPER:
         # the paper recipe
         assert cfg.model.cls_head.num_classes == NUM_CLASSES[name]

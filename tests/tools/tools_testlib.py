@@ -84,3 +84,30 @@ def tiny_options(corpus_root, subjects=None, max_epochs=1, batch_size=4):
 def read_metrics(path):
     with open(path) as f:
         return json.load(f)['metrics']
+
+
+SIZED_CFG = osp.join(REPO, 'configs', 'casme2_sized', 'akm_casme2_sized.py')
+
+
+def write_tiny_sized_config(path: str) -> str:
+    """configs/casme2_sized/akm_casme2_sized.py shrunk: 3 subjects, clips of
+    4-10 frames at 20 px (16 px crops), ResNet-18 with 8 base channels."""
+    text = f'''_base_ = [{SIZED_CFG!r}]
+plan = dict(seed=0, subject_clips=[3, 2, 3], min_len=4, max_len=10,
+            median_len=6)
+corpus = dict(type='casme2_sized', size=20, **plan)
+model = dict(
+    data_preprocessor=dict(corpus=corpus, crop_size=16),
+    backbone=dict(base_channels=8), neck=dict(in_channels=64),
+    cls_head=dict(in_channels=64, hidden_channels=8, num_layers=1,
+                  spatial_size=1))
+train_dataloader = dict(batch_size=4, dataset=dict(
+    corpus=corpus, crop_size=16, dataset=dict(plan=plan)))
+test_dataloader = dict(dataset=dict(
+    corpus=corpus, crop_size=16, dataset=dict(plan=plan)))
+train_cfg = dict(max_epochs=2)
+default_hooks = dict(logger=dict(interval=1))
+'''
+    with open(path, 'w') as f:
+        f.write(text)
+    return path
