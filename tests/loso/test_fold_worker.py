@@ -7,11 +7,11 @@ import os
 import os.path as osp
 import subprocess
 import sys
-import textwrap
 
 import pytest
 import torch
 
+import loso_testlib as lib
 from mmakm.loso.plan import plan_folds
 from mmakm.loso.runner import REPO_ROOT, FoldRunner, fold_finished
 
@@ -93,22 +93,9 @@ open(a.dump, 'wb').write(pickle.dumps([dict(pred_score=[1.0], gt_label=0)]))
 
 
 @pytest.fixture
-def fake_tools(tmp_path, monkeypatch):
-    tools = tmp_path / 'tools'
-    tools.mkdir()
-    (tools / 'train.py').write_text(textwrap.dedent(FAKE_TRAIN))
-    (tools / 'test.py').write_text(textwrap.dedent(FAKE_TEST))
-    monkeypatch.setenv('MMAKM_TOOLS', str(tools))
-    return tools
-
-
-def _folds(tmp_path, n):
-    folds = plan_folds(str(tmp_path / 'work'), [f's{i}' for i in range(n)])
-    for f in folds:
-        os.makedirs(f.work_dir)
-        os.makedirs(osp.dirname(f.config_path), exist_ok=True)
-        open(f.config_path, 'w').write('')
-    return folds
+def fake_tools(tmp_path, monkeypatch):  # writes pids; may kill its worker
+    return lib.install_fake_tools(tmp_path, monkeypatch, FAKE_TRAIN,
+                                  FAKE_TEST)
 
 
 def _pids(fold):
@@ -117,7 +104,7 @@ def _pids(fold):
 
 
 def test_folds_reuse_one_process_per_job(fake_tools, tmp_path):
-    folds = _folds(tmp_path, 5)
+    folds = lib.empty_folds(tmp_path, 5)
     status = FoldRunner(jobs=2, log=lambda m: None).run(folds)
     assert status == {f.subject: 'done' for f in folds}
     per_fold = [_pids(f) for f in folds]
@@ -126,14 +113,14 @@ def test_folds_reuse_one_process_per_job(fake_tools, tmp_path):
         assert calls[0][1] == calls[1][1]
     assert len({calls[0][1] for calls in per_fold}) <= 2  # 2 jobs
     # the old way: a fresh process per command
-    fresh = _folds(tmp_path / 'fresh', 2)
+    fresh = lib.empty_folds(tmp_path / 'fresh', 2)
     FoldRunner(log=lambda m: None, reuse_processes=False).run(fresh)
     assert all(len({c[1] for c in _pids(f)}) == 2 for f in fresh)
 
 
 def test_dead_worker_fails_its_fold_only(fake_tools, tmp_path, monkeypatch):
     monkeypatch.setenv('FAKE_DIE', '1')
-    folds = _folds(tmp_path, 3)
+    folds = lib.empty_folds(tmp_path, 3)
     status = FoldRunner(jobs=1, log=lambda m: None).run(folds)
     assert status['s1'].startswith('failed') and 'exited with 7' in \
         status['s1']

@@ -44,7 +44,7 @@ from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.hooks import Hook  # noqa: E402
 
 from tools.benchmarks.bench_device_corpus import (  # noqa: E402
-    DEFAULT_CONFIG, VARIANTS, _build, _sync)
+    VARIANTS, _build, _sync, add_fold_args)
 from tools.benchmarks.sync_points import SyncCounter  # noqa: E402
 
 PATHS = ('plain', 'runner', 'runner_deferred')
@@ -54,10 +54,7 @@ RUNTIME_HOOK = dict(runner='RuntimeInfoHook',
 
 def parse_args(argv=None):
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    p.add_argument('--config', default=DEFAULT_CONFIG)
-    p.add_argument('--fold', default='sub01', help='held-out subject')
-    p.add_argument('--device', default='cuda' if torch.cuda.is_available()
-                   else 'cpu')
+    add_fold_args(p)
     p.add_argument('--variant', default='bf16_cl', choices=VARIANTS)
     p.add_argument('--epochs', type=int, default=2,
                    help='timed epochs per path (after 1 warm-up)')
