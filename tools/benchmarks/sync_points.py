@@ -20,6 +20,7 @@ from contextlib import contextmanager
 import torch
 
 _TORCH_DIR = osp.dirname(torch.__file__)
+_THIS_FILE = osp.abspath(__file__)
 _TENSOR_METHODS = ('item', 'tolist', 'cpu', 'numpy', '__bool__', '__int__',
                    '__float__', 'nonzero', 'unique')
 _TORCH_FUNCS = ('nonzero', 'unique', 'masked_select')
@@ -29,7 +30,8 @@ def _call_site() -> str:
     frame = sys._getframe(2)
     while frame is not None:
         path = frame.f_code.co_filename
-        if not path.startswith(_TORCH_DIR) and 'sync_points' not in path:
+        if not path.startswith(_TORCH_DIR) and \
+                osp.abspath(path) != _THIS_FILE:
             return f'{_short(path)}:{frame.f_lineno} ({frame.f_code.co_name})'
         frame = frame.f_back
     return '?'
