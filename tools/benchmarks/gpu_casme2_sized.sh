@@ -11,7 +11,7 @@
 #      RuntimeInfoHook vs with DeferredRuntimeInfoHook, sync points and
 #      cProfile of one more epoch (bench_runner_overhead.py --analyse);
 #   5. tools/benchmark.py --device DEVICE --quick --sections akmnet official
-#      in the time left of BUDGET_S seconds (default 400).
+#      in the time left of BUDGET_S seconds (default 380).
 # Where the OpenMMLab packages are not installed, the wheels of ./.whl
 # (gitignored; mmaction2, mmengine, mmcv_lite, addict, ...) are unpacked
 # into WORK/site and put on PYTHONPATH.
@@ -85,7 +85,7 @@ $PY tools/benchmarks/bench_runner_overhead.py --config "$CONFIG" \
   --out "$OUT/runner_overhead.json" \
   2>&1 | grep -v Warning | tee "$OUT/runner_overhead.log" | tail -50
 
-left=$(( ${BUDGET_S:-400} - SECONDS ))
+left=$(( ${BUDGET_S:-380} - SECONDS ))
 step "tools/benchmark.py --sections akmnet official (timeout ${left}s)"
 if [ "$left" -gt 20 ]; then
   timeout "$left" $PY tools/benchmark.py --device "$DEVICE" --quick \
