@@ -41,6 +41,12 @@ def build_pair(micro_batch_frames, cls_loss=None, seed=0):
     return whole, micro
 
 
+def float32_micro_pair():
+    """Two float32 micro-batched (20 frames) AKMNets, same weights, BN
+    eval (for the mixed-precision wrappers)."""
+    return [bn_eval(build_pair(20)[1].float()) for _ in range(2)]
+
+
 def bn_eval(model):
     """Train mode with BatchNorm on its running statistics (exact)."""
     model.train()
@@ -211,13 +217,7 @@ def test_accumulative_counts_count_train_steps_not_micro_batches():
 def test_bf16_autocast_wrapper_runs_every_micro_batch_under_autocast():
     """(c) AutocastOptimWrapper (bf16 on CPU): each group's forward is
     autocast, one step, gradients close to the float32 micro-batched step."""
-    cfg = tiny_akmnet_cfg()
-    cfg['cls_head']['dropout_ratio'] = 0.
-    cfg['train_cfg'] = dict(micro_batch_frames=20)
-    torch.manual_seed(0)
-    fp32 = bn_eval(MODELS.build(cfg))
-    bf16 = bn_eval(MODELS.build(cfg))
-    bf16.load_state_dict(fp32.state_dict())
+    fp32, bf16 = float32_micro_pair()
     clips, samples = make_batch(LENGTHS)
     recs, logs = [], []
     for model, wrapper_type in ((fp32, 'OptimWrapper'),
@@ -245,13 +245,7 @@ def test_bf16_autocast_wrapper_runs_every_micro_batch_under_autocast():
 def test_fp16_loss_scaling_is_undone_before_the_step():
     """(c) float16 + GradScaler: every group's loss is scaled, the step
     sees unscaled gradients (the update matches the float32 one)."""
-    cfg = tiny_akmnet_cfg()
-    cfg['cls_head']['dropout_ratio'] = 0.
-    cfg['train_cfg'] = dict(micro_batch_frames=20)
-    torch.manual_seed(0)
-    fp32 = bn_eval(MODELS.build(cfg))
-    fp16 = bn_eval(MODELS.build(cfg))
-    fp16.load_state_dict(fp32.state_dict())
+    fp32, fp16 = float32_micro_pair()
     clips, samples = make_batch(LENGTHS)
     start = [p.detach().clone() for p in fp32.parameters()]
     wrappers = [build_optim_wrapper(fp32, dict(
