@@ -16,7 +16,8 @@ sys.path.insert(0, TOOLS)
 from benchmarks import report, timing, workloads  # noqa: E402
 
 TINY = ['--quick', '--repeats', '1', '--size', '32', '--clips', '3',
-        '--min-len', '4', '--max-len', '9', '--train-chunk', '8']
+        '--min-len', '4', '--max-len', '9', '--train-chunk', '8',
+        '--micro-batch', '1', '8']
 
 
 def _load_benchmark():
@@ -98,10 +99,11 @@ def test_every_section_runs_and_writes_json(bench, tmp_path):
     assert r['target'] == 1.10 and r['met'] == (r['value'] <= 1.10)
     off = secs['official']
     # the authors' reference is part of this checkout
-    assert {'mmakm_packed', 'mmakm_packed_chunk8',
-            'authors_accumulated'} == set(off['cases'])
-    assert off['ratios'][
-        'mmakm_packed_speedup_vs_authors_accumulated']['target'] == 1.0
+    assert {'mmakm_packed', 'mmakm_packed_chunk8', 'mmakm_micro_clip',
+            'mmakm_micro8', 'authors_accumulated'} == set(off['cases'])
+    for name in ('mmakm_packed', 'mmakm_micro_clip', 'mmakm_micro8'):
+        assert off['ratios'][
+            f'{name}_speedup_vs_authors_accumulated']['target'] == 1.0
     models = secs['models']['cases']
     assert models['tsn_r18_train']['frames'] == 3 * 8
     assert models['i3d_r50_infer']['frames'] == 3 * 16
@@ -120,6 +122,14 @@ def test_every_section_runs_and_writes_json(bench, tmp_path):
     text = report.render(result)
     assert '| akmnet | akmnet_train |' in text
     assert 'infer: time ≈' in text
+
+
+def test_micro_batch_budgets_must_be_positive(bench, capsys):
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--micro-batch', '128', '0'])
+    assert '--micro-batch frame budgets must be >= 1' in \
+        capsys.readouterr().err
+    assert bench.parse_args(['--micro-batch']).micro_batch == []
 
 
 def test_a_failing_section_is_reported_and_the_rest_runs(
