@@ -160,3 +160,23 @@ def test_bad_arguments_are_refused(bench):
             raise SystemExit('CUDA is not available (skipped: GPU present)')
         bench.main(['--device', 'cuda', '--sections', 'length'])
 
+
+
+def test_profile_official_step_runs_the_same_heavy_operators(capsys):
+    """The profiler tool: mmakm's one-clip micro-batches and the authors'
+    step run the same convolutions and BatchNorms."""
+    spec = importlib.util.spec_from_file_location(
+        'profile_official_step',
+        osp.join(TOOLS, 'benchmarks', 'profile_official_step.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    threads = torch.get_num_threads()
+    try:
+        calls = mod.main(['--lengths', '5', '3', '--size', '32',
+                          '--rows', '5'])
+    finally:
+        torch.set_num_threads(threads)
+    ours, theirs = calls['mmakm_micro'], calls['authors_accumulated']
+    for op in ('aten::convolution_backward', 'aten::native_batch_norm'):
+        assert ours[op] == theirs[op] == 2 * 20, op  # 2 clips × 20 layers
+    assert 'mmakm_micro:' in capsys.readouterr().out
