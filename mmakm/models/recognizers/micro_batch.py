@@ -15,6 +15,7 @@ which trains one clip per forward with gradient accumulation).
 """
 from collections import OrderedDict
 from contextlib import contextmanager
+from itertools import accumulate
 from typing import Dict, List, Sequence, Tuple
 
 import torch
@@ -162,18 +163,12 @@ def micro_batched_train_step(model: nn.Module, data: dict, optim_wrapper,
     _, lengths = model._split_inputs(inputs, samples)
     lengths = lengths.tolist()
     groups = plan_micro_batches(lengths, max_frames)
-    starts = [0]
-    for t in lengths:
-        starts.append(starts[-1] + t)
+    starts = [0, *accumulate(lengths)]  # first frame of each clip
 
-    # each key's batch value = Σ_g share_g · (group value)
+    # a key's batch value = Σ_g share_g · (its value on group g): loss_cls
+    # by the clips' loss weights, the other keys (means over clips) by clips
     cls_weight = clip_loss_weights(model.cls_head, samples)
     scale = optim_wrapper.scale_loss(1.0)  # 1 / accumulation factor
-
-    def shares(first, stop):
-        clip = (stop - first) / len(lengths)
-        cls = float(cls_weight[first:stop].sum() / cls_weight.sum())
-        return dict(loss_cls=cls), clip
 
     batch_values: Dict[str, torch.Tensor] = OrderedDict()
     with _one_accumulation_step(optim_wrapper), model.micro_batch_step():
@@ -186,9 +181,10 @@ def micro_batched_train_step(model: nn.Module, data: dict, optim_wrapper,
                 values = model._run_forward(
                     dict(inputs=group_inputs,
                          data_samples=samples[first:stop]), mode='loss')
-            special, clip_share = shares(first, stop)
+            clip_share = (stop - first) / len(lengths)
+            cls_share = float(cls_weight[first:stop].sum() / cls_weight.sum())
             weighted = OrderedDict(
-                (k, v * special.get(k, clip_share))
+                (k, v * (cls_share if k == 'loss_cls' else clip_share))
                 for k, v in values.items())
             loss, _ = model.parse_losses(weighted)
             optim_wrapper.backward(loss * scale)
