@@ -7,6 +7,7 @@ the gradients of the authors' training (one clip per forward, loss / B,
 gradients accumulated) — BN normalising over each clip on its own.
 """
 import copy
+import os.path as osp
 
 import pytest
 import torch
@@ -16,10 +17,12 @@ from mmaction.structures import ActionDataSample
 from mmakm.models.official import convert_official_state_dict
 from mmakm.models.recognizers.micro_batch import (clip_loss_weights,
                                                   plan_micro_batches)
+from mmengine.config import Config
 from mmengine.optim import OptimWrapper, build_optim_wrapper
 from models_testlib import (make_batch, make_clips, make_pair, rel_err,
                             run_reference, tiny_akmnet_cfg)
 
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 LENGTHS = (5, 9, 16, 7, 12)  # ΣT 49; budget 20 → groups (5, 9), (16), (7, 12)
 
 
@@ -328,3 +331,16 @@ def test_micro_batched_step_with_plain_optim_wrapper_instance():
         grads.append(rec)
     assert [n for n, _ in grads[1].forwards] == [6, 6, 6]
     assert_same_grads(grads[1].grads[0], grads[0].grads[0], 1e-10)
+
+
+def test_clip_bn_evidence_config_is_the_synthetic_recipe_with_clip_bn():
+    configs = osp.join(REPO, 'configs')
+    base = Config.fromfile(osp.join(configs, 'akm_synthetic.py'))
+    row = Config.fromfile(osp.join(configs, 'evidence',
+                                   'akm_clipbn_synthetic.py'))
+    assert row.model.pop('train_cfg') == dict(micro_batch_frames=1)
+    assert row.model == base.model
+    assert row.train_dataloader == base.train_dataloader
+    assert row.optim_wrapper == base.optim_wrapper
+    row.model.train_cfg = dict(micro_batch_frames=1)
+    assert MODELS.build(row.model).micro_batch_frames == 1
