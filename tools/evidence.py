@@ -147,7 +147,7 @@ def main(argv=None) -> int:
     records = aggregate(results, corpus_truth(methods))
     spent = time.time() - t0
     total = sum(r['wall_s_total'] for r in records)
-    prep = sum(c['wall_s'] for c in caches)
+    prep = sum(c['wall_s'] for c in caches if c['complete'])
     block = '\n'.join([
         suite_tables(records), ''] + ([
             'Frame caches (preprocessing, made once by this command before '

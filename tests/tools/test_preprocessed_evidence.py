@@ -207,6 +207,7 @@ def test_cached_rows_feed_the_same_frame_numbers(tiny, cache_root, method):
             Config.fromfile(osp.join(E, f'{method}_{cache}_synthetic.py')),
             tiny, str(cache_root / cache))
         if cache == 'phase':  # a smaller pyramid keeps the test fast
-            cfg.merge_from_dict({'preprocess.magnify.levels': 2})
+            cfg.merge_from_dict({'preprocess.magnify.levels': 1,
+                                'preprocess.magnify.orientations': 2})
         ensure_frame_cache(cfg, log=lambda msg: None)
         assert fed_frames(cfg) == expected
