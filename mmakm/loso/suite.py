@@ -182,8 +182,10 @@ def ensure_frame_cache(cfg, build: bool = True,
     elif read_recipe(cache_dir) is None:
         return dict(cache_dir=cache_dir, recipe=recipe, clips=0,
                     wall_s=float('nan'), complete=False)
-    with open(time_file) as f:
-        stamp = json.load(f)
+    stamp = dict(wall_s=float('nan'), complete=False)
+    if osp.isfile(time_file):  # absent: made by hand (tools/preprocess.py)
+        with open(time_file) as f:
+            stamp = json.load(f)
     clips = sum(1 for _ in _cached_indices(cache_dir))
     return dict(cache_dir=cache_dir, recipe=recipe, clips=clips,
                 wall_s=float(stamp['wall_s']),
