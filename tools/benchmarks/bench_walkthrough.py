@@ -74,6 +74,11 @@ def main(argv=None) -> None:
     p.add_argument('--repeats', type=int, default=2)
     p.add_argument('--threads', type=int, default=1)
     args = p.parse_args(argv)
+    from mmengine.logging import MMLogger
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    # no per-parameter init report
+    MMLogger.get_current_instance().setLevel('WARNING')
     torch.set_num_threads(args.threads)
     torch.manual_seed(0)
     s_pre = pretrain_step(args.repeats)
