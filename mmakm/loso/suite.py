@@ -166,9 +166,11 @@ def ensure_frame_cache(cfg, build: bool = True,
     if build:
         ensure_synthetic_corpus(cfg)
         init_default_scope(cfg.get('default_scope', 'mmaction'))
+        # the generator's arguments identify a synthetic corpus (its files
+        # are byte-identical per arguments), wherever the checkout lives
         spec = cfg.get('synthetic_corpus')
         source = None if not spec else dict(
-            spec.to_dict(), root=osp.abspath(spec['root']))
+            synthetic_corpus={k: v for k, v in spec.items() if k != 'root'})
         t0 = time.time()
         reports = preprocess_config(cfg, cache_dir, source=source,
                                     log=lambda msg: None)
