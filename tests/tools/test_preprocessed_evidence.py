@@ -73,7 +73,8 @@ def test_phase_recipe_is_the_paper_recipe():
     paper = Config.fromfile(osp.join(ROOT, 'configs', '_base_',
                                      'preprocess_paper.py'))
     cfg = Config.fromfile(osp.join(E, 'akm_stab_phase_synthetic.py'))
-    assert cfg.preprocess.magnify.to_dict() == paper.preprocess.magnify.to_dict()
+    assert cfg.preprocess.magnify.to_dict() == \
+        paper.preprocess.magnify.to_dict()
     assert cfg.preprocess.magnify.alpha == 15
 
 
