@@ -49,6 +49,8 @@ def main(argv=None) -> int:
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
+    from mmakm.engine import ensure_synthetic_corpus
+    ensure_synthetic_corpus(cfg)  # configs on the built-in corpus
     from mmakm.preprocessing.runner import (failed_count, format_summary,
                                             preprocess_config)
     out_dir = args.out_dir or cfg.train_dataloader.dataset.get('cache_dir')

@@ -166,21 +166,17 @@ def ensure_frame_cache(cfg, build: bool = True,
     if build:
         ensure_synthetic_corpus(cfg)
         init_default_scope(cfg.get('default_scope', 'mmaction'))
-        # the generator's arguments identify a synthetic corpus (its files
-        # are byte-identical per arguments), wherever the checkout lives
-        spec = cfg.get('synthetic_corpus')
-        source = None if not spec else dict(
-            synthetic_corpus={k: v for k, v in spec.items() if k != 'root'})
         t0 = time.time()
-        reports = preprocess_config(cfg, cache_dir, source=source,
-                                    log=lambda msg: None)
+        reports = preprocess_config(cfg, cache_dir, log=lambda msg: None)
         done = sum(len(r.get('done', [])) for r in reports.values())
         for line in format_summary(reports):
             log(f'[cache] {line}')
         if failed_count(reports):
             raise RuntimeError(f'{cache_dir}: {failed_count(reports)} clips '
                                'failed to preprocess (listed above)')
-        _add_wall_time(time_file, time.time() - t0 if done else 0.0, True)
+        if done or osp.isfile(time_file):  # else made by hand: time unknown
+            _add_wall_time(time_file, time.time() - t0 if done else 0.0,
+                           True)
     elif read_recipe(cache_dir) is None:
         return dict(cache_dir=cache_dir, recipe=recipe, clips=0,
                     wall_s=float('nan'), complete=False)

@@ -80,19 +80,30 @@ def dataset_cfgs(cfg) -> List[dict]:
     return out
 
 
+def corpus_source(cfg) -> Optional[dict]:
+    """What identifies the corpus of a config beyond its path: the built-in
+    synthetic corpus' generator arguments (its files are byte-identical per
+    arguments); None for corpora as shipped."""
+    spec = cfg.get('synthetic_corpus')
+    if not spec:
+        return None
+    return dict(synthetic_corpus={k: v for k, v in dict(spec).items()
+                                  if k != 'root'})
+
+
 def preprocess_config(cfg, out_dir: str, overwrite: bool = False,
-                      source: Optional[dict] = None,
                       log=print) -> Dict[str, dict]:
     """Preprocess every clip of a config's dataset(s) into ``out_dir`` with
     the config's ``preprocess`` recipe (``tools/preprocess.py``); returns
     the per-corpus reports.
 
-    A cache made with another recipe (or ``source``) is refused unless
-    ``overwrite``; clips already cached are reused (resumable).
+    A cache made with another recipe (or from another synthetic corpus,
+    :func:`corpus_source`) is refused unless ``overwrite``; clips already
+    cached are reused (resumable).
     """
     from mmaction.registry import DATASETS
     recipe = normalise_recipe(cfg.get('preprocess'))
-    check_recipe(out_dir, recipe, overwrite, source)
+    check_recipe(out_dir, recipe, overwrite, corpus_source(cfg))
     log(f'preprocessing into {out_dir}\nrecipe: {recipe}')
     reports = {}
     for ds_cfg in dataset_cfgs(cfg):

@@ -148,6 +148,22 @@ def test_cache_is_built_once_and_refused_when_made_otherwise(tiny, tmp_path):
     assert [os.stat(p).st_mtime_ns for p in arrays] == stamps
 
 
+def test_cache_made_by_hand_is_reused(tiny, tmp_path):
+    """tools/preprocess.py's runner and the suite make the same cache."""
+    from mmakm.preprocessing.runner import preprocess_config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    cache = str(tmp_path / 'stab')
+    cfg = point_at(Config.fromfile(osp.join(E, 'akm_stab_synthetic.py')),
+                   tiny, cache)
+    reports = preprocess_config(cfg, cache, log=lambda msg: None)
+    assert len(reports['casme2']['done']) == 8
+    lines = []
+    rec = ensure_frame_cache(cfg, log=lines.append)
+    assert any('0 preprocessed, 8 reused' in line for line in lines)
+    assert rec['clips'] == 8 and np.isnan(rec['wall_s'])  # time unknown
+
+
 def test_prepare_caches_builds_each_cache_once(tiny, tmp_path, monkeypatch):
     from mmakm.loso import suite
     from mmakm.loso.suite import Method
