@@ -62,25 +62,28 @@ METHODS = (
            note='every clip resampled to 16 frames, then AKMNet'),
     Method('AKMNet without mining loss', E + 'akm_nomineloss_synthetic.py',
            note='not a paper row: mining trained by L_cls alone'),
+    Method('AKMNet, BN per clip', E + 'akm_clipbn_synthetic.py',
+           note='micro-batches of one clip: BN over each clip, as the '
+                "authors' code"),
     # the 2x2 preprocessing design (docs/evidence.md): stabilisation x
     # magnification (linear MEMagnify online = the rows above; phase-based
     # offline), read from frame caches this command builds first
     Method('AKMNet stabilised', E + 'akm_stab_synthetic.py',
            note='AKMNet on frames stabilised to the onset (ECC), MEMagnify'),
     Method('AKMNet phase-magnified', E + 'akm_phase_synthetic.py',
-           note='AKMNet, phase-based magnification α = 15 instead of '
+           note='AKMNet, phase-based magnification α = 5 instead of '
                 'MEMagnify'),
     Method('AKMNet stabilised + phase-magnified',
            E + 'akm_stab_phase_synthetic.py',
-           note='AKMNet, stabilised, then phase-magnified (α = 15)'),
+           note='AKMNet, stabilised, then phase-magnified (α = 5)'),
     Method('TSN-R18 stabilised', E + 'tsn_r18_stab_synthetic.py',
            note='TSN-R18 on frames stabilised to the onset, MEMagnify'),
     Method('TSN-R18 phase-magnified', E + 'tsn_r18_phase_synthetic.py',
-           note='TSN-R18, phase-based magnification α = 15 instead of '
+           note='TSN-R18, phase-based magnification α = 5 instead of '
                 'MEMagnify'),
     Method('TSN-R18 stabilised + phase-magnified',
            E + 'tsn_r18_stab_phase_synthetic.py',
-           note='TSN-R18, stabilised, then phase-magnified (α = 15)'),
+           note='TSN-R18, stabilised, then phase-magnified (α = 5)'),
     Method('TIM-64', E + 'akm_tim64_synthetic.py',
            note='every clip resampled to 64 frames, then AKMNet'),
 )

@@ -1,5 +1,5 @@
-# AKMNet on the synthetic corpus phase-magnified
-# (alpha 15, paper recipe) instead of MEMagnify, not stabilised (frame
+# AKMNet on the synthetic corpus phase-magnified (alpha 5 as the linear rows,
+# otherwise the paper recipe) instead of MEMagnify, not stabilised (frame
 # cache). The 2x2 design: docs/evidence.md.
 _base_ = [
     '../akm_synthetic.py',

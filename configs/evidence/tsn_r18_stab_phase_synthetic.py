@@ -1,6 +1,7 @@
-# TSN-R18 on the synthetic corpus stabilised to
-# each clip's onset (face box + ECC), then phase-magnified (alpha 15, paper
-# recipe) instead of MEMagnify (frame cache). The 2x2 design: docs/evidence.md.
+# TSN-R18 on the synthetic corpus stabilised to each clip's onset (face box +
+# ECC), then phase-magnified (alpha 5 as the linear rows, otherwise the paper
+# recipe) instead of MEMagnify (frame cache). The 2x2 design:
+# docs/evidence.md.
 _base_ = [
     '../baselines/tsn_r18_synthetic.py',
     '../_base_/datasets/synthetic_preprocessed.py'

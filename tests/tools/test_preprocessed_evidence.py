@@ -69,13 +69,20 @@ def test_config_differs_from_its_row_only_in_preprocessing(
     assert cfg == base
 
 
-def test_phase_recipe_is_the_paper_recipe():
+def test_phase_recipe_is_the_paper_recipe_at_the_linear_alpha():
+    # the paper recipe's phase settings, with the linear rows' alpha, so
+    # that phase vs linear differ in the method only
     paper = Config.fromfile(osp.join(ROOT, 'configs', '_base_',
                                      'preprocess_paper.py'))
+    base = Config.fromfile(osp.join(ROOT, 'configs', 'akm_synthetic.py'))
+    linear, = [t for t in base.train_dataloader.dataset.pipeline
+               if t['type'] == 'MEMagnify']
     cfg = Config.fromfile(osp.join(E, 'akm_stab_phase_synthetic.py'))
-    assert cfg.preprocess.magnify.to_dict() == \
-        paper.preprocess.magnify.to_dict()
-    assert cfg.preprocess.magnify.alpha == 15
+    phase = cfg.preprocess.magnify.to_dict()
+    assert phase.pop('alpha') == linear['alpha'] == 5
+    expected = paper.preprocess.magnify.to_dict()
+    assert expected.pop('alpha') == 15
+    assert phase == expected
 
 
 def test_rows_are_in_the_suite_before_tim64():
