@@ -9,9 +9,11 @@ Sections (all on the same seeded clips: 8 clips, lengths drawn in
                (targets ≤ 1.05× and ≤ 1.10×); batch vs clips one by one and
                zero-padding vs packing (not with ``--quick``).
 * ``official`` train step in the official settings (gray, 5×5 stem):
-               mmakm's packed batch vs the authors' one clip per forward +
-               gradient accumulation over 8 (target ≥ 1× on CPU, ≥ 3× on
-               GPU).
+               mmakm's packed batch (BN over the batch, and per chunk) and
+               micro-batched step (``train_cfg.micro_batch_frames``: forward
+               + backward per group of whole clips, one SGD step) vs the
+               authors' one clip per forward + gradient accumulation over 8
+               (target ≥ 1× on CPU, ≥ 3× on GPU).
 * ``models``   AKMNet vs TSN-R18 (8 segments) and I3D-R50 (16 frames) as
                users run them: clips/s, frames/s, peak memory (CPU RSS /
                CUDA max allocated).
@@ -83,6 +85,11 @@ def parse_args(argv=None):
     p.add_argument('--train-chunk', type=int, default=32,
                    help='official section: also time FrameResNet '
                    'train_chunk_size=N (BN per chunk; 0: skip)')
+    p.add_argument('--micro-batch', type=int, nargs='*',
+                   default=[1, 128, 256],
+                   help='official section: also time the micro-batched '
+                   'step with train_cfg.micro_batch_frames=N for each N '
+                   '(1: one clip per forward; none: skip)')
     p.add_argument('--data-root',
                    help='a CASME II-layout corpus for the data section '
                    '(default: a temporary synthetic one)')
@@ -94,6 +101,8 @@ def parse_args(argv=None):
         args.repeats = 2 if args.quick or args.device == 'cpu' else 3
     if args.repeats < 1:
         p.error('--repeats must be >= 1')
+    if any(n < 1 for n in args.micro_batch):
+        p.error('--micro-batch frame budgets must be >= 1')
     if args.clips < 1 or not 1 <= args.min_len <= args.max_len:
         p.error('need --clips >= 1 and 1 <= --min-len <= --max-len')
     return args
@@ -140,7 +149,7 @@ def main(argv=None):
                   repeats=args.repeats, seed=args.seed, quick=args.quick,
                   amp=args.amp, channels_last=args.channels_last,
                   infer_chunk=args.infer_chunk, train_chunk=args.train_chunk,
-                  data_root=args.data_root)
+                  micro_batches=args.micro_batch, data_root=args.data_root)
     command = 'python tools/benchmark.py ' + ' '.join(
         sys.argv[1:] if argv is None else argv)
     result = dict(command=command.strip(), machine=machine(device),
@@ -151,7 +160,8 @@ def main(argv=None):
                                 channels_last=args.channels_last,
                                 cudnn_benchmark=args.cudnn_benchmark,
                                 infer_chunk=args.infer_chunk,
-                                train_chunk=args.train_chunk),
+                                train_chunk=args.train_chunk,
+                                micro_batches=args.micro_batch),
                   sections={})
     start = time.perf_counter()
     for name in args.sections:

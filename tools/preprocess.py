@@ -18,8 +18,6 @@ reference frame, unreadable frames); the exit status is 1 if any failed,
 unless --skip-failed.
 """
 import argparse
-import copy
-import json
 import os.path as osp
 import sys
 import time
@@ -28,10 +26,6 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401  (stack fixes before the config is parsed)
 from mmengine.config import Config, DictAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
-
-# options of a training dataset that do not change which clips exist
-_UNUSED = ('pipeline', 'test_mode', 'subjects', 'exclude_subjects',
-           'cache_dir', 'lazy_init', 'on_bad_sample')
 
 
 def parse_args(argv=None):
@@ -49,57 +43,30 @@ def parse_args(argv=None):
     return p.parse_args(argv)
 
 
-def dataset_cfgs(cfg):
-    """The distinct datasets of the config's train/test loaders, shipped
-    layout, all subjects."""
-    out, seen = [], set()
-    for key in ('train_dataloader', 'test_dataloader', 'val_dataloader'):
-        loader = cfg.get(key)
-        if not loader or 'dataset' not in loader:
-            continue
-        ds = copy.deepcopy(loader['dataset'].to_dict() if hasattr(
-            loader['dataset'], 'to_dict') else dict(loader['dataset']))
-        for k in _UNUSED:
-            ds.pop(k, None)
-        sig = json.dumps(ds, sort_keys=True, default=str)
-        if sig not in seen:
-            seen.add(sig)
-            out.append(ds)
-    return out
-
-
 def main(argv=None) -> int:
     args = parse_args(argv)
     cfg = Config.fromfile(args.config)
     if args.cfg_options:
         cfg.merge_from_dict(args.cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    from mmaction.registry import DATASETS
-    from mmakm.preprocessing.runner import (check_recipe, format_summary,
-                                            normalise_recipe,
-                                            preprocess_dataset)
+    from mmakm.engine import ensure_synthetic_corpus
+    ensure_synthetic_corpus(cfg)  # configs on the built-in corpus
+    from mmakm.preprocessing.runner import (failed_count, format_summary,
+                                            preprocess_config)
     out_dir = args.out_dir or cfg.train_dataloader.dataset.get('cache_dir')
     if not out_dir:
         print('error: give OUT_DIR (the config sets no dataset cache_dir)',
               file=sys.stderr)
         return 2
-    recipe = normalise_recipe(cfg.get('preprocess'))
+    print(f'config: {args.config}')
+    start = time.perf_counter()
     try:
-        check_recipe(out_dir, recipe, args.overwrite)
-    except ValueError as exc:
+        reports = preprocess_config(cfg, out_dir, args.overwrite)
+    except ValueError as exc:  # a cache made with another recipe
         print(f'error: {exc}', file=sys.stderr)
         return 2
-    print(f'preprocessing {args.config} into {out_dir}\nrecipe: {recipe}')
-    start, reports = time.perf_counter(), {}
-    for ds_cfg in dataset_cfgs(cfg):
-        dataset = DATASETS.build(dict(ds_cfg, pipeline=[],
-                                      on_bad_sample='skip'))
-        for corpus, rep in preprocess_dataset(dataset, out_dir, recipe,
-                                              args.overwrite).items():
-            reports[corpus] = rep
     print('\n'.join(format_summary(reports)))
-    failed = sum(len(r.get('failed', [])) + len(r.get('bad_samples', []))
-                 for r in reports.values())
+    failed = failed_count(reports)
     print(f'cache: {out_dir} ({time.perf_counter() - start:.1f} s); '
           f'reports: {osp.join(out_dir, "<corpus>", "preprocess_report.json")}')
     if failed and not args.skip_failed:

@@ -20,6 +20,8 @@ from .experiment import run_loso
 from .report import LosoReport, load_predictions, md_table
 
 WALL_TIME_FILE = 'wall_time.json'
+#: preprocessing wall time of a frame cache, accumulated over invocations
+CACHE_TIME_FILE = 'build_time.json'
 
 
 @dataclass(frozen=True)
@@ -112,6 +114,140 @@ def run_suite(methods: Sequence[Method], work_dir: str, root: str,
             'in all ===')
         results.append(RunResult(m, seed, d, res.report, wall, res.failed))
     return results
+
+
+# ------------------------------------------------------------ frame caches
+def config_cache_dir(cfg) -> Optional[str]:
+    """The frame cache the config's datasets read (absolute), None if they
+    read the shipped frames; ValueError if they read different caches."""
+    from .plan import dataloader_datasets
+    dirs = {osp.abspath(leaf['cache_dir'])
+            for _, leaves in dataloader_datasets(cfg) for leaf in leaves
+            if leaf.get('cache_dir')}
+    if len(dirs) > 1:
+        raise ValueError(f'the datasets read several caches {sorted(dirs)}; '
+                         'one cache per config')
+    return dirs.pop() if dirs else None
+
+
+def ensure_frame_cache(cfg, build: bool = True,
+                       log: Callable[[str], None] = print) -> Optional[dict]:
+    """Make (or resume, or reuse) the frame cache a config trains on.
+
+    For configs whose datasets read ``cache_dir`` and that carry the
+    ``preprocess`` recipe making it: every clip of the config's corpus is
+    preprocessed by :func:`mmakm.preprocessing.runner.preprocess_config`
+    (the runner of ``tools/preprocess.py``). A finished cache is reused
+    (nothing is decoded), an interrupted one resumed, a cache made with
+    another recipe or from another synthetic corpus refused (ValueError).
+    A clip that fails raises (the runs would otherwise miss it). The wall
+    time spent is accumulated in ``<cache_dir>/build_time.json``.
+
+    Args:
+        cfg: experiment config (the synthetic corpus is generated first
+            when the config uses it).
+        build: False: only report the cache's state (``--report-only``).
+
+    Returns:
+        dict(cache_dir, recipe, clips, wall_s, complete), or None when the
+        config reads no cache or has no ``preprocess`` recipe.
+    """
+    from mmengine.registry import init_default_scope
+    from mmakm.engine import ensure_synthetic_corpus
+    from mmakm.preprocessing.cache import read_recipe
+    from mmakm.preprocessing.runner import (failed_count, format_summary,
+                                            normalise_recipe,
+                                            preprocess_config)
+    cache_dir = config_cache_dir(cfg)
+    if cache_dir is None or not cfg.get('preprocess'):
+        return None
+    recipe = normalise_recipe(cfg.preprocess.to_dict())
+    time_file = osp.join(cache_dir, CACHE_TIME_FILE)
+    if build:
+        ensure_synthetic_corpus(cfg)
+        init_default_scope(cfg.get('default_scope', 'mmaction'))
+        t0 = time.time()
+        reports = preprocess_config(cfg, cache_dir, log=lambda msg: None)
+        done = sum(len(r.get('done', [])) for r in reports.values())
+        for line in format_summary(reports):
+            log(f'[cache] {line}')
+        if failed_count(reports):
+            raise RuntimeError(f'{cache_dir}: {failed_count(reports)} clips '
+                               'failed to preprocess (listed above)')
+        if done or osp.isfile(time_file):  # else made by hand: time unknown
+            _add_wall_time(time_file, time.time() - t0 if done else 0.0,
+                           True)
+    elif read_recipe(cache_dir) is None:
+        return dict(cache_dir=cache_dir, recipe=recipe, clips=0,
+                    wall_s=float('nan'), complete=False)
+    stamp = dict(wall_s=float('nan'), complete=False)
+    if osp.isfile(time_file):  # absent: made by hand (tools/preprocess.py)
+        with open(time_file) as f:
+            stamp = json.load(f)
+    clips = sum(1 for _ in _cached_indices(cache_dir))
+    return dict(cache_dir=cache_dir, recipe=recipe, clips=clips,
+                wall_s=float(stamp['wall_s']),
+                complete=bool(stamp.get('complete')))
+
+
+def _cached_indices(cache_dir: str):
+    import glob
+    for path in glob.iglob(osp.join(cache_dir, '**', '*.json'),
+                           recursive=True):
+        name = osp.basename(path)
+        if not name.startswith('.') and name not in (
+                CACHE_TIME_FILE, 'preprocess.json',
+                'preprocess_report.json'):
+            yield path
+
+
+def prepare_caches(methods: Sequence[Method], root: str, build: bool = True,
+                   log: Callable[[str], None] = print) -> List[dict]:
+    """:func:`ensure_frame_cache` for every cache the methods read, before
+    any run; one record per cache (with the methods reading it)."""
+    from .plan import load_config
+    records: Dict[str, dict] = {}
+    for m in methods:
+        cfg = load_config(osp.join(root, m.config),
+                          dict(m.cfg_options or {}) or None)
+        cache_dir = config_cache_dir(cfg)
+        if cache_dir is None:
+            continue
+        if cache_dir in records:
+            records[cache_dir]['methods'].append(m.name)
+            continue
+        log(f'\n=== frame cache {cache_dir} (for {m.name}) ===')
+        t0 = time.time()
+        rec = ensure_frame_cache(cfg, build=build, log=log)
+        if rec is not None:
+            log(f'=== frame cache: {rec["clips"]} clips, '
+                f'{time.time() - t0:.0f}s now, {rec["wall_s"]:.0f}s in all '
+                '===')
+            records[cache_dir] = dict(rec, methods=[m.name])
+    return list(records.values())
+
+
+def cache_table(records: Sequence[dict], root: str = '') -> str:
+    """Markdown: each frame cache, its recipe, clips and build time."""
+    def recipe(r):
+        rec = r['recipe']
+        parts = []
+        if rec.get('face'):
+            parts.append(f"face {rec['face']['detector']} "
+                         f"{rec['face']['size']} px")
+        if rec.get('stabilise'):
+            parts.append(f"stabilise {rec['stabilise']['type']}")
+        if rec.get('magnify'):
+            parts.append(f"magnify {rec['magnify']['type']} "
+                         f"α={rec['magnify']['alpha']:g}")
+        return ', '.join(parts) or 'as shipped'
+    return md_table(
+        ['frame cache', 'recipe', 'clips', 'preprocessing wall time (s)',
+         'read by'],
+        [[f"`{osp.relpath(r['cache_dir'], root) if root else r['cache_dir']}`",
+          recipe(r), r['clips'],
+          'n/a' if math.isnan(r['wall_s']) else f"{r['wall_s']:.0f}",
+          ', '.join(r['methods'])] for r in records])
 
 
 def report_failures(results: Sequence[RunResult]) -> int:
@@ -270,4 +406,6 @@ def suite_tables(records: Sequence[dict]) -> str:
 
 
 __all__ = ['Method', 'RunResult', 'schedule', 'run_suite', 'report_failures',
-           'run_dir', 'aggregate', 'random_reference', 'suite_tables']
+           'run_dir', 'aggregate', 'random_reference', 'suite_tables',
+           'config_cache_dir', 'ensure_frame_cache', 'prepare_caches',
+           'cache_table']

@@ -218,8 +218,9 @@ def warp_clip(frames: np.ndarray, matrices: np.ndarray, size: int,
     """Warp every frame of ``frames`` (T, H, W, C) to (T, size, size, C).
 
     ``matrices`` is one (2, 3) matrix for the clip or (T, 2, 3), forward
-    (frame -> output) unless ``inverse`` (output -> frame). Bilinear,
-    black outside the frame.
+    (frame -> output) unless ``inverse`` (output -> frame). Bilinear;
+    outside the frame the edge pixels are repeated (a constant fill would
+    leave a border that moves with the head in stabilised clips).
     """
     frames = np.asarray(frames)
     mats = np.broadcast_to(np.asarray(matrices, dtype=np.float64),
@@ -229,7 +230,7 @@ def warp_clip(frames: np.ndarray, matrices: np.ndarray, size: int,
                    dtype=frames.dtype)
     for t in range(len(frames)):  # one cv2 call per frame
         warped = cv2.warpAffine(frames[t], mats[t], (size, size), flags=flags,
-                                borderMode=cv2.BORDER_CONSTANT)
+                                borderMode=cv2.BORDER_REPLICATE)
         out[t] = warped.reshape(out.shape[1:])
     return out
 

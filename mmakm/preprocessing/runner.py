@@ -6,6 +6,7 @@ name with the reason in the per-corpus report; the run goes on with the
 other clips. Clips already in the cache are reused (resumable run).
 """
 import copy
+import json
 import os.path as osp
 import time
 from collections import OrderedDict, defaultdict
@@ -37,15 +38,86 @@ def normalise_recipe(recipe: Optional[dict]) -> dict:
     return recipe
 
 
-def check_recipe(cache_dir: str, recipe: dict, overwrite: bool) -> None:
-    """Refuse to mix recipes in one cache; record the recipe."""
+def check_recipe(cache_dir: str, recipe: dict, overwrite: bool,
+                 source: Optional[dict] = None) -> None:
+    """Refuse to mix recipes in one cache; record the recipe.
+
+    ``source`` (optional) names the corpus the clips come from (e.g. the
+    synthetic corpus' generator arguments); it is recorded with the recipe
+    and a cache of another source is refused like another recipe.
+    """
+    record = recipe if source is None else dict(recipe, source=source)
     old = read_recipe(cache_dir)
-    if old is not None and old != recipe and not overwrite:
+    if old is not None and old != record and not overwrite:
         raise ValueError(
             f'{cache_dir} holds clips made with another recipe:\n  cache: '
-            f'{old}\n  config: {recipe}\nuse another OUT_DIR or pass '
+            f'{old}\n  config: {record}\nuse another OUT_DIR or pass '
             '--overwrite to remake every clip')
-    write_recipe(cache_dir, recipe)
+    write_recipe(cache_dir, record)
+
+
+#: options of a training dataset that do not change which clips exist
+_NOT_CLIP_OPTIONS = ('pipeline', 'test_mode', 'subjects', 'exclude_subjects',
+                     'cache_dir', 'lazy_init', 'on_bad_sample')
+
+
+def dataset_cfgs(cfg) -> List[dict]:
+    """The distinct datasets of the config's train/test/val loaders, as
+    shipped (no cache), all subjects."""
+    out, seen = [], set()
+    for key in ('train_dataloader', 'test_dataloader', 'val_dataloader'):
+        loader = cfg.get(key)
+        if not loader or 'dataset' not in loader:
+            continue
+        ds = copy.deepcopy(loader['dataset'].to_dict() if hasattr(
+            loader['dataset'], 'to_dict') else dict(loader['dataset']))
+        for k in _NOT_CLIP_OPTIONS:
+            ds.pop(k, None)
+        sig = json.dumps(ds, sort_keys=True, default=str)
+        if sig not in seen:
+            seen.add(sig)
+            out.append(ds)
+    return out
+
+
+def corpus_source(cfg) -> Optional[dict]:
+    """What identifies the corpus of a config beyond its path: the built-in
+    synthetic corpus' generator arguments (its files are byte-identical per
+    arguments); None for corpora as shipped."""
+    spec = cfg.get('synthetic_corpus')
+    if not spec:
+        return None
+    return dict(synthetic_corpus={k: v for k, v in dict(spec).items()
+                                  if k != 'root'})
+
+
+def preprocess_config(cfg, out_dir: str, overwrite: bool = False,
+                      log=print) -> Dict[str, dict]:
+    """Preprocess every clip of a config's dataset(s) into ``out_dir`` with
+    the config's ``preprocess`` recipe (``tools/preprocess.py``); returns
+    the per-corpus reports.
+
+    A cache made with another recipe (or from another synthetic corpus,
+    :func:`corpus_source`) is refused unless ``overwrite``; clips already
+    cached are reused (resumable).
+    """
+    from mmaction.registry import DATASETS
+    recipe = normalise_recipe(cfg.get('preprocess'))
+    check_recipe(out_dir, recipe, overwrite, corpus_source(cfg))
+    log(f'preprocessing into {out_dir}\nrecipe: {recipe}')
+    reports = {}
+    for ds_cfg in dataset_cfgs(cfg):
+        dataset = DATASETS.build(dict(ds_cfg, pipeline=[],
+                                      on_bad_sample='skip'))
+        reports.update(preprocess_dataset(dataset, out_dir, recipe,
+                                          overwrite, log=log))
+    return reports
+
+
+def failed_count(reports: Dict[str, dict]) -> int:
+    """Clips that failed or were bad samples, over all corpora."""
+    return sum(len(r.get('failed', [])) + len(r.get('bad_samples', []))
+               for r in reports.values())
 
 
 def decode_clip(info: dict) -> np.ndarray:

@@ -22,57 +22,13 @@ unselected frames, and at least two key frames (L_GS's kink at ΣB = 1).
 import pytest
 import torch
 
-from mmaction.registry import MODELS
 from mmaction.structures import ActionDataSample
-from mmakm.models.official import (convert_official_state_dict,
-                                   official_akmnet_cfg)
-from mmakm.testing import OfficialAKMNet, copy_to_akmnet
+from mmakm.models.official import convert_official_state_dict
+from mmakm.testing import OfficialAKMNet
+from models_testlib import (LOSSES, make_clips, make_pair, rel_err,
+                            run_reference)
 
 RTOL = 1e-9
-LOSSES = ('loss_cls', 'loss_gs', 'loss_mmm')
-
-
-def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
-    return float((a - b).norm() / b.norm().clamp(min=1e-300))
-
-
-def make_pair(base_channels=16, spatial_size=4, num_classes=4, seed=0):
-    """Reference with randomised BN and mmakm's AKMNet with its weights."""
-    torch.manual_seed(seed)
-    ref = OfficialAKMNet(num_classes, base_channels, spatial_size,
-                         dropout=0.).double()
-    with torch.no_grad():  # non-trivial BN, so eval mode means something
-        for m in ref.modules():
-            if isinstance(m, torch.nn.BatchNorm2d):
-                m.weight.uniform_(0.5, 1.5)
-                m.bias.uniform_(-0.2, 0.2)
-                m.running_mean.uniform_(-0.1, 0.1)
-                m.running_var.uniform_(0.5, 2.0)
-    cfg = official_akmnet_cfg(num_classes, base_channels, spatial_size)
-    cfg['cls_head']['dropout_ratio'] = 0.
-    akm = MODELS.build(cfg).double()
-    copy_to_akmnet(ref, akm)
-    return ref, akm
-
-
-def make_clips(lengths, size=128, seed=1):
-    g = torch.Generator().manual_seed(seed)
-    return [torch.randint(0, 256, (t, 1, size, size), generator=g,
-                          dtype=torch.uint8) for t in lengths]
-
-
-def run_reference(ref, clips, labels):
-    """Per-clip outputs, batch-mean losses, and their gradients."""
-    ref.zero_grad()
-    outs, losses = [], {k: 0. for k in LOSSES}
-    for clip, label in zip(clips, labels):
-        out = ref(clip)
-        outs.append(out)
-        for k, v in ref.losses(out, label).items():
-            losses[k] = losses[k] + v / len(clips)
-    sum(losses.values()).backward()
-    grads = {k: p.grad.clone() for k, p in ref.named_parameters()}
-    return outs, losses, grads
 
 
 def run_akmnet(akm, clips, labels):

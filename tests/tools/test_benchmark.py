@@ -16,7 +16,8 @@ sys.path.insert(0, TOOLS)
 from benchmarks import report, timing, workloads  # noqa: E402
 
 TINY = ['--quick', '--repeats', '1', '--size', '32', '--clips', '3',
-        '--min-len', '4', '--max-len', '9', '--train-chunk', '8']
+        '--min-len', '4', '--max-len', '9', '--train-chunk', '8',
+        '--micro-batch', '1', '8']
 
 
 def _load_benchmark():
@@ -98,10 +99,11 @@ def test_every_section_runs_and_writes_json(bench, tmp_path):
     assert r['target'] == 1.10 and r['met'] == (r['value'] <= 1.10)
     off = secs['official']
     # the authors' reference is part of this checkout
-    assert {'mmakm_packed', 'mmakm_packed_chunk8',
-            'authors_accumulated'} == set(off['cases'])
-    assert off['ratios'][
-        'mmakm_packed_speedup_vs_authors_accumulated']['target'] == 1.0
+    assert {'mmakm_packed', 'mmakm_packed_chunk8', 'mmakm_micro_clip',
+            'mmakm_micro8', 'authors_accumulated'} == set(off['cases'])
+    for name in ('mmakm_packed', 'mmakm_micro_clip', 'mmakm_micro8'):
+        assert off['ratios'][
+            f'{name}_speedup_vs_authors_accumulated']['target'] == 1.0
     models = secs['models']['cases']
     assert models['tsn_r18_train']['frames'] == 3 * 8
     assert models['i3d_r50_infer']['frames'] == 3 * 16
@@ -120,6 +122,14 @@ def test_every_section_runs_and_writes_json(bench, tmp_path):
     text = report.render(result)
     assert '| akmnet | akmnet_train |' in text
     assert 'infer: time ≈' in text
+
+
+def test_micro_batch_budgets_must_be_positive(bench, capsys):
+    with pytest.raises(SystemExit):
+        bench.parse_args(['--micro-batch', '128', '0'])
+    assert '--micro-batch frame budgets must be >= 1' in \
+        capsys.readouterr().err
+    assert bench.parse_args(['--micro-batch']).micro_batch == []
 
 
 def test_a_failing_section_is_reported_and_the_rest_runs(
@@ -150,3 +160,23 @@ def test_bad_arguments_are_refused(bench):
             raise SystemExit('CUDA is not available (skipped: GPU present)')
         bench.main(['--device', 'cuda', '--sections', 'length'])
 
+
+
+def test_profile_official_step_runs_the_same_heavy_operators(capsys):
+    """The profiler tool: mmakm's one-clip micro-batches and the authors'
+    step run the same convolutions and BatchNorms."""
+    spec = importlib.util.spec_from_file_location(
+        'profile_official_step',
+        osp.join(TOOLS, 'benchmarks', 'profile_official_step.py'))
+    mod = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(mod)
+    threads = torch.get_num_threads()
+    try:
+        calls = mod.main(['--lengths', '5', '3', '--size', '32',
+                          '--rows', '5'])
+    finally:
+        torch.set_num_threads(threads)
+    ours, theirs = calls['mmakm_micro'], calls['authors_accumulated']
+    for op in ('aten::convolution_backward', 'aten::native_batch_norm'):
+        assert ours[op] == theirs[op] == 2 * 20, op  # 2 clips × 20 layers
+    assert 'mmakm_micro:' in capsys.readouterr().out

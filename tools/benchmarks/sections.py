@@ -30,6 +30,7 @@ class Context:
     channels_last: bool = False
     infer_chunk: object = 'auto'
     train_chunk: int = 32
+    micro_batches: List[int] = field(default_factory=lambda: [1, 128, 256])
     data_root: Optional[str] = None
     results: Dict[str, dict] = field(default_factory=dict)
 
@@ -135,18 +136,34 @@ def akmnet(ctx: Context) -> dict:
 
 
 # -------------------------------------------------- the authors' training
-def _official_settings(ctx: Context, **backbone) -> dict:
+def _official_settings(ctx: Context, train_cfg: Optional[dict] = None,
+                       **backbone) -> dict:
     """mmakm's AKMNet configured as the authors' code runs (gray, 5×5
     stem, 1/255, their threshold and gradient rule)."""
     backbone.setdefault('infer_chunk_size', ctx.infer_chunk)
-    return W.official_cfg(ctx.size, **backbone)
+    return W.official_cfg(ctx.size, train_cfg=train_cfg, **backbone)
+
+
+def _official_variants(ctx: Context) -> Dict[str, dict]:
+    """mmakm's train steps of the ``official`` section: name → options."""
+    variants = dict(mmakm_packed=dict(train_chunk_size=0))
+    if ctx.train_chunk:
+        variants[f'mmakm_packed_chunk{ctx.train_chunk}'] = dict(
+            train_chunk_size=ctx.train_chunk)
+    for frames in ctx.micro_batches:
+        name = 'mmakm_micro_clip' if frames == 1 else f'mmakm_micro{frames}'
+        variants[name] = dict(train_cfg=dict(micro_batch_frames=frames))
+    return variants
 
 
 def official(ctx: Context) -> dict:
     """Train step in the official settings: mmakm's packed batch (BN over
-    the whole batch, and BN per ``train_chunk`` frames) vs the reference of
-    the authors' code trained as they train it, one clip per forward +
-    gradient accumulation over the batch; same starting weights."""
+    the whole batch, and BN per ``train_chunk`` frames), mmakm's
+    micro-batched step (forward + backward per group of whole clips of at
+    most N frames, one SGD step; N = 1: one clip per group) vs the
+    reference of the authors' code trained as they train it, one clip per
+    forward + gradient accumulation over the batch; same starting
+    weights."""
     from mmakm.testing import OfficialAKMNet, copy_to_akmnet
     clips, samples = W.make_clips(ctx.lengths, 1, ctx.size, ctx.seed,
                                   ctx.device)
@@ -154,13 +171,11 @@ def official(ctx: Context) -> dict:
     shortest = dict(inputs=[min(clips, key=len)], data_samples=samples[:1])
     torch.manual_seed(ctx.seed)
     theirs = OfficialAKMNet(spatial_size=ctx.size // 32).to(ctx.device)
-    variants = dict(mmakm_packed=0)
-    if ctx.train_chunk:
-        variants[f'mmakm_packed_chunk{ctx.train_chunk}'] = ctx.train_chunk
+    variants = _official_variants(ctx)
     cases, warm = {}, {}
-    for name, chunk in variants.items():
-        cfg = _official_settings(ctx, train_chunk_size=chunk,
-                                 channels_last=ctx.channels_last)
+    for name, opts in variants.items():
+        cfg = _official_settings(ctx, channels_last=ctx.channels_last,
+                                 **opts)
         model = W.build(cfg, ctx.device, ctx.seed)
         # same weights: the same key frames, the same head work
         copy_to_akmnet(theirs, model)

@@ -169,11 +169,15 @@ def bare_test_step(model: BareFrameClassifier,
     return step
 
 
-def official_cfg(size: int = 128, **backbone) -> dict:
-    """mmakm's AKMNet as the authors' code runs (gray, 5×5 stem, 1/255)."""
+def official_cfg(size: int = 128, train_cfg: Optional[dict] = None,
+                 **backbone) -> dict:
+    """mmakm's AKMNet as the authors' code runs (gray, 5×5 stem, 1/255);
+    ``train_cfg`` e.g. ``dict(micro_batch_frames=1)``."""
     from mmakm.models.official import official_akmnet_cfg
     cfg = official_akmnet_cfg(spatial_size=size // 32)
     cfg['backbone'].update(backbone)
+    if train_cfg:
+        cfg['train_cfg'] = dict(train_cfg)
     return cfg
 
 

@@ -1,4 +1,5 @@
 """AKMNet recognizer: per-frame CNN → key-frame mining → pixel bi-GRU."""
+from contextlib import contextmanager
 from typing import Dict, Tuple, Union
 
 import torch
@@ -8,6 +9,8 @@ from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, OptSampleList, SampleList
 from ..data_preprocessors.me_data_preprocessor import clip_lengths
 from ..necks.key_frame_mining import KeyFrameOutput, as_lengths
+from .micro_batch import (check_cls_loss, check_train_cfg,
+                          micro_batched_train_step)
 
 
 @MODELS.register_module()
@@ -40,7 +43,15 @@ class AKMNet(BaseRecognizer):
             a ``selection='mining'`` neck (an error otherwise).
         data_preprocessor (dict, optional): defaults to
             ``dict(type='MEDataPreprocessor')``.
-        train_cfg, test_cfg (dict, optional): kept for MMAction2 parity.
+        train_cfg (dict, optional): ``micro_batch_frames`` (int, default 0):
+            0 or None trains the packed batch in one forward (BatchNorm over
+            all its frames); N runs forward + backward on consecutive
+            groups of whole clips of at most N frames each (a longer clip
+            alone; 1 = one clip per group, the authors' BatchNorm regime),
+            accumulates the gradients with each group weighted by its
+            share of the batch loss, and takes one optimiser step
+            (:mod:`mmakm.models.recognizers.micro_batch`).
+        test_cfg (dict, optional): kept for MMAction2 parity.
     """
 
     def __init__(self,
@@ -69,6 +80,10 @@ class AKMNet(BaseRecognizer):
                 f"only; the neck has selection={selection!r}: set "
                 'loss_aux=None.')
         self.loss_aux = MODELS.build(loss_aux) if loss_aux else None
+        self.micro_batch_frames = check_train_cfg(train_cfg)
+        if self.micro_batch_frames:
+            check_cls_loss(self.cls_head.loss_cls)
+        self._in_micro_batch_step = False
 
     # ----------------------------------------------------------- helpers
     @staticmethod
@@ -127,10 +142,39 @@ class AKMNet(BaseRecognizer):
             return x, dict(lengths=lengths)
         return self.neck(x, lengths), dict(lengths=lengths)
 
+    # ------------------------------------------------------------ training
+    def train_step(self, data: Union[dict, tuple, list],
+                   optim_wrapper) -> Dict[str, torch.Tensor]:
+        """One optimiser step on ``data``: the whole packed batch in one
+        forward, or in micro-batches (``train_cfg.micro_batch_frames``)."""
+        if not self.micro_batch_frames:
+            return super().train_step(data, optim_wrapper)
+        return micro_batched_train_step(self, data, optim_wrapper,
+                                        self.micro_batch_frames)
+
+    @contextmanager
+    def micro_batch_step(self):
+        """Marks the forwards of :meth:`train_step`'s micro-batches."""
+        self._in_micro_batch_step = True
+        try:
+            yield
+        finally:
+            self._in_micro_batch_step = False
+
     # ------------------------------------------------------------- modes
     def loss(self, inputs: torch.Tensor, data_samples: SampleList,
              **kwargs) -> dict:
         """``dict(loss_cls, loss_gs, loss_mmm, top1_acc)`` (λ applied)."""
+        if (self.micro_batch_frames and self.training
+                and not self._in_micro_batch_step):
+            # e.g. MMDistributedDataParallel.train_step computes the loss
+            # itself: the batch would silently lose its micro-batching
+            raise RuntimeError(
+                'model.train_cfg.micro_batch_frames='
+                f'{self.micro_batch_frames} is applied by AKMNet.train_step,'
+                ' but this training loss was requested from elsewhere (a '
+                'model wrapper such as MMDistributedDataParallel does not '
+                'call it): set micro_batch_frames=0 there.')
         out, extra = self.extract_feat(inputs, data_samples)
         losses = self.cls_head.loss(out.features, data_samples,
                                     key_lengths=out.key_lengths)

@@ -1,0 +1,13 @@
+# AKMNet on the synthetic corpus stabilised to each clip's onset (face box +
+# ECC, frame cache); MEMagnify (linear, alpha 5) online as in the AKMNet row.
+# The 2x2 design: docs/evidence.md.
+_base_ = [
+    '../akm_synthetic.py',
+    '../_base_/datasets/synthetic_preprocessed.py'
+]
+
+preprocess = {{_base_.frame_caches.stab.preprocess}}
+train_dataloader = dict(
+    dataset=dict(cache_dir={{_base_.frame_caches.stab.cache_dir}}))
+test_dataloader = dict(
+    dataset=dict(cache_dir={{_base_.frame_caches.stab.cache_dir}}))

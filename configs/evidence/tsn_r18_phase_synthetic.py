@@ -1,0 +1,17 @@
+# TSN-R18 on the synthetic corpus phase-magnified (alpha 5 as the linear rows,
+# otherwise the paper recipe) instead of MEMagnify, not stabilised (frame
+# cache). The 2x2 design: docs/evidence.md.
+_base_ = [
+    '../baselines/tsn_r18_synthetic.py',
+    '../_base_/datasets/synthetic_preprocessed.py'
+]
+
+preprocess = {{_base_.frame_caches.phase.preprocess}}
+train_dataloader = dict(
+    dataset=dict(
+        cache_dir={{_base_.frame_caches.phase.cache_dir}},
+        pipeline={{_base_.phase_pipelines.tsn.train}}))
+test_dataloader = dict(
+    dataset=dict(
+        cache_dir={{_base_.frame_caches.phase.cache_dir}},
+        pipeline={{_base_.phase_pipelines.tsn.test}}))
