@@ -12,7 +12,10 @@ selection, so nothing leaks from the test subject). ``--jobs N`` runs N
 folds in parallel, each with ``--threads`` torch threads (default: the
 user's ``OMP_NUM_THREADS``, else 1, which is bit-reproducible on CPU); on a
 GPU machine all N share the GPU, which fills it when one fold alone cannot
-(small clips, batch 8). Fold throughput (folds/h) is printed and written to
+(small clips, batch 8). Each of the N jobs keeps one worker process for
+all its folds (``mmakm/loso/worker.py``): a fold's training and test run in
+it one after the other, and torch/mmengine/mmaction are imported once per
+job. Fold throughput (folds/h) is printed and written to
 ``<work_dir>/loso_timing.json``.
 
 Rerunning resumes: finished folds (``predictions.pkl`` present) are skipped,

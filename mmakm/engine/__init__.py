@@ -1,7 +1,7 @@
 """Runner-side helpers shared by ``tools/train.py`` and ``tools/test.py``.
 
-Importing this package registers ``AtomicCheckpointHook`` and
-``BackboneExportHook`` (HOOKS), ``AtomicDumpResults`` (METRICS),
+Importing this package registers ``AtomicCheckpointHook``,
+``BackboneExportHook`` and ``DeferredRuntimeInfoHook`` (HOOKS), ``AtomicDumpResults`` (METRICS),
 ``AutocastOptimWrapper`` (OPTIM_WRAPPERS) and the ``'atomic_local'``
 mmengine file backend.
 """
@@ -12,6 +12,7 @@ from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
                      atomic_torch_save, atomic_write_bytes, atomic_write_text)
 from .hooks import (AtomicCheckpointHook, BackboneExportHook,
+                    DeferredRuntimeInfoHook,
                     backbone_state_dict, get_rng_state, save_backbone,
                     set_rng_state)
 from .launch import (accelerator_available, add_launch_args,
@@ -32,7 +33,7 @@ __all__ = [
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
     'atomic_json_dump', 'atomic_torch_save', 'atomic_write_bytes',
     'atomic_write_text', 'AtomicCheckpointHook', 'get_rng_state',
-    'set_rng_state', 'BackboneExportHook', 'backbone_state_dict',
+    'set_rng_state', 'BackboneExportHook', 'DeferredRuntimeInfoHook', 'backbone_state_dict',
     'save_backbone', 'accelerator_available', 'apply_randomness_args',
     'enable_amp', 'ensure_synthetic_corpus', 'find_resume_checkpoint',
     'setup_cpu_distributed', 'use_atomic_outputs', 'build_runner',

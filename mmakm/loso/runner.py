@@ -1,4 +1,10 @@
-"""Run LOSO folds as subprocesses of ``tools/train.py`` and ``tools/test.py``.
+"""Run LOSO folds: ``tools/train.py``, then ``tools/test.py``, per fold.
+
+The tools run in worker processes (:mod:`mmakm.loso.worker`), one per job,
+each reused for fold after fold: a fold's training and test share one
+process, and torch/mmengine/mmaction are imported once per job, not twice
+per fold. ``FoldRunner(reuse_processes=False)`` runs every command in a
+fresh ``python TOOL ...`` process instead.
 
 State on disk (per fold work dir ``<work_dir>/fold_<subject>``; the fold's
 config is ``<work_dir>/fold_configs/fold_<subject>.py``):
@@ -15,6 +21,7 @@ without retraining it, and resumes an interrupted training.
 import fcntl
 import json
 import os
+import queue
 import os.path as osp
 import signal
 import subprocess
@@ -107,18 +114,25 @@ class FoldRunner:
 
     The seed and other randomness settings are part of each fold's config
     (``mmakm.loso.experiment.write_fold_configs``), not of the command.
+    With ``reuse_processes`` (default) each job keeps one worker process
+    for all its folds (:mod:`mmakm.loso.worker`).
     """
 
     def __init__(self, jobs: int = 1, threads: Optional[int] = None,
                  python: str = sys.executable,
-                 log: Callable[[str], None] = print):
+                 log: Callable[[str], None] = print,
+                 reuse_processes: bool = True):
         self.jobs = max(1, int(jobs))
         self.threads = fold_threads(threads)
         self.python = python
         self.log = log
+        self.reuse_processes = reuse_processes
         self._procs = set()
         self._lock = threading.Lock()
         self._stopping = False
+        self._idle: 'queue.SimpleQueue[subprocess.Popen]' = queue.SimpleQueue()
+        self._workers = 0
+        self._local = threading.local()
         self.timing: dict = fold_throughput([], 0.0, self.jobs)
 
     # ------------------------------------------------------------ processes
@@ -132,25 +146,113 @@ class FoldRunner:
             p for p in (REPO_ROOT, env.get('PYTHONPATH')) if p)
         return env
 
+    def _start(self, cmd: List[str], **kwargs) -> subprocess.Popen:
+        with self._lock:
+            if self._stopping:
+                raise FoldError('stopped')
+            proc = subprocess.Popen(cmd, env=self._env(), cwd=REPO_ROOT,
+                                    **kwargs)
+            self._procs.add(proc)
+        return proc
+
+    def _forget(self, proc: subprocess.Popen) -> None:
+        with self._lock:
+            self._procs.discard(proc)
+
     def _run(self, cmd: List[str], log_path: str) -> None:
+        """Run ``python TOOL ARGS...`` (``cmd``), output appended to
+        ``log_path``; :class:`FoldError` with the log's tail if it fails."""
         with open(log_path, 'a') as logf:
             logf.write(f'\n$ {" ".join(cmd)}\n')
-            logf.flush()
-            with self._lock:
-                if self._stopping:
-                    raise FoldError('stopped')
-                proc = subprocess.Popen(
-                    cmd, stdout=logf, stderr=subprocess.STDOUT,
-                    env=self._env(), cwd=REPO_ROOT)
-                self._procs.add(proc)
-            try:
-                rc = proc.wait()
-            finally:
-                with self._lock:
-                    self._procs.discard(proc)
+        if self.reuse_processes:
+            rc = self._run_in_worker(cmd[1], cmd[2:], log_path)
+        else:
+            with open(log_path, 'a') as logf:
+                proc = self._start(cmd, stdout=logf, stderr=subprocess.STDOUT)
+                try:
+                    rc = proc.wait()
+                finally:
+                    self._forget(proc)
         if rc != 0:
             raise FoldError(f'{" ".join(cmd[1:3])} exited with {rc}; see '
                             f'{log_path}:\n{_tail(log_path)}')
+
+    # -------------------------------------------------------------- workers
+    def _acquire_worker(self) -> subprocess.Popen:
+        try:
+            return self._idle.get_nowait()
+        except queue.Empty:
+            pass
+        with self._lock:
+            start = self._workers < self.jobs
+            if start:
+                self._workers += 1
+        if not start:  # all busy: wait for one
+            return self._idle.get()
+        try:
+            return self._start([self.python, '-m', 'mmakm.loso.worker'],
+                               stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                               text=True, bufsize=1)
+        except BaseException:
+            with self._lock:
+                self._workers -= 1
+            raise
+
+    def _release_worker(self, proc: Optional[subprocess.Popen]) -> None:
+        if proc is not None:
+            self._idle.put(proc)
+        else:  # it died: another may be started in its place
+            with self._lock:
+                self._workers -= 1
+
+    def _run_in_worker(self, tool: str, argv: List[str],
+                       log_path: str) -> int:
+        held = getattr(self._local, 'worker', None)
+        proc = held if held is not None else self._acquire_worker()
+        rc = _ask_worker(proc, dict(tool=tool, argv=argv, log=log_path))
+        if rc is None:  # the worker died (killed, out of memory...)
+            self._forget(proc)
+            rc = proc.wait()
+            if held is not None:
+                self._local.worker = None
+            proc = None
+        if held is None:
+            self._release_worker(proc)
+        return rc
+
+    def _hold_worker(self):
+        """Context: the calling thread's commands share one worker."""
+        runner = self
+
+        class _Hold:
+            def __enter__(self):
+                if runner.reuse_processes:
+                    runner._local.worker = runner._acquire_worker()
+
+            def __exit__(self, *exc):
+                if runner.reuse_processes:
+                    proc, runner._local.worker = runner._local.worker, None
+                    runner._release_worker(proc)
+        return _Hold()
+
+    def close(self) -> None:
+        """End the idle workers (they exit at the end of their input)."""
+        while True:
+            try:
+                proc = self._idle.get_nowait()
+            except queue.Empty:
+                break
+            with self._lock:
+                self._workers -= 1
+            proc.stdin.close()
+            proc.wait()
+            self._forget(proc)
+
+    def __del__(self):
+        try:
+            self.close()
+        except Exception:  # noqa: BLE001  (interpreter shutdown)
+            pass
 
     def terminate(self) -> None:
         """Stop every running fold process (e.g. on SIGTERM)."""
@@ -202,7 +304,8 @@ class FoldRunner:
         if fold_finished(fold):
             return 'skipped'
         os.makedirs(fold.work_dir, exist_ok=True)
-        self.test(fold, self.train(fold))
+        with self._hold_worker():  # training and test in one process
+            self.test(fold, self.train(fold))
         return 'done'
 
     def run(self, folds: Sequence[Fold]) -> Dict[str, str]:
@@ -241,6 +344,7 @@ class FoldRunner:
                     eta = (f', ETA {per * remaining / min(self.jobs, remaining):.0f}s')
                 self.log(f'[loso] fold {n_done}/{total} {f.subject}: {msg} '
                          f'(elapsed {time.time() - start:.0f}s{eta})')
+        self.close()
         self.timing = fold_throughput(durations, time.time() - start,
                                       self.jobs)
         if durations:
@@ -253,6 +357,17 @@ class FoldRunner:
     def _timed(self, fold: Fold):
         t0 = time.time()
         return self.run_fold(fold), time.time() - t0
+
+
+def _ask_worker(proc: subprocess.Popen, request: dict) -> Optional[int]:
+    """Send one request to a worker; its exit status, None if it died."""
+    try:
+        proc.stdin.write(json.dumps(request) + '\n')
+        proc.stdin.flush()
+        answer = proc.stdout.readline()
+    except (BrokenPipeError, OSError):
+        return None
+    return json.loads(answer)['rc'] if answer else None
 
 
 def _tail(path: str, lines: int = 25) -> str:

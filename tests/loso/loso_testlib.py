@@ -79,3 +79,25 @@ def run(cmd, timeout=300, check=True):
         raise AssertionError(f'{" ".join(cmd)} failed ({proc.returncode}):\n'
                              f'{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
     return proc
+
+
+def install_fake_tools(tmp_path, monkeypatch, train: str, test: str):
+    """Stand-in ``tools/train.py`` / ``tools/test.py`` (``MMAKM_TOOLS``)."""
+    import textwrap
+    tools = tmp_path / 'tools'
+    tools.mkdir()
+    (tools / 'train.py').write_text(textwrap.dedent(train))
+    (tools / 'test.py').write_text(textwrap.dedent(test))
+    monkeypatch.setenv('MMAKM_TOOLS', str(tools))
+    return tools
+
+
+def empty_folds(tmp_path, n):
+    """``n`` planned folds (subjects s0, s1, ...) with empty configs."""
+    from mmakm.loso.plan import plan_folds
+    folds = plan_folds(str(tmp_path / 'work'), [f's{i}' for i in range(n)])
+    for f in folds:
+        os.makedirs(f.work_dir)
+        os.makedirs(osp.dirname(f.config_path), exist_ok=True)
+        open(f.config_path, 'w').write('')
+    return folds

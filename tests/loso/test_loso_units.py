@@ -4,11 +4,11 @@ import json
 import os
 import os.path as osp
 import pickle
-import textwrap
 
 import pytest
 from mmengine.config import Config
 
+import loso_testlib as lib
 from mmakm.loso import derive_fold_cfg, leaf_datasets, safe_name
 from mmakm.loso.plan import plan_folds, select_subjects
 from mmakm.loso.runner import FoldRunner, fold_finished, fold_threads
@@ -93,21 +93,12 @@ open(a.dump, 'wb').write(data)
 
 @pytest.fixture
 def fake_tools(tmp_path, monkeypatch):
-    tools = tmp_path / 'tools'
-    tools.mkdir()
-    (tools / 'train.py').write_text(textwrap.dedent(FAKE_TRAIN))
-    (tools / 'test.py').write_text(textwrap.dedent(FAKE_TEST))
-    monkeypatch.setenv('MMAKM_TOOLS', str(tools))
-    return tools
+    return lib.install_fake_tools(tmp_path, monkeypatch, FAKE_TRAIN,
+                                  FAKE_TEST)
 
 
 def _folds(tmp_path, n):
-    folds = plan_folds(str(tmp_path / 'work'), [f's{i}' for i in range(n)])
-    for f in folds:
-        os.makedirs(f.work_dir)
-        os.makedirs(osp.dirname(f.config_path), exist_ok=True)
-        open(f.config_path, 'w').write('')
-    return folds
+    return lib.empty_folds(tmp_path, n)
 
 
 def _calls(fold):

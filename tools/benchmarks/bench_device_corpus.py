@@ -36,12 +36,17 @@ DEFAULT_CONFIG = osp.join(REPO, 'configs', 'casme2_sized',
 VARIANTS = ('fp32', 'bf16', 'bf16_cl')
 
 
-def parse_args(argv=None):
-    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def add_fold_args(p: argparse.ArgumentParser) -> None:
+    """``--config``, ``--fold`` and ``--device`` of the one-fold benchmarks."""
     p.add_argument('--config', default=DEFAULT_CONFIG)
     p.add_argument('--fold', default='sub01', help='held-out subject')
     p.add_argument('--device', default='cuda' if torch.cuda.is_available()
                    else 'cpu')
+
+
+def parse_args(argv=None):
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    add_fold_args(p)
     p.add_argument('--epochs', type=int, default=2,
                    help='timed epochs per variant (after 1 warm-up)')
     p.add_argument('--variants', nargs='+', default=list(VARIANTS),

@@ -1,31 +1,49 @@
 #!/usr/bin/env bash
-# One GPU session for the CASME II-sized LOSO timing, everything written to
-# OUT_DIR (JSON + logs):
+# One GPU session (<= 7 min) for the CASME II-sized LOSO timing, everything
+# written to OUT_DIR (JSON + logs):
 #   1. environment (GPU, torch, numpy, mmengine/mmaction versions);
-#   2. one fold's training epochs on the device-resident corpus: fp32, bf16,
-#      bf16 + channels_last (tools/benchmarks/bench_device_corpus.py);
-#   3. a LOSO slice (FOLDS folds x EPOCHS epochs) with 1 and JOBS folds in
-#      flight on the GPU, and the 26-fold x 40-epoch LOSO extrapolated
-#      (tools/benchmarks/bench_loso_jobs.py), bf16 + channels_last where
-#      step 2 ran them;
-#   4. tools/benchmark.py --device cuda --quick in the time left of
-#      BUDGET_S seconds (default 450).
+#   2. one fold's training epochs in the plain loop, bf16 + channels_last
+#      (tools/benchmarks/bench_device_corpus.py);
+#   3. a LOSO slice: FOLDS folds x EPOCHS epochs with JOBS folds in flight
+#      on the GPU (tools/loso.py through bench_loso_jobs.py), and the
+#      26-fold x 40-epoch LOSO extrapolated from it;
+#   4. the runner's overhead on one fold: plain loop vs the Runner with
+#      RuntimeInfoHook vs with DeferredRuntimeInfoHook, sync points and
+#      cProfile of one more epoch (bench_runner_overhead.py --analyse);
+#   5. tools/benchmark.py --device DEVICE --quick --sections akmnet official
+#      in the time left of BUDGET_S seconds (default 380).
+# Where the OpenMMLab packages are not installed, the wheels of ./.whl
+# (gitignored; mmaction2, mmengine, mmcv_lite, addict, ...) are unpacked
+# into WORK/site and put on PYTHONPATH.
 # Usage: tools/benchmarks/gpu_casme2_sized.sh OUT_DIR [JOBS] [EPOCHS] [FOLDS...]
+#   defaults: JOBS 8, EPOCHS 3, FOLDS sub01 ... sub08
+# Environment: DEVICE (cuda), CONFIG, WORK, PYTHON, BUDGET_S,
+#   RUNNER_EPOCHS (timed epochs of step 4, default 2).
 set -uo pipefail
 OUT=${1:?usage: $0 OUT_DIR [JOBS] [EPOCHS] [FOLDS...]}
-JOBS=${2:-4}
+JOBS=${2:-8}
 EPOCHS=${3:-3}
 shift $(( $# < 3 ? $# : 3 ))
-FOLDS=${*:-sub01 sub02 sub03 sub04}
+FOLDS=${*:-sub01 sub02 sub03 sub04 sub05 sub06 sub07 sub08}
 PY=${PYTHON:-python3}
 CONFIG=${CONFIG:-configs/casme2_sized/akm_casme2_sized.py}
 WORK=${WORK:-/tmp/casme2_sized_work}
 DEVICE=${DEVICE:-cuda}
 cd "$(dirname "$0")/../.." || exit 1
 mkdir -p "$OUT" "$WORK"
+OUT=$(cd "$OUT" && pwd)
 export PYTHONUNBUFFERED=1
 
-step() { echo "=== $(date -u +%T) $*"; }
+step() { echo "=== $(date -u +%T) +${SECONDS}s $*"; }
+
+if [ -d .whl ] && ! $PY -c 'import mmaction, mmengine' 2>/dev/null; then
+  step "unpacking .whl into $WORK/site"
+  for w in .whl/*.whl; do
+    $PY -m zipfile -e "$w" "$WORK/site" || exit 1
+  done
+  export PYTHONPATH="$WORK/site${PYTHONPATH:+:$PYTHONPATH}"
+fi
+export PYTHONPATH="$PWD${PYTHONPATH:+:$PYTHONPATH}"
 
 step environment
 {
@@ -43,36 +61,39 @@ print(json.dumps(info))
 EOF
 } 2>&1 | tee "$OUT/env.txt"
 
-step bench_device_corpus
-$PY tools/benchmarks/bench_device_corpus.py --config "$CONFIG" --device "$DEVICE" \
-  --epochs 2 --out "$OUT/bench_device_corpus.json" \
-  2>&1 | grep -v Warning | tee "$OUT/bench_device_corpus.log" | tail -8
+step "plain loop, bf16 + channels_last"
+$PY tools/benchmarks/bench_device_corpus.py --config "$CONFIG" \
+  --device "$DEVICE" --variants bf16_cl --epochs 2 \
+  --out "$OUT/bench_device_corpus.json" \
+  2>&1 | grep -v Warning | tee "$OUT/bench_device_corpus.log" | tail -4
 
-AMP=()
-if $PY -c "import json,sys; r={x['variant']: x for x in json.load(open('$OUT/bench_device_corpus.json'))['results']}; sys.exit(0 if 'error' not in r.get('bf16_cl', {'error': 1}) else 1)"; then
-  AMP=(optim_wrapper.type=AutocastOptimWrapper optim_wrapper.dtype=bfloat16
-       model.backbone.channels_last=True
-       model.data_preprocessor.channels_last=True)
-fi
-step "LOSO slice, jobs 1 and $JOBS, ${AMP[*]:-fp32}"
+AMP=(optim_wrapper.type=AutocastOptimWrapper optim_wrapper.dtype=bfloat16
+     model.backbone.channels_last=True
+     model.data_preprocessor.channels_last=True)
+step "LOSO slice: $JOBS jobs, $EPOCHS epochs, folds $FOLDS (bf16 + channels_last)"
 # shellcheck disable=SC2086
-$PY tools/benchmarks/bench_loso_jobs.py --config "$CONFIG" --jobs 1 "$JOBS" \
-  --epochs "$EPOCHS" --folds $FOLDS --work-root "$WORK" \
-  --out "$OUT/loso_jobs.json" --cfg-options default_hooks.checkpoint.interval=100 \
-  "${AMP[@]}" 2>&1 | tee "$OUT/loso_jobs.log" | tail -12
+$PY tools/benchmarks/bench_loso_jobs.py --config "$CONFIG" --jobs "$JOBS" \
+  --epochs "$EPOCHS" --folds $FOLDS --work-root "$WORK/loso" \
+  --out "$OUT/loso_jobs.json" --cfg-options \
+  default_hooks.checkpoint.interval=100 "${AMP[@]}" \
+  2>&1 | tee "$OUT/loso_jobs.log" | tail -6
 
-if [ -f tools/benchmark.py ]; then
-  # whatever time is left of BUDGET_S (default 450 s) since the start
-  left=$(( ${BUDGET_S:-450} - SECONDS ))
-  step "tools/benchmark.py (timeout ${left}s)"
-  if [ "$left" -gt 20 ]; then
-    timeout "$left" $PY tools/benchmark.py --device "$DEVICE" --quick \
-      --out "$OUT/benchmark.json" > "$OUT/benchmark.log" 2>&1
-    echo "rc=$?"; tail -60 "$OUT/benchmark.log"
-  fi
+step "runner overhead on one fold (plain / RuntimeInfoHook / deferred)"
+$PY tools/benchmarks/bench_runner_overhead.py --config "$CONFIG" \
+  --device "$DEVICE" --variant bf16_cl --epochs "${RUNNER_EPOCHS:-2}" \
+  --analyse --work-dir "$WORK/runner_overhead" \
+  --out "$OUT/runner_overhead.json" \
+  2>&1 | grep -v Warning | tee "$OUT/runner_overhead.log" | tail -50
+
+left=$(( ${BUDGET_S:-380} - SECONDS ))
+step "tools/benchmark.py --sections akmnet official (timeout ${left}s)"
+if [ "$left" -gt 20 ]; then
+  timeout "$left" $PY tools/benchmark.py --device "$DEVICE" --quick \
+    --sections akmnet official --out "$OUT/benchmark.json" \
+    > "$OUT/benchmark.log" 2>&1
+  echo "rc=$?"; tail -30 "$OUT/benchmark.log"
 fi
 
 step done
-tar -czf "$OUT/fold_logs.tar.gz" -C "$WORK" \
-  $(cd "$WORK" && find . -name '*.log' -o -name 'loso_timing.json' | sort) \
-  2>/dev/null
+(cd "$WORK/loso" && find . -name '*.log' -o -name 'loso_timing.json') \
+  | sort | tar -czf "$OUT/fold_logs.tar.gz" -C "$WORK/loso" -T - 2>/dev/null

@@ -39,13 +39,13 @@ def clip_lengths(data_samples: Sequence, total: Optional[int] = None,
             raise ValueError(f'data_samples[{i}] has num_frames={n}; '
                              'zero-length clips are not allowed.')
         lengths.append(n)
-    lengths = torch.tensor(lengths, dtype=torch.long, device=device)
-    if total is not None and int(lengths.sum()) != total:
+    if total is not None and sum(lengths) != total:  # on the host: no sync
         raise ValueError(
-            f'clip lengths {lengths.tolist()} (num_frames of the data '
-            f'samples) sum to {int(lengths.sum())}, but the packed input '
+            f'clip lengths {lengths} (num_frames of the data '
+            f'samples) sum to {sum(lengths)}, but the packed input '
             f'holds {total} frames.')
-    return lengths
+    return torch.tensor(lengths, dtype=torch.long).to(device,
+                                                      non_blocking=True)
 
 
 @MODELS.register_module()

@@ -103,11 +103,12 @@ class PixelBiGRUHead(BaseHead):
         num, max_len = lengths_cpu.numel(), int(lengths_cpu.max())
         h, w = self.spatial_size
         hw = h * w
-        key_lengths = lengths_cpu.to(x.device)
+        key_lengths = lengths_cpu.to(x.device, non_blocking=True)
 
         # scatter the packed key frames into (B, max_len, hw, C)
-        seg = torch.repeat_interleave(
-            torch.arange(num, device=x.device), key_lengths)
+        seg = torch.repeat_interleave(  # output_size: no device sync
+            torch.arange(num, device=x.device), key_lengths,
+            output_size=x.shape[0])
         starts = torch.cumsum(key_lengths, 0) - key_lengths
         step = torch.arange(x.shape[0], device=x.device) - starts[seg]
         seq = x.flatten(2).transpose(1, 2)  # (ΣN, hw, C)
@@ -121,7 +122,8 @@ class PixelBiGRUHead(BaseHead):
         out, _ = self.gru(packed)
         out, _ = pad_packed_sequence(out, batch_first=True,
                                      total_length=max_len)  # zeros on padding
-        out = out.sum(1) / seq_lengths.to(out.device, out.dtype).unsqueeze(1)
+        out = out.sum(1) / seq_lengths.to(
+            out.device, out.dtype, non_blocking=True).unsqueeze(1)
         # (B·hw, 2H) -> G (B, 2H, h, w) -> flat
         feat = out.view(num, hw, -1).transpose(1, 2).reshape(num, -1)
         scores = self.fc_cls(self.dropout(feat))

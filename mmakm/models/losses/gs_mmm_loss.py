@@ -5,6 +5,7 @@ import torch
 import torch.nn as nn
 
 from mmaction.registry import MODELS
+from ..necks.key_frame_mining import as_lengths
 
 
 @MODELS.register_module()
@@ -55,14 +56,11 @@ class GSMMMLoss(nn.Module):
             raise ValueError('beta and selection must both be (ΣT,), got '
                              f'{tuple(beta.shape)} and '
                              f'{tuple(selection.shape)}.')
-        lengths = torch.as_tensor(lengths, dtype=torch.long,
-                                  device=beta.device)
-        if bool((lengths <= 0).any()) or int(lengths.sum()) != beta.numel():
-            raise ValueError(f'clip lengths {lengths.tolist()} must be '
-                             f'positive and sum to {beta.numel()}.')
+        lengths = as_lengths(lengths, beta.numel(), beta.device)
         num = lengths.numel()
-        seg = torch.repeat_interleave(
-            torch.arange(num, device=beta.device), lengths)
+        seg = torch.repeat_interleave(  # output_size: no device sync
+            torch.arange(num, device=beta.device), lengths,
+            output_size=beta.numel())
 
         def seg_sum(v):
             return v.new_zeros(num).index_add_(0, seg, v)

@@ -36,8 +36,15 @@ class KeyFrameOutput(NamedTuple):
 
 def as_lengths(lengths: Union[torch.Tensor, Sequence[int]], total: int,
                device: torch.device) -> torch.Tensor:
-    """Validate clip lengths and return them as an int64 tensor ``(B,)``."""
-    lengths = torch.as_tensor(lengths, dtype=torch.long, device=device)
+    """Validate clip lengths and return them as an int64 tensor ``(B,)``
+    on ``device``.
+
+    Lengths given on the host (a sequence or a CPU tensor) are checked there
+    and copied without waiting for the device: no host <-> device
+    synchronisation. Lengths already on an accelerator are checked there,
+    which makes the host wait for it.
+    """
+    lengths = torch.as_tensor(lengths, dtype=torch.long)
     if lengths.dim() != 1 or lengths.numel() == 0:
         raise ValueError('lengths must be a non-empty 1-D sequence of clip '
                          f'lengths, got shape {tuple(lengths.shape)}.')
@@ -47,8 +54,8 @@ def as_lengths(lengths: Union[torch.Tensor, Sequence[int]], total: int,
     if int(lengths.sum()) != total:
         raise ValueError(f'clip lengths {lengths.tolist()} sum to '
                          f'{int(lengths.sum())}, but {total} frames were '
-                         'given.')
-    return lengths
+                         f'given (they must sum to {total}).')
+    return lengths.to(device, non_blocking=True)
 
 
 def segment_sum(x: torch.Tensor, seg: torch.Tensor, num: int) -> torch.Tensor:
@@ -70,8 +77,9 @@ def threshold_select(beta: torch.Tensor, lengths: torch.Tensor,
         its frames.
     """
     num = lengths.numel()
-    seg = torch.repeat_interleave(
-        torch.arange(num, device=beta.device), lengths)
+    seg = torch.repeat_interleave(  # output_size: no device sync
+        torch.arange(num, device=beta.device), lengths,
+        output_size=beta.shape[0])
     b = beta.detach()
     mean = (segment_sum(b, seg, num) / lengths)[seg]
     hard = b > mean if threshold == '>' else b >= mean
@@ -206,8 +214,9 @@ class KeyFrameMining(BaseModule):
                              f' channels, got {x.shape[1]}.')
         lengths = as_lengths(lengths, x.shape[0], x.device)
         num = lengths.numel()
-        seg = torch.repeat_interleave(
-            torch.arange(num, device=x.device), lengths)
+        seg = torch.repeat_interleave(  # output_size: no device sync
+            torch.arange(num, device=x.device), lengths,
+            output_size=x.shape[0])
 
         if self.selection == 'all':
             ones = x.new_ones(x.shape[0])

@@ -89,7 +89,12 @@ class AKMNet(BaseRecognizer):
     @staticmethod
     def _split_inputs(inputs: torch.Tensor, data_samples: OptSampleList
                       ) -> Tuple[torch.Tensor, torch.Tensor]:
-        """Packed frames ``(ΣT, C, H, W)`` and clip lengths ``(B,)``."""
+        """Packed frames ``(ΣT, C, H, W)`` and clip lengths ``(B,)``.
+
+        The lengths stay on the host (from the data samples' metadata):
+        the neck, head and losses check them there and copy them to the
+        device without waiting for it.
+        """
         if not isinstance(inputs, torch.Tensor):
             raise TypeError('AKMNet expects a tensor; pass lists of clips '
                             'through MEDataPreprocessor first.')
@@ -100,8 +105,7 @@ class AKMNet(BaseRecognizer):
             if data_samples is not None and len(data_samples) != n:
                 raise ValueError(f'{n} clips but {len(data_samples)} data '
                                  'samples.')
-            lengths = torch.full((n, ), t, dtype=torch.long,
-                                 device=inputs.device)
+            lengths = torch.full((n, ), t, dtype=torch.long)
             return inputs.flatten(0, 1), lengths
         if inputs.dim() != 4:
             raise ValueError(
@@ -110,9 +114,8 @@ class AKMNet(BaseRecognizer):
                 f'{tuple(inputs.shape)}.')
         if data_samples is None:  # one clip
             return inputs, as_lengths([inputs.shape[0]], inputs.shape[0],
-                                      inputs.device)
-        return inputs, clip_lengths(data_samples, total=inputs.shape[0],
-                                    device=inputs.device)
+                                      'cpu')
+        return inputs, clip_lengths(data_samples, total=inputs.shape[0])
 
     def extract_feat(self,
                      inputs: torch.Tensor,
@@ -191,13 +194,15 @@ class AKMNet(BaseRecognizer):
         scores = self.cls_head(out.features, out.key_lengths)
         data_samples = self.cls_head.predict_by_feat(scores, data_samples)
 
-        seg = torch.repeat_interleave(
-            torch.arange(lengths.numel(), device=lengths.device), lengths)
+        betas = out.beta.detach().float().split(lengths.tolist())
+        lengths = as_lengths(lengths, out.beta.numel(), out.beta.device)
+        seg = torch.repeat_interleave(  # output_size: no device sync
+            torch.arange(lengths.numel(), device=lengths.device), lengths,
+            output_size=out.beta.numel())
         starts = torch.cumsum(lengths, 0) - lengths
         pos = torch.arange(seg.numel(), device=seg.device) - starts[seg]
         hard = out.selection.detach() > 0.5
         key_frames = pos[hard].split(out.key_lengths.tolist())
-        betas = out.beta.detach().float().split(lengths.tolist())
         for sample, keys, beta in zip(data_samples, key_frames, betas):
             sample.set_field(keys, 'key_frames', dtype=torch.Tensor)
             sample.set_field(beta, 'frame_weights', dtype=torch.Tensor)
