@@ -43,7 +43,7 @@ def cascade_path() -> str:
     return osp.join(cv2.data.haarcascades, CASCADE)
 
 
-def load_cascade() -> cv2.CascadeClassifier:
+def load_cascade() -> 'cv2.CascadeClassifier':
     path = cascade_path()
     clf = cv2.CascadeClassifier(path)
     if clf.empty():
