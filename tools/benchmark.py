@@ -82,11 +82,11 @@ def parse_args(argv=None):
     p.add_argument('--infer-chunk', default='auto',
                    help="FrameResNet infer_chunk_size: 'auto' or frames "
                    '(0: whole batch)')
-    p.add_argument('--train-chunk', type=int, default=32,
+    p.add_argument('--train-chunk', type=int, default=0,
                    help='official section: also time FrameResNet '
-                   'train_chunk_size=N (BN per chunk; 0: skip)')
+                   'train_chunk_size=N (BN per chunk; default 0: skip)')
     p.add_argument('--micro-batch', type=int, nargs='*',
-                   default=[1, 128, 256],
+                   default=[128],
                    help='official section: also time the micro-batched '
                    'step with train_cfg.micro_batch_frames=N for each N '
                    '(1: one clip per forward; none: skip)')
