@@ -1,5 +1,5 @@
 # Fresh machine: `make demo` (LOSO demo on the synthetic corpus) and `make test`
-# (test suite); `make evidence`: the comparison table (docs/evidence.md, ~1 h).
+# (test suite); `make evidence`: the comparison table (docs/evidence.md, ~45 min).
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
