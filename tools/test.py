@@ -125,6 +125,7 @@ def main(argv=None):
         engine.atomic_json_dump(
             dict(config=args.config, checkpoint=cfg.load_from,
                  metrics=metrics), out)
+    engine.shutdown_distributed()
     return metrics
 
 

@@ -116,6 +116,7 @@ def main(argv=None):
         runner.train()
     except engine.USER_ERRORS as e:
         raise SystemExit(f'error: {e}')
+    engine.shutdown_distributed()
 
 
 if __name__ == '__main__':

@@ -19,7 +19,8 @@ from .launch import (accelerator_available, add_launch_args,
                      apply_randomness_args, parse_launch_args,
                      build_runner, enable_amp, ensure_synthetic_corpus,
                      find_resume_checkpoint, set_work_dir,
-                     setup_cpu_distributed, use_atomic_outputs)
+                     setup_cpu_distributed, shutdown_distributed,
+                     use_atomic_outputs)
 from .optim_wrappers import AutocastOptimWrapper, resolve_amp_dtype
 
 #: errors of the user's input (files, configs) that the tools print as a
@@ -36,7 +37,8 @@ __all__ = [
     'set_rng_state', 'BackboneExportHook', 'DeferredRuntimeInfoHook', 'backbone_state_dict',
     'save_backbone', 'accelerator_available', 'apply_randomness_args',
     'enable_amp', 'ensure_synthetic_corpus', 'find_resume_checkpoint',
-    'setup_cpu_distributed', 'use_atomic_outputs', 'build_runner',
+    'setup_cpu_distributed', 'shutdown_distributed', 'use_atomic_outputs',
+    'build_runner',
     'set_work_dir', 'add_launch_args', 'parse_launch_args',
     'AutocastOptimWrapper', 'resolve_amp_dtype'
 ]

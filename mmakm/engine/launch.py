@@ -160,6 +160,20 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
     return True
 
 
+def shutdown_distributed() -> None:
+    """Leave the process group together: a barrier, then destroy it.
+
+    Call at the normal end of a distributed tool. Without it each rank
+    tears its process group down on its own at interpreter exit, and a rank
+    whose peer is still finishing (rank 0 writing the metrics) can abort
+    there (SIGABRT from gloo's teardown), failing a run whose results were
+    already complete. A no-op outside distributed runs.
+    """
+    if torch_dist.is_available() and torch_dist.is_initialized():
+        torch_dist.barrier()
+        torch_dist.destroy_process_group()
+
+
 # ------------------------------------------------------------------------ AMP
 def enable_amp(cfg: Config, dtype: str = 'auto') -> None:
     """Train under autocast: ``AutocastOptimWrapper`` (bf16 where the device

@@ -1,6 +1,7 @@
 """Data-parallel training: 2 CPU processes through tools/dist_train.sh
 (torchrun + gloo on a CPU-only torch), then a 2-process test."""
 import os.path as osp
+import re
 import subprocess
 import sys
 
@@ -13,8 +14,13 @@ from tools_testlib import (REPO, SYNTH_CFG, free_port, read_metrics,
 def _run(cmd, **env):
     proc = subprocess.run(cmd, cwd=REPO, env=tool_env(**env),
                           capture_output=True, text=True, timeout=240)
+    # a crashing rank's own words can sit anywhere in the interleaved stderr
+    crash = [line for line in proc.stderr.splitlines()
+             if re.search(r'terminate|what\(\)|Error|Exception|Abort|Signal',
+                          line)]
     assert proc.returncode == 0, (
-        f'{cmd} failed:\n{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
+        f'{cmd} failed:\n{proc.stdout[-3000:]}\n{proc.stderr[-4000:]}\n'
+        'crash lines:\n' + '\n'.join(crash[-40:]))
     return proc
 
 

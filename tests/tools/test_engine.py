@@ -129,6 +129,20 @@ def test_setup_cpu_distributed_switches_config(monkeypatch):
     assert cfg.model_wrapper_cfg.type == 'MMDistributedDataParallel'
 
 
+def test_shutdown_distributed_leaves_the_group(tmp_path):
+    engine.shutdown_distributed()  # no group: a no-op
+    assert not torch.distributed.is_initialized()
+    torch.distributed.init_process_group(
+        'gloo', init_method=f'file://{tmp_path / "store"}', rank=0,
+        world_size=1)
+    try:
+        engine.shutdown_distributed()
+        assert not torch.distributed.is_initialized()
+    finally:
+        if torch.distributed.is_initialized():
+            torch.distributed.destroy_process_group()
+
+
 def test_find_resume_checkpoint(tmp_path):
     assert engine.find_resume_checkpoint(str(tmp_path)) is None
     for n in (1, 2, 10):
