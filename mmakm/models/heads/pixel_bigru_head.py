@@ -133,6 +133,43 @@ class PixelBiGRUHead(BaseHead):
             scores = scores.float()
         return scores
 
+    def loss_by_feat(self, cls_scores: torch.Tensor,
+                     data_samples: SampleList) -> Dict:
+        """Classification loss and top-k accuracies, all on the device.
+
+        Same values as mmaction's ``BaseHead.loss_by_feat``, whose top-k
+        accuracy goes through numpy: two reads of device tensors a step, each
+        of which would make the host wait for the GPU's queue to drain.
+
+        Args:
+            cls_scores (torch.Tensor): ``(B, num_classes)`` class scores.
+            data_samples (list[ActionDataSample]): ``gt_label`` per clip.
+
+        Returns:
+            dict: ``loss_cls`` and ``top{k}_acc`` (0-dim tensors).
+        """
+        labels = torch.stack([x.gt_label for x in data_samples]).to(
+            cls_scores.device, non_blocking=True)
+        if labels.numel() != cls_scores.shape[0]:  # soft labels
+            return super().loss_by_feat(cls_scores, data_samples)
+        labels = labels.view(-1)
+        losses = dict()
+        top = cls_scores.detach().topk(max(self.topk), dim=1).indices
+        hits = top == labels.unsqueeze(1)
+        for k in self.topk:
+            losses[f'top{k}_acc'] = hits[:, :k].any(1).float().mean()
+        target = labels
+        if self.label_smooth_eps != 0:
+            target = ((1 - self.label_smooth_eps) *
+                      F.one_hot(labels, self.num_classes) +
+                      self.label_smooth_eps / self.num_classes)
+        loss_cls = self.loss_cls(cls_scores, target)
+        if isinstance(loss_cls, dict):
+            losses.update(loss_cls)
+        else:
+            losses['loss_cls'] = loss_cls
+        return losses
+
     def predict_by_feat(self, cls_scores: torch.Tensor,
                         data_samples: SampleList) -> SampleList:
         """Set softmax ``pred_score`` and ``pred_label`` per sample."""
