@@ -6,7 +6,9 @@
 #      (tools/benchmarks/bench_device_corpus.py);
 #   3. a LOSO slice: FOLDS folds x EPOCHS epochs with JOBS folds in flight
 #      on the GPU (tools/loso.py through bench_loso_jobs.py), and the
-#      26-fold x 40-epoch LOSO extrapolated from it;
+#      26-fold x 40-epoch LOSO extrapolated from it; once per mode of
+#      MPS_MODES ("off", "on": under the CUDA MPS daemon, so that the jobs'
+#      kernels can run at the same time instead of time-sliced);
 #   4. the runner's overhead on one fold: plain loop vs the Runner with
 #      RuntimeInfoHook vs with DeferredRuntimeInfoHook, sync points and
 #      cProfile of one more epoch (bench_runner_overhead.py --analyse);
@@ -18,7 +20,9 @@
 # Usage: tools/benchmarks/gpu_casme2_sized.sh OUT_DIR [JOBS] [EPOCHS] [FOLDS...]
 #   defaults: JOBS 8, EPOCHS 3, FOLDS sub01 ... sub08
 # Environment: DEVICE (cuda), CONFIG, WORK, PYTHON, BUDGET_S,
-#   RUNNER_EPOCHS (timed epochs of step 4, default 2).
+#   RUNNER_EPOCHS (timed epochs of step 4, default 2), STEPS (the steps to
+#   run, default "plain loso runner bench"), MPS_MODES (default "off").
+# The logs end up in OUT_DIR/logs.tar.gz (few files come back from a device).
 set -uo pipefail
 OUT=${1:?usage: $0 OUT_DIR [JOBS] [EPOCHS] [FOLDS...]}
 JOBS=${2:-8}
@@ -61,33 +65,68 @@ print(json.dumps(info))
 EOF
 } 2>&1 | tee "$OUT/env.txt"
 
+STEPS=${STEPS:-plain loso runner bench}
+want() { [[ " $STEPS " == *" $1 "* ]]; }
+
+if want plain; then
 step "plain loop, bf16 + channels_last"
 $PY tools/benchmarks/bench_device_corpus.py --config "$CONFIG" \
   --device "$DEVICE" --variants bf16_cl --epochs 2 \
   --out "$OUT/bench_device_corpus.json" \
   2>&1 | grep -v Warning | tee "$OUT/bench_device_corpus.log" | tail -4
+fi
 
 AMP=(optim_wrapper.type=AutocastOptimWrapper optim_wrapper.dtype=bfloat16
      model.backbone.channels_last=True
      model.data_preprocessor.channels_last=True)
-step "LOSO slice: $JOBS jobs, $EPOCHS epochs, folds $FOLDS (bf16 + channels_last)"
-# shellcheck disable=SC2086
-$PY tools/benchmarks/bench_loso_jobs.py --config "$CONFIG" --jobs "$JOBS" \
-  --epochs "$EPOCHS" --folds $FOLDS --work-root "$WORK/loso" \
-  --out "$OUT/loso_jobs.json" --cfg-options \
-  default_hooks.checkpoint.interval=100 "${AMP[@]}" \
-  2>&1 | tee "$OUT/loso_jobs.log" | tail -6
+mps_start() {  # CUDA MPS daemon private to this run; 0 if it runs
+  command -v nvidia-cuda-mps-control >/dev/null || {
+    echo "MPS: nvidia-cuda-mps-control not found"; return 1; }
+  export CUDA_MPS_PIPE_DIRECTORY=$WORK/mps/pipe
+  export CUDA_MPS_LOG_DIRECTORY=$WORK/mps/log
+  mkdir -p "$CUDA_MPS_PIPE_DIRECTORY" "$CUDA_MPS_LOG_DIRECTORY"
+  nvidia-cuda-mps-control -d || { echo "MPS: the daemon did not start"
+    unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY; return 1; }
+  # the server starts at the first client: check that CUDA works under it
+  $PY -c 'import torch; torch.ones(1, device="cuda").sum().item()' || {
+    echo "MPS: CUDA fails under the daemon"; mps_stop; return 1; }
+  echo "MPS: daemon started"
+}
+mps_stop() {
+  echo quit | nvidia-cuda-mps-control 2>/dev/null
+  unset CUDA_MPS_PIPE_DIRECTORY CUDA_MPS_LOG_DIRECTORY
+}
 
+if want loso; then
+for mode in ${MPS_MODES:-off}; do
+  if [ "$mode" = on ]; then
+    mps_start >> "$OUT/env.txt" 2>&1; started=$?  # not in a pipe: exports
+    tail -1 "$OUT/env.txt"
+    [ "$started" = 0 ] || continue
+  fi
+  step "LOSO slice: $JOBS jobs, $EPOCHS epochs, folds $FOLDS (bf16 + channels_last, MPS $mode)"
+  # shellcheck disable=SC2086
+  $PY tools/benchmarks/bench_loso_jobs.py --config "$CONFIG" --jobs "$JOBS" \
+    --epochs "$EPOCHS" --folds $FOLDS --work-root "$WORK/loso_mps_$mode" \
+    --out "$OUT/loso_jobs_mps_$mode.json" --cfg-options \
+    default_hooks.checkpoint.interval=100 "${AMP[@]}" \
+    2>&1 | tee "$OUT/loso_jobs_mps_$mode.log" | tail -6
+  [ "$mode" = on ] && mps_stop
+done
+fi
+
+if want runner; then
 step "runner overhead on one fold (plain / RuntimeInfoHook / deferred)"
 $PY tools/benchmarks/bench_runner_overhead.py --config "$CONFIG" \
   --device "$DEVICE" --variant bf16_cl --epochs "${RUNNER_EPOCHS:-2}" \
   --analyse --work-dir "$WORK/runner_overhead" \
   --out "$OUT/runner_overhead.json" \
   2>&1 | grep -v Warning | tee "$OUT/runner_overhead.log" | tail -50
+fi
 
 left=$(( ${BUDGET_S:-380} - SECONDS ))
-step "tools/benchmark.py --sections akmnet official (timeout ${left}s)"
-if [ "$left" -gt 20 ]; then
+if want bench && [ "$left" -gt 20 ]; then
+  step "tools/benchmark.py --sections akmnet official (timeout ${left}s)"
   timeout "$left" $PY tools/benchmark.py --device "$DEVICE" --quick \
     --sections akmnet official --out "$OUT/benchmark.json" \
     > "$OUT/benchmark.log" 2>&1
@@ -95,5 +134,7 @@ if [ "$left" -gt 20 ]; then
 fi
 
 step done
-(cd "$WORK/loso" && find . -name '*.log' -o -name 'loso_timing.json') \
-  | sort | tar -czf "$OUT/fold_logs.tar.gz" -C "$WORK/loso" -T - 2>/dev/null
+(cd "$WORK" && find . -path './loso_mps_*' \( -name '*.log' -o -name 'loso_timing.json' \) \
+  | sort | tar -czf "$OUT/fold_logs.tar.gz" -T - 2>/dev/null)
+(cd "$OUT" && tar -czf logs.tar.gz --remove-files ./*.log 2>/dev/null)
+ls "$OUT"
