@@ -117,6 +117,7 @@ def main(argv=None):
         # strict: a checkpoint that does not fit the model is never tested
         runner = engine.build_runner(cfg, args.launcher, strict_load=True)
         metrics = runner.test()
+        del runner  # its DDP wrapper holds the process group
     except engine.USER_ERRORS as e:
         raise SystemExit(f'error: {e}')
 

@@ -114,6 +114,7 @@ def main(argv=None):
     try:
         runner = engine.build_runner(cfg, args.launcher)
         runner.train()
+        del runner  # its DDP wrapper holds the process group
     except engine.USER_ERRORS as e:
         raise SystemExit(f'error: {e}')
     engine.shutdown_distributed()

@@ -17,6 +17,7 @@ torch builds as well as on CUDA:
 """
 import contextlib
 import datetime
+import gc
 import glob
 import os
 import os.path as osp
@@ -163,14 +164,16 @@ def setup_cpu_distributed(cfg: Config, launcher: str) -> bool:
 def shutdown_distributed() -> None:
     """Leave the process group together: a barrier, then destroy it.
 
-    Call at the normal end of a distributed tool. Without it each rank
-    tears its process group down on its own at interpreter exit, and a rank
-    whose peer is still finishing (rank 0 writing the metrics) can abort
-    there (SIGABRT from gloo's teardown), failing a run whose results were
-    already complete. A no-op outside distributed runs.
+    Call at the normal end of a distributed tool, after dropping the Runner
+    (its DDP wrapper holds the process group). Without it each rank tears
+    its process group down at interpreter finalisation, on its own: gloo's
+    threads then outlive the interpreter and the rank aborts ("terminate
+    called without an active exception", SIGABRT), failing a run whose
+    results were complete. A no-op outside distributed runs.
     """
     if torch_dist.is_available() and torch_dist.is_initialized():
         torch_dist.barrier()
+        gc.collect()  # a dropped Runner's DDP, kept by reference cycles
         torch_dist.destroy_process_group()
 
 

@@ -136,8 +136,15 @@ def test_shutdown_distributed_leaves_the_group(tmp_path):
         'gloo', init_method=f'file://{tmp_path / "store"}', rank=0,
         world_size=1)
     try:
+        import gc
+        ddp = torch.nn.parallel.DistributedDataParallel(torch.nn.Linear(2, 2))
+        ddp.cycle = ddp  # as a Runner's hooks and wrappers refer back
+        del ddp
         engine.shutdown_distributed()
         assert not torch.distributed.is_initialized()
+        # the DDP (and the process group it held) went before the destroy
+        assert not [o for o in gc.get_objects() if isinstance(
+            o, torch.nn.parallel.DistributedDataParallel)]
     finally:
         if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
