@@ -10,7 +10,6 @@ its clip; headers only unless ``--decode``). Prints a report naming every
 bad file and exits 1 if there is any (0: the corpus is clean).
 """
 import argparse
-import copy
 import os.path as osp
 import sys
 import time
@@ -19,22 +18,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import mmakm  # noqa: E402,F401  (stack fixes before any config is parsed)
 from mmengine.config import DictAction  # noqa: E402
 
-
-def corpus_datasets(cfg) -> list:
-    """The distinct ME dataset cfgs of the config (subject filters off)."""
-    from mmakm.loso.plan import dataloader_datasets
-    seen, out = set(), []
-    for _, leaves in dataloader_datasets(cfg):
-        for leaf in leaves:
-            leaf = copy.deepcopy(dict(leaf))
-            for key in ('subjects', 'exclude_subjects', 'pipeline',
-                        'test_mode'):
-                leaf.pop(key, None)
-            key = repr(sorted(leaf.items(), key=lambda kv: kv[0]))
-            if key not in seen:
-                seen.add(key)
-                out.append(leaf)
-    return out
+from mmakm.loso.plan import corpus_datasets  # noqa: E402
 
 
 def check_dataset(leaf: dict, decode: bool = False) -> dict:
