@@ -73,35 +73,45 @@ def read_table(path: str,
     if not osp.isfile(path):
         raise MissingFileError(f'annotation file not found: {path}')
     if path.lower().endswith(('.xlsx', '.xlsm')):
-        rows = _xlsx_rows(path, sheet)
+        tables = [_xlsx_rows(path, sheet)]
     elif path.lower().endswith(('.csv', '.txt')):
-        rows, sheet = _csv_rows(path), None
+        tables, sheet = _csv_tables(path), None
     else:
         raise CorpusError(f'{path}: unsupported annotation file type; '
                           'expected .xlsx or .csv (save an old .xls '
                           'workbook as .xlsx)')
-    columns = None
-    out: List[TableRow] = []
-    for number, cells in rows:
-        if columns is None:
-            found = _match_header(cells, fields)
-            if all(f in found for f in required):
-                columns = found
-            elif number >= max_header_row:
-                break
-            continue
-        if all(c is None or str(c).strip() == '' for c in cells):
-            continue
-        values = {f: (cells[i] if i < len(cells) else None)
-                  for f, i in columns.items()}
-        out.append(TableRow(values, path, number))
-    if columns is None:
+    for rows in tables:
+        header = _find_header(rows, fields, required, max_header_row)
+        if header is not None:
+            break
+    else:
         names = {f: list(a) for f, a in fields.items() if f in required}
         raise CorpusError(
             f'{path}' + (f' (sheet {sheet!r})' if sheet else '') +
             f': malformed annotation file: no header row with the columns '
             f'{names} in the first {max_header_row} rows')
+    start, columns = header
+    out: List[TableRow] = []
+    for number, cells in rows[start + 1:]:
+        if all(c is None or str(c).strip() == '' for c in cells):
+            continue
+        values = {f: (cells[i] if i < len(cells) else None)
+                  for f, i in columns.items()}
+        out.append(TableRow(values, path, number))
     return out
+
+
+def _find_header(rows, fields, required, max_header_row
+                 ) -> Optional[Tuple[int, Dict[str, int]]]:
+    """(position in ``rows``, field -> column) of the header row, or None:
+    the first row with a column for every required field."""
+    for pos, (number, cells) in enumerate(rows):
+        if number > max_header_row:
+            return None
+        found = _match_header(cells, fields)
+        if all(f in found for f in required):
+            return pos, found
+    return None
 
 
 def _xlsx_rows(path: str, sheet: Optional[str]):
@@ -132,7 +142,10 @@ def _find_sheet(path: str, sheet: str, names: Sequence[str]) -> str:
     raise CorpusError(f'{path}: no sheet {sheet!r}; the file has {names}')
 
 
-def _csv_rows(path: str):
+def _csv_tables(path: str):
+    """The csv's rows as parsed with each plausible delimiter, the sniffed
+    one first (lazily: the caller stops at the first holding the header;
+    text rows above a header can mislead the sniffer)."""
     with open(path, 'rb') as f:
         raw = f.read()
     try:
@@ -140,12 +153,14 @@ def _csv_rows(path: str):
     except UnicodeDecodeError:
         text = raw.decode('cp1252', errors='replace')  # Excel on Windows
     try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=',;\t')
+        first = csv.Sniffer().sniff(text[:8192], delimiters=',;\t').delimiter
     except csv.Error:  # one column, or too few rows to tell
-        dialect = csv.excel
-    reader = csv.reader(io.StringIO(text, newline=''), dialect)
-    return [(i, [c if c.strip() != '' else None for c in r])
-            for i, r in enumerate(reader, start=1)]
+        first = ','
+    for delimiter in dict.fromkeys((first, ',', ';', '\t')):
+        reader = csv.reader(io.StringIO(text, newline=''),
+                            delimiter=delimiter)
+        yield [(i, [c if c.strip() != '' else None for c in r])
+               for i, r in enumerate(reader, start=1)]
 
 
 def cell_int(row: TableRow, field: str, allow_unknown: bool = False) -> int:

@@ -221,3 +221,20 @@ def test_megc_list_written_another_way(tmp_path):
         c = ds.get_data_info(i)['corpus']
         by_corpus[c] = by_corpus.get(c, 0) + 1
     assert by_corpus == {k: exp[k] for k in ('casme2', 'samm', 'smic')}
+
+
+@pytest.mark.parametrize('delimiter', [',', ';'])
+def test_samm_sheet_exported_as_csv(tmp_path, shipped, delimiter):
+    """The text rows above SAMM's header survive a csv export; unpadded
+    they can mislead a delimiter sniffer, the header still decides."""
+    root = fab.make_samm(str(tmp_path / 'samm'))
+    wb = openpyxl.load_workbook(osp.join(root,
+                                         'SAMM_Micro_FACS_Codes_v2.xlsx'))
+    rows = [[c for c in r if c is not None]
+            for r in wb['MICRO_ONLY'].iter_rows(values_only=True)]
+    rows[1] = ['Coded by: two coders; reliability 0.82, see notes']
+    with open(osp.join(root, 'samm.csv'), 'w', newline='',
+              encoding='cp1252') as f:
+        csv.writer(f, delimiter=delimiter).writerows(rows)
+    ds = SAMMDataset(data_root=root, ann_file='samm.csv')
+    assert samples(ds) == shipped['samm']
