@@ -25,13 +25,20 @@ def check_dataset(leaf: dict, decode: bool = False) -> dict:
     """Build one dataset leniently and check all its frames."""
     from mmaction.registry import DATASETS
 
+    from mmakm.datasets import CorpusError
     from mmakm.datasets.integrity import check_clip_frames
     ds = DATASETS.build(dict(leaf, pipeline=[], on_bad_sample='skip',
-                             check_images=False))
+                             check_images=False, lazy_init=True))
+    try:
+        ds.full_init()
+        infos = [ds.get_data_info(i) for i in range(len(ds))]
+    except CorpusError:
+        if not ds.skipped:
+            raise
+        infos = []  # no usable sample: every bad one is listed
     bad = [s['reason'] for s in ds.skipped]
     n_frames, n_bad_clips, t0 = 0, 0, time.perf_counter()
-    for i in range(len(ds)):
-        info = ds.get_data_info(i)
+    for info in infos:
         paths = info.get('frame_paths')
         if not paths:
             continue
@@ -42,7 +49,7 @@ def check_dataset(leaf: dict, decode: bool = False) -> dict:
             bad.append(f"clip {info['clip_id']} ({info['subject']}): " +
                        '; '.join(map(str, problems)))
     return dict(name=leaf.get('type'), root=leaf.get('data_root', ''),
-                samples=len(ds) - n_bad_clips, bad=bad, duplicates=ds.duplicates,
+                samples=len(infos) - n_bad_clips, bad=bad, duplicates=ds.duplicates,
                 excluded=ds.excluded, frames=n_frames,
                 seconds=time.perf_counter() - t0)
 
