@@ -1,6 +1,6 @@
 """Micro-expression datasets, transforms and samplers (registered in
 MMAction2's registries)."""
-from .base import BadSampleError, MEBaseDataset
+from .base import MEBaseDataset
 from .casme1 import CASME1Dataset
 from .casme2 import CASME2Dataset
 from .casme2_sized import (CASME2SizedDataset, casme2_sized_plan,
@@ -9,6 +9,7 @@ from .casme3 import CASME3Dataset
 from .class_setups import canonical_emotion, resolve_class_setup
 from .device_corpus import (DeviceCorpusDataset, PackedClips, corpus_index,
                             load_corpus)
+from .errors import BadSampleError, CorpusError, MissingFileError
 from .integrity import FrameProblem, check_clip_frames, read_image_size
 from .macro import (AffectNetDataset, FaceImageDataset, FER2013Dataset,
                     RAFDBDataset)
@@ -27,7 +28,8 @@ ME_META_KEYS = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
                 'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
 
 __all__ = [
-    'MEBaseDataset', 'BadSampleError', 'CASME2Dataset', 'SAMMDataset',
+    'MEBaseDataset', 'BadSampleError', 'CorpusError', 'MissingFileError',
+    'CASME2Dataset', 'SAMMDataset',
     'SMICDataset', 'CASME1Dataset', 'CASME3Dataset', 'MEGC2019Dataset',
     'MEAnnotationDataset', 'list_subjects', 'loso_folds',
     'canonical_emotion', 'resolve_class_setup', 'ClassBalancedSampler',

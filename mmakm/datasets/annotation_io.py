@@ -4,10 +4,13 @@ All errors name the file (and row, where there is one) and say what was
 expected.
 """
 import csv
+import io
 import os
 import os.path as osp
 import re
 from typing import Dict, List, Optional, Sequence, Tuple
+
+from .errors import CorpusError, MissingFileError
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.bmp', '.png')
 VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg')
@@ -56,7 +59,9 @@ def read_table(path: str,
     The header row is located by its column names (SAMM ships ~12 text rows
     above it): the first row holding a column for every ``required`` field.
     Entirely empty rows are skipped. Row numbers are 1-based file rows (as
-    Excel shows them).
+    Excel shows them). A csv may be UTF-8 (with or without BOM) or, as
+    Excel on Windows saves it, cp1252; its delimiter may be ``,``, ``;``
+    or a tab.
 
     Args:
         path: ``.xlsx`` or ``.csv`` file.
@@ -66,36 +71,47 @@ def read_table(path: str,
         sheet: xlsx sheet name (None: the first sheet).
     """
     if not osp.isfile(path):
-        raise FileNotFoundError(f'annotation file not found: {path}')
+        raise MissingFileError(f'annotation file not found: {path}')
     if path.lower().endswith(('.xlsx', '.xlsm')):
-        rows = _xlsx_rows(path, sheet)
+        tables = [_xlsx_rows(path, sheet)]
     elif path.lower().endswith(('.csv', '.txt')):
-        rows = _csv_rows(path)
+        tables, sheet = _csv_tables(path), None
     else:
-        raise ValueError(f'{path}: unsupported annotation file type; '
-                         'expected .xlsx or .csv')
-    columns = None
+        raise CorpusError(f'{path}: unsupported annotation file type; '
+                          'expected .xlsx or .csv (save an old .xls '
+                          'workbook as .xlsx)')
+    for rows in tables:
+        header = _find_header(rows, fields, required, max_header_row)
+        if header is not None:
+            break
+    else:
+        names = {f: list(a) for f, a in fields.items() if f in required}
+        raise CorpusError(
+            f'{path}' + (f' (sheet {sheet!r})' if sheet else '') +
+            f': malformed annotation file: no header row with the columns '
+            f'{names} in the first {max_header_row} rows')
+    start, columns = header
     out: List[TableRow] = []
-    for number, cells in rows:
-        if columns is None:
-            found = _match_header(cells, fields)
-            if all(f in found for f in required):
-                columns = found
-            elif number >= max_header_row:
-                break
-            continue
+    for number, cells in rows[start + 1:]:
         if all(c is None or str(c).strip() == '' for c in cells):
             continue
         values = {f: (cells[i] if i < len(cells) else None)
                   for f, i in columns.items()}
         out.append(TableRow(values, path, number))
-    if columns is None:
-        names = {f: list(a) for f, a in fields.items() if f in required}
-        raise ValueError(
-            f'{path}' + (f' (sheet {sheet!r})' if sheet else '') +
-            f': malformed annotation file: no header row with the columns '
-            f'{names} in the first {max_header_row} rows')
     return out
+
+
+def _find_header(rows, fields, required, max_header_row
+                 ) -> Optional[Tuple[int, Dict[str, int]]]:
+    """(position in ``rows``, field -> column) of the header row, or None:
+    the first row with a column for every required field."""
+    for pos, (number, cells) in enumerate(rows):
+        if number > max_header_row:
+            return None
+        found = _match_header(cells, fields)
+        if all(f in found for f in required):
+            return pos, found
+    return None
 
 
 def _xlsx_rows(path: str, sheet: Optional[str]):
@@ -103,16 +119,11 @@ def _xlsx_rows(path: str, sheet: Optional[str]):
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
     except Exception as exc:  # zipfile.BadZipFile, KeyError, ...
-        raise ValueError(f'{path}: malformed xlsx file, openpyxl cannot '
-                         f'read it ({type(exc).__name__}: {exc})') from exc
+        raise CorpusError(f'{path}: malformed xlsx file, openpyxl cannot '
+                          f'read it ({type(exc).__name__}: {exc})') from exc
     try:
-        if sheet is None:
-            ws = wb.worksheets[0]
-        elif sheet in wb.sheetnames:
-            ws = wb[sheet]
-        else:
-            raise ValueError(f'{path}: no sheet {sheet!r}; the file has '
-                             f'{wb.sheetnames}')
+        ws = wb.worksheets[0] if sheet is None else \
+            wb[_find_sheet(path, sheet, wb.sheetnames)]
         rows = [(i, list(r)) for i, r in
                 enumerate(ws.iter_rows(values_only=True), start=1)]
     finally:
@@ -120,18 +131,44 @@ def _xlsx_rows(path: str, sheet: Optional[str]):
     return rows
 
 
-def _csv_rows(path: str):
-    with open(path, newline='', encoding='utf-8-sig') as f:
-        return [(i, [c if c.strip() != '' else None for c in r])
-                for i, r in enumerate(csv.reader(f), start=1)]
+def _find_sheet(path: str, sheet: str, names: Sequence[str]) -> str:
+    """The sheet called ``sheet``, or the one sheet whose name differs only
+    in case and spacing (``'Sheet 1'`` for ``'Sheet1'``)."""
+    if sheet in names:
+        return sheet
+    close = [n for n in names if _norm_header(n) == _norm_header(sheet)]
+    if len(close) == 1:
+        return close[0]
+    raise CorpusError(f'{path}: no sheet {sheet!r}; the file has {names}')
+
+
+def _csv_tables(path: str):
+    """The csv's rows as parsed with each plausible delimiter, the sniffed
+    one first (lazily: the caller stops at the first holding the header;
+    text rows above a header can mislead the sniffer)."""
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        text = raw.decode('utf-8-sig')
+    except UnicodeDecodeError:
+        text = raw.decode('cp1252', errors='replace')  # Excel on Windows
+    try:
+        first = csv.Sniffer().sniff(text[:8192], delimiters=',;\t').delimiter
+    except csv.Error:  # one column, or too few rows to tell
+        first = ','
+    for delimiter in dict.fromkeys((first, ',', ';', '\t')):
+        reader = csv.reader(io.StringIO(text, newline=''),
+                            delimiter=delimiter)
+        yield [(i, [c if c.strip() != '' else None for c in r])
+               for i, r in enumerate(reader, start=1)]
 
 
 def cell_int(row: TableRow, field: str, allow_unknown: bool = False) -> int:
     """Integer value of a cell; ``'/'``, empty or -1 give -1 when allowed."""
     value = row.get(field)
-    if isinstance(value, bool):
-        value = None
-    if isinstance(value, (int, float)) and float(value).is_integer():
+    if isinstance(value, bool):  # a TRUE/FALSE cell is no frame number
+        pass
+    elif isinstance(value, (int, float)) and float(value).is_integer():
         v = int(value)
         if v >= 0 or (allow_unknown and v == -1):
             return v
@@ -140,8 +177,8 @@ def cell_int(row: TableRow, field: str, allow_unknown: bool = False) -> int:
     elif allow_unknown and (value is None or str(value).strip() in
                             ('/', '', '-', '-1', 'n/a', 'na', 'none')):
         return -1
-    raise ValueError(f'{row.where}: {field} must be a non-negative integer '
-                     f'frame number, got {value!r}')
+    raise CorpusError(f'{row.where}: {field} must be a non-negative '
+                      f'integer frame number, got {value!r}')
 
 
 def cell_str(row: TableRow, field: str) -> str:
@@ -149,7 +186,7 @@ def cell_str(row: TableRow, field: str) -> str:
     if isinstance(value, float) and value.is_integer():
         value = int(value)
     if value is None or str(value).strip() == '':
-        raise ValueError(f'{row.where}: {field} is empty')
+        raise CorpusError(f'{row.where}: {field} is empty')
     return str(value).strip()
 
 
@@ -157,31 +194,32 @@ def scan_frames(folder: str, pattern: Optional[str] = None
                 ) -> Dict[int, str]:
     """Map frame number -> image path for the images of a clip folder.
 
-    The frame number is the last integer in the file name (``img46.jpg``,
-    ``reg_img46.jpg``, ``006_05562.jpg``, ``image123456.bmp``, ``123.jpg``);
-    ``pattern`` (a regex with one group) restricts and parses names instead.
-    Two files with the same number are an error.
+    Images are the files with an extension of :data:`IMAGE_EXTS` in any
+    case (``.jpg``, ``.JPG``, ``.bmp``, ...). The frame number is the last
+    integer in the file name (``img46.jpg``, ``reg_img46.jpg``,
+    ``006_05562.jpg``, ``image123456.bmp``, ``123.jpg``, zero-padded or
+    not); ``pattern`` (a regex with one group, matched case-insensitively
+    against the name without its extension) restricts and parses names
+    instead. Hidden files (``._img46.jpg``, the AppleDouble files macOS
+    leaves in archives) are no frames. Two files with the same number are
+    an error.
     """
-    regex = re.compile(pattern) if pattern else None
+    regex = re.compile(pattern, re.IGNORECASE) if pattern else _LAST_INT
+    match = regex.fullmatch if pattern else regex.search
     frames: Dict[int, str] = {}
     for name in sorted(os.listdir(folder)):
         stem, ext = osp.splitext(name)
-        if ext.lower() not in IMAGE_EXTS:
+        if name.startswith('.') or ext.lower() not in IMAGE_EXTS:
             continue
-        if regex is not None:
-            m = regex.fullmatch(name)
-            if not m:
-                continue
-            number = int(m.group(1))
-        else:
-            m = _LAST_INT.search(stem)
-            if not m:
-                continue
-            number = int(m.group(1))
+        m = match(stem)
+        if not m:
+            continue
+        number = int(m.group(1))
         if number in frames:
-            raise ValueError(
+            raise CorpusError(
                 f'{folder}: two images for frame {number}: '
-                f'{osp.basename(frames[number])} and {name}')
+                f'{osp.basename(frames[number])} and {name}; expected one '
+                'image per frame number')
         frames[number] = osp.join(folder, name)
     return frames
 

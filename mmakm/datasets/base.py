@@ -26,9 +26,11 @@ integer of the file name; optional ``frame_pattern`` regex and
 ``video_start`` (the absolute frame number of video frame 0).
 """
 import copy
+import os
 import os.path as osp
+import re
 from collections import Counter, OrderedDict
-from typing import Callable, Dict, List, Optional, Sequence, Union
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmaction.datasets.base import BaseActionDataset
@@ -36,11 +38,8 @@ from mmengine.logging import print_log
 
 from .annotation_io import cell_int, cell_str, scan_frames
 from .class_setups import VOCABULARIES, canonical_emotion, resolve_class_setup
+from .errors import BadSampleError, CorpusError, MissingFileError
 from .integrity import check_clip_frames
-
-
-class BadSampleError(ValueError):
-    """A sample that cannot be loaded as annotated."""
 
 
 class MEBaseDataset(BaseActionDataset):
@@ -86,6 +85,12 @@ class MEBaseDataset(BaseActionDataset):
     CORPUS = 'me'
     FPS: Optional[float] = None
     VOCABULARY: Optional[Sequence[str]] = None  # None: VOCABULARIES[CORPUS]
+    #: ``(prefix regex, format)`` of the corpus' subject ids, e.g.
+    #: ``('sub', 'sub{:02d}')``: a subject written as its number, with or
+    #: without the prefix, zero-padded or not, as a number or as text
+    #: (``1``, ``'01'``, ``'sub1'``, ``1.0``, ``'1.0'`` from a csv export)
+    #: gives ``format.format(number)``; None: the id as written (trimmed)
+    SUBJECT_ID: Optional[Tuple[str, str]] = None
 
     def __init__(self,
                  ann_file: str = '',
@@ -136,8 +141,14 @@ class MEBaseDataset(BaseActionDataset):
         raise NotImplementedError
 
     def normalize_subject(self, subject) -> str:
-        """Bare subject id as used in this corpus (e.g. ``'sub01'``)."""
-        return str(subject).strip()
+        """Bare subject id as used in this corpus (e.g. ``'sub01'``; see
+        :attr:`SUBJECT_ID`)."""
+        s = str(subject).strip()
+        if self.SUBJECT_ID is None:
+            return s
+        prefix, fmt = self.SUBJECT_ID
+        m = re.fullmatch(rf'(?:{prefix})?0*(\d+)(?:\.0*)?', s, flags=re.I)
+        return fmt.format(int(m.group(1))) if m else s
 
     def row_record(self, row, clip_id: Optional[str] = None):
         """(bare subject, record) of one annotation row.
@@ -233,7 +244,7 @@ class MEBaseDataset(BaseActionDataset):
         """
         if check_frames is None:
             check_frames = self.check_frames
-        self.skipped, self.excluded = [], []
+        self.skipped, self.excluded, self.duplicates = [], [], []
         records = self.drop_duplicates(self.parse_records())
         n_parsed = len(records) + len(self.skipped)
         classes, mapping = self.resolve_classes(records)
@@ -273,10 +284,9 @@ class MEBaseDataset(BaseActionDataset):
         may hold several movements); its emotion and apex must agree.
 
         Raises:
-            ValueError: naming both rows of a sample annotated twice with
+            CorpusError: naming both rows of a sample annotated twice with
                 another emotion or apex.
         """
-        self.duplicates = []
         first: Dict[tuple, dict] = {}
         kept = []
         for r in records:
@@ -289,7 +299,7 @@ class MEBaseDataset(BaseActionDataset):
                     canonical_emotion(r['emotion'])
                     and seen['apex'] == r['apex'])
             if not same:
-                raise ValueError(
+                raise CorpusError(
                     f"clip {r['clip_id']} ({r['subject']}, frames "
                     f"{r['onset']}..{r['offset']}) is annotated twice with "
                     f"different labels: {seen['where']}: emotion "
@@ -319,7 +329,7 @@ class MEBaseDataset(BaseActionDataset):
             for s in ids:
                 p = self.prefixed(s)
                 if p not in all_subjects:
-                    raise ValueError(
+                    raise CorpusError(
                         f'{type(self).__name__}: {what} names subject {s!r} '
                         f'({p}) which is not in the annotation; known '
                         f'subjects: {sorted(all_subjects)}')
@@ -340,7 +350,7 @@ class MEBaseDataset(BaseActionDataset):
             path = r['filename']
             if not osp.isfile(path):
                 self.bad(f'{where}: video file not found: {path}',
-                         FileNotFoundError)
+                         MissingFileError)
                 return False
             first = r.get('video_start', 0)
             if r['onset'] < first:
@@ -366,11 +376,11 @@ class MEBaseDataset(BaseActionDataset):
             folder = r['frame_dir']
             if not osp.isdir(folder):
                 parent = osp.dirname(folder.rstrip('/'))
-                what = ('subject folder' if not osp.isdir(parent)
-                        else 'clip folder')
-                self.bad(f'{where}: {what} not found: '
-                         f"{parent if what == 'subject folder' else folder}",
-                         FileNotFoundError)
+                missing_dir = folder if osp.isdir(parent) else parent
+                what = ('clip folder' if missing_dir == folder
+                        else 'subject folder')
+                self.bad(f'{where}: {what} not found: {missing_dir}'
+                         f'{_case_hint(missing_dir)}', MissingFileError)
                 return False
             try:
                 frames = scan_frames(folder, r.get('frame_pattern'))
@@ -385,12 +395,13 @@ class MEBaseDataset(BaseActionDataset):
             name = r.get('frame_name')
             expected = (osp.join(folder, name.format(missing[0])) if name
                         else f'an image numbered {missing[0]} in {folder}')
-            have = (f'{min(frames)}..{max(frames)} ({len(frames)} images)'
-                    if frames else 'no images')
+            have = (f'has frames {min(frames)}..{max(frames)} '
+                    f'({len(frames)} images)' if frames
+                    else f'has no frame images{_listing(folder)}')
             self.bad(f'{where}: too few frames for onset..offset '
                      f"{r['onset']}..{r['offset']}: {len(missing)} missing, "
                      f'first missing frame {missing[0]}: expected {expected}; '
-                     f'the folder has frames {have}', FileNotFoundError)
+                     f'the folder {have}', MissingFileError)
             return False
         if self.check_images:
             problems = check_clip_frames([frames[n] for n in numbers])
@@ -436,7 +447,7 @@ class MEBaseDataset(BaseActionDataset):
     def _check_cache_dir(self) -> None:
         from mmakm.preprocessing.cache import preprocess_command
         if not osp.isdir(self.cache_dir):
-            raise FileNotFoundError(
+            raise MissingFileError(
                 f'{type(self).__name__}: preprocessed frame cache not found: '
                 f'{self.cache_dir}; make it with `'
                 f"{preprocess_command(self.cache_dir, f'configs/akm_{self.CORPUS}.py')}`"
@@ -490,16 +501,7 @@ class MEBaseDataset(BaseActionDataset):
                 info['video_frame_inds'] = numbers - int(
                     r.get('video_start', 0))
             else:
-                frames = r.get('frame_map')
-                if frames is None and r.get('frame_name'):
-                    # check_frames=False: format the names, read nothing
-                    frames = {int(n): osp.join(r['frame_dir'],
-                                               r['frame_name'].format(n))
-                              for n in numbers}
-                elif frames is None:
-                    frames = scan_frames(r['frame_dir'],
-                                         r.get('frame_pattern'))
-                info['frame_paths'] = [frames[int(n)] for n in numbers]
+                info['frame_paths'] = self._frame_paths(r, numbers)
             data_list.append(info)
         if len(self.skipped) > n_bad:
             lines = '\n  '.join(s['reason'] for s in self.skipped[n_bad:])
@@ -507,12 +509,75 @@ class MEBaseDataset(BaseActionDataset):
                       "clips not in the cache skipped (on_bad_sample='skip')"
                       f':\n  {lines}', logger='current', level=30)
         if not data_list:
-            print_log(f'{type(self).__name__}: no samples left after class '
-                      'setup and subject selection', logger='current',
-                      level=30)
+            raise CorpusError(self._no_samples_message())
         return data_list
+
+    def _frame_paths(self, r: dict, numbers: np.ndarray) -> List[str]:
+        """Image file of every frame of a record. Without the frame check
+        (``check_frames=False``) the clip folder is listed where it exists
+        (the names as shipped: any extension, zero-padded or not); frames
+        it lacks get the corpus' naming scheme (``frame_name``), so the
+        missing file is named when the clip is decoded."""
+        frames = r.get('frame_map')
+        if frames is None:
+            folder = r['frame_dir']
+            frames = (scan_frames(folder, r.get('frame_pattern'))
+                      if osp.isdir(folder) else {})
+        paths = []
+        for n in numbers.tolist():
+            if n in frames:
+                paths.append(frames[n])
+            elif r.get('frame_name'):
+                paths.append(osp.join(r['frame_dir'],
+                                      r['frame_name'].format(n)))
+            else:
+                raise MissingFileError(
+                    f"{r['where']}: clip {r['clip_id']} ({r['subject']}): "
+                    f"no image numbered {n} in {r['frame_dir']}")
+        return paths
+
+    def _no_samples_message(self) -> str:
+        source = self.ann_file or self.data_prefix.get('img') or \
+            self.data_root
+        parts = [f'{len(self.excluded)} excluded by the class setup'
+                 if self.excluded else '',
+                 f'{len(self.skipped)} bad samples skipped'
+                 if self.skipped else '',
+                 f'subjects={self.subjects}' if self.subjects is not None
+                 else '',
+                 f'exclude_subjects={self.exclude_subjects}'
+                 if self.exclude_subjects else '']
+        detail = '; '.join(p for p in parts if p)
+        return (f'{type(self).__name__}: no samples in {source}'
+                + (f' ({detail})' if detail else ' (no annotated sample '
+                   'found)') + '; expected at least one sample of the '
+                f'class setup {self.class_setup!r}')
 
     def get_labels(self) -> np.ndarray:
         """Labels of all samples (int64), without running the pipeline."""
         return np.array([self.get_data_info(i)['label']
                          for i in range(len(self))], dtype=np.int64)
+
+
+def _case_hint(path: str) -> str:
+    """Names beside a missing ``path`` that differ from it only in case."""
+    parent, name = osp.split(path.rstrip('/'))
+    try:
+        near = [n for n in os.listdir(parent)
+                if n.lower() == name.lower() and n != name]
+    except OSError:
+        return ''
+    return (f' ({", ".join(near)} exists there: the name must match the '
+            'annotation, case included)' if near else '')
+
+
+def _listing(folder: str, n: int = 3) -> str:
+    """`` (it holds a, b, c, ...)`` for a message, or ``''``."""
+    try:
+        names = sorted(os.listdir(folder))
+    except OSError:
+        return ''
+    if not names:
+        return ' (it is empty)'
+    more = f', ... ({len(names)} files)' if len(names) > n else ''
+    return f' (it holds {", ".join(names[:n])}{more})'

@@ -12,7 +12,6 @@ img=...), dict(...)]``; otherwise ``ann_file`` and ``data_prefix['img']``
 describe one section. ApexF1 is the apex.
 """
 import os.path as osp
-import re
 from typing import List, Optional
 
 from mmaction.registry import DATASETS
@@ -43,18 +42,13 @@ class CASME1Dataset(MEBaseDataset):
     """
     CORPUS = 'casme1'
     FPS = 60.0
+    SUBJECT_ID = ('sub', 'sub{:02d}')
 
     def __init__(self, ann_file: str = '', sections: Optional[List[dict]] = None,
                  sheet: Optional[str] = None, **kwargs):
         self.sections = [dict(s) for s in sections] if sections else None
         self.sheet = sheet
         super().__init__(ann_file=ann_file, **kwargs)
-
-    def normalize_subject(self, subject) -> str:
-        if isinstance(subject, float) and subject.is_integer():
-            subject = int(subject)
-        m = re.fullmatch(r'(?:sub)?0*(\d+)', str(subject).strip(), flags=re.I)
-        return f'sub{int(m.group(1)):02d}' if m else str(subject).strip()
 
     def _join(self, path):
         return path if osp.isabs(path) or not self.data_root else \

@@ -17,13 +17,13 @@ the absolute frame number given as an int (``video_first_frame=1``: video
 frame i = frame number i + 1).
 """
 import os.path as osp
-import re
 from typing import Optional, Union
 
 from mmaction.registry import DATASETS
 
 from .annotation_io import read_table, scan_frames
 from .base import MEBaseDataset
+from .errors import MissingFileError
 
 CASME2_FIELDS = dict(
     subject=['Subject'], filename=['Filename'],
@@ -35,8 +35,10 @@ CASME2_FIELDS = dict(
 CASME2_REQUIRED = ('subject', 'filename', 'onset', 'apex', 'offset',
                    'emotion')
 
-_RELEASES = dict(raw=('CASME2_RAW', 'img{}.jpg', r'img(\d+)\.jpg'),
-                 cropped=('Cropped', 'reg_img{}.jpg', r'reg_img(\d+)\.jpg'))
+# (folder, frame name for messages, pattern of the name without extension:
+# copies also hold .JPG / .bmp frames and zero-padded numbers)
+_RELEASES = dict(raw=('CASME2_RAW', 'img{}.jpg', r'img(\d+)'),
+                 cropped=('Cropped', 'reg_img{}.jpg', r'reg_img(\d+)'))
 
 
 @DATASETS.register_module()
@@ -56,6 +58,7 @@ class CASME2Dataset(MEBaseDataset):
     """
     CORPUS = 'casme2'
     FPS = 200.0
+    SUBJECT_ID = ('sub', 'sub{:02d}')
 
     def __init__(self,
                  ann_file: str = 'CASME2-coding-20140508.xlsx',
@@ -73,13 +76,6 @@ class CASME2Dataset(MEBaseDataset):
         prefix = dict(img=_RELEASES[release][0])
         prefix.update(data_prefix or {})
         super().__init__(ann_file=ann_file, data_prefix=prefix, **kwargs)
-
-    def normalize_subject(self, subject) -> str:
-        s = str(subject).strip()
-        if isinstance(subject, float) and subject.is_integer():
-            s = str(int(subject))
-        m = re.fullmatch(r'(?:sub)?0*(\d+)', s, flags=re.I)
-        return f'sub{int(m.group(1)):02d}' if m else s
 
     def parse_records(self):
         _, name, pattern = _RELEASES[self.release]
@@ -102,7 +98,7 @@ class CASME2Dataset(MEBaseDataset):
                     if not osp.isdir(frame_dir):
                         self.bad(f'{row.where}: clip {clip}: '
                                  "video_first_frame='folder' needs the image "
-                                 f'folder {frame_dir}', FileNotFoundError)
+                                 f'folder {frame_dir}', MissingFileError)
                         continue
                     numbers = scan_frames(frame_dir, pattern)
                     first = min(numbers) if numbers else 0

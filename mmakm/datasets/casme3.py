@@ -8,7 +8,6 @@ Layout::
     <data_root>/<img>/spNO.1/a/color/123.jpg
 """
 import os.path as osp
-import re
 from typing import Optional
 
 from mmaction.registry import DATASETS
@@ -41,6 +40,7 @@ class CASME3Dataset(MEBaseDataset):
     """
     CORPUS = 'casme3'
     FPS = 30.0
+    SUBJECT_ID = (r'spNO\.', 'spNO.{}')
 
     def __init__(self,
                  ann_file: str = 'cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx',
@@ -49,13 +49,6 @@ class CASME3Dataset(MEBaseDataset):
         self.modality_dir = modality_dir
         self.sheet = sheet
         super().__init__(ann_file=ann_file, **kwargs)
-
-    def normalize_subject(self, subject) -> str:
-        if isinstance(subject, float) and subject.is_integer():
-            subject = int(subject)
-        m = re.fullmatch(r'(?:spNO\.)?0*(\d+)', str(subject).strip(),
-                         flags=re.I)
-        return f'spNO.{int(m.group(1))}' if m else str(subject).strip()
 
     def parse_records(self):
         records = []

@@ -20,9 +20,10 @@ from typing import Optional
 from mmaction.registry import DATASETS
 
 from .annotation_io import cell_str, read_table
-from .base import BadSampleError, MEBaseDataset
+from .base import MEBaseDataset
 from .casme2 import CASME2Dataset
 from .class_setups import MEGC3_CLASSES, canonical_emotion
+from .errors import BadSampleError, CorpusError
 from .samm import SAMMDataset
 from .smic import SMICDataset
 
@@ -117,6 +118,7 @@ class MEGC2019Dataset(MEBaseDataset):
                 r.update(corpus=key, fps=ds.fps, megc_class=None)
                 index[(r['subject'], r['clip_id'].lower())] = r
                 records.append(r)
+        listed = {}  # (subject, clip) -> (class, row) of its first row
         for row in read_table(self.ann_file, MEGC_FIELDS, MEGC_REQUIRED):
             try:
                 key = _corpus_of(cell_str(row, 'dataset'))
@@ -133,11 +135,28 @@ class MEGC2019Dataset(MEBaseDataset):
                         f'{row.where}: clip {clip} of {subject} is in the '
                         f'MEGC2019 list but not in the {key} annotation '
                         f'({sources[key].ann_file or sources[key].data_prefix})')
-                rec['megc_class'] = cls
-                rec['where'] = f"{rec['where']} / {row.where}"
             except ValueError as exc:
                 self.bad(str(exc))
+                continue
+            first = listed.setdefault((subject, clip.lower()), (cls, row))
+            if first[1] is not row:
+                self._listed_twice(first, cls, row, clip, subject)
+                continue
+            rec['megc_class'] = cls
+            rec['where'] = f"{rec['where']} / {row.where}"
         return records
+
+    def _listed_twice(self, first, cls, row, clip, subject) -> None:
+        """A clip listed again: with the same class it is a duplicate row
+        (listed in :attr:`duplicates` and the log), with another class an
+        error naming both rows."""
+        if first[0] != cls:
+            raise CorpusError(
+                f'clip {clip} ({subject}) is listed twice with different '
+                f'classes: {first[1].where}: {first[0]!r}; {row.where}: '
+                f'{cls!r}. Expected one row per clip: remove the wrong row.')
+        self.duplicates.append(dict(where=row.where, same_as=first[1].where,
+                                    clip_id=clip, subject=subject))
 
     @staticmethod
     def _class_name(row) -> str:

@@ -8,7 +8,6 @@ Layout::
                                                  zero-padded frame number)
 """
 import os.path as osp
-import re
 from typing import Optional
 
 from mmaction.registry import DATASETS
@@ -37,17 +36,12 @@ class SAMMDataset(MEBaseDataset):
     """
     CORPUS = 'samm'
     FPS = 200.0
+    SUBJECT_ID = ('', '{:03d}')
 
     def __init__(self, ann_file: str = 'SAMM_Micro_FACS_Codes_v2.xlsx',
                  sheet: Optional[str] = 'MICRO_ONLY', **kwargs):
         self.sheet = sheet
         super().__init__(ann_file=ann_file, **kwargs)
-
-    def normalize_subject(self, subject) -> str:
-        if isinstance(subject, float) and subject.is_integer():
-            subject = int(subject)
-        s = str(subject).strip()
-        return f'{int(s):03d}' if re.fullmatch(r'\d+', s) else s
 
     def parse_records(self):
         rows = read_table(self.ann_file, SAMM_FIELDS, SAMM_REQUIRED,

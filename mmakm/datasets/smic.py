@@ -14,9 +14,11 @@ import re
 from typing import Optional
 
 from mmaction.registry import DATASETS
+from mmengine.logging import print_log
 
 from .annotation_io import scan_frames
 from .base import MEBaseDataset
+from .errors import CorpusError, MissingFileError
 
 _SUBSET_FPS = dict(HS=100.0, VIS=25.0, NIR=25.0)
 
@@ -32,6 +34,7 @@ class SMICDataset(MEBaseDataset):
     """
     CORPUS = 'smic'
     FPS = 100.0
+    SUBJECT_ID = ('s', 's{}')
 
     def __init__(self, subset: str = 'HS', data_prefix: Optional[dict] = None,
                  fps: Optional[float] = None, **kwargs):
@@ -46,33 +49,28 @@ class SMICDataset(MEBaseDataset):
                          fps=fps if fps is not None else _SUBSET_FPS[subset],
                          **kwargs)
 
-    def normalize_subject(self, subject) -> str:
-        if isinstance(subject, float) and subject.is_integer():
-            subject = int(subject)
-        m = re.fullmatch(r's?0*(\d+)', str(subject).strip(), flags=re.I)
-        return f's{int(m.group(1))}' if m else str(subject).strip()
-
     def parse_records(self):
         root = self.data_prefix['img']
         if not osp.isdir(root):
-            raise FileNotFoundError(f'SMIC {self.subset} folder not found: '
-                                    f'{root}')
-        records = []
-        subjects = sorted((d for d in os.listdir(root)
+            raise MissingFileError(f'SMIC {self.subset} folder not found: '
+                                   f'{root}')
+        records, no_micro = [], []
+        subjects = sorted((d for d in _subfolders(root)
                            if re.fullmatch(r's\d+', d, flags=re.I)),
                           key=lambda d: int(d[1:]))
         for sub in subjects:
-            micro = osp.join(root, sub, 'micro')
-            if not osp.isdir(micro):
-                continue  # subjects without micro-expressions
-            for emotion in sorted(os.listdir(micro)):
+            # 'micro' in any case: the tree is the annotation, a subject
+            # folder must not be passed over for the case of a name
+            micro = [d for d in _subfolders(osp.join(root, sub))
+                     if d.lower() == 'micro']
+            if len(micro) != 1:
+                no_micro.append(sub)  # subjects without micro-expressions
+                continue
+            micro = osp.join(root, sub, micro[0])
+            for emotion in _subfolders(micro):
                 edir = osp.join(micro, emotion)
-                if not osp.isdir(edir):
-                    continue
-                for clip in sorted(os.listdir(edir)):
+                for clip in _subfolders(edir):
                     cdir = osp.join(edir, clip)
-                    if not osp.isdir(cdir):
-                        continue
                     try:
                         frames = scan_frames(cdir)
                     except ValueError as exc:
@@ -82,12 +80,31 @@ class SMICDataset(MEBaseDataset):
                         self.bad(f'{cdir}: clip folder holds no images '
                                  '(expected image<number>.bmp/.jpg)')
                         continue
+                    bare = self.normalize_subject(sub)
                     records.append(dict(
-                        subject=f'{self.CORPUS}/{self.normalize_subject(sub)}',
+                        subject=f'{self.CORPUS}/{bare}',
                         clip_id=clip, emotion=emotion,
                         onset=min(frames), apex=-1, offset=max(frames),
                         where=cdir, frame_dir=cdir, frame_map=frames,
                         # clip names repeat across HS/VIS/NIR
-                        cache_key=f'{self.CORPUS}/{self.subset}/'
-                        f'{self.normalize_subject(sub)}/{clip}'))
+                        cache_key=f'{self.CORPUS}/{self.subset}/{bare}/'
+                        f'{clip}'))
+        if no_micro:
+            print_log(f'SMICDataset: subject folders without a micro '
+                      f'folder (no micro-expression clips) in {root}: '
+                      f'{", ".join(no_micro)}', logger='current', level=20)
+        if not records and not self.skipped:
+            raise CorpusError(
+                f'{root}: no SMIC clip found; expected '
+                f'<subject>/micro/<class>/<clip>/image<number>.bmp with '
+                f'subject folders s1, s2, ... (found: '
+                f'{", ".join(_subfolders(root)[:5]) or "nothing"})')
         return records
+
+
+def _subfolders(folder: str) -> list:
+    """Sorted visible subfolders (no ``.hidden`` / ``__MACOSX`` folders of
+    archives)."""
+    return sorted(d for d in os.listdir(folder)
+                  if not d.startswith(('.', '__'))
+                  and osp.isdir(osp.join(folder, d)))

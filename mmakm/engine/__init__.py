@@ -5,6 +5,8 @@ Importing this package registers ``AtomicCheckpointHook``,
 ``AutocastOptimWrapper`` (OPTIM_WRAPPERS) and the ``'atomic_local'``
 mmengine file backend.
 """
+from mmakm.datasets.errors import CorpusError
+
 from .checkpoint import (CheckpointError, load_weights, read_checkpoint,
                          use_checked_loading)
 from .consistency import ConfigMismatchError, check_num_classes
@@ -23,9 +25,9 @@ from .launch import (accelerator_available, add_launch_args,
                      use_atomic_outputs)
 from .optim_wrappers import AutocastOptimWrapper, resolve_amp_dtype
 
-#: errors of the user's input (files, configs) that the tools print as a
-#: message alone, without a traceback
-USER_ERRORS = (CheckpointError, ConfigMismatchError)
+#: errors of the user's input (files, configs, corpora) that the tools print
+#: as a message alone, without a traceback
+USER_ERRORS = (CheckpointError, ConfigMismatchError, CorpusError)
 
 __all__ = [
     'CheckpointError', 'load_weights', 'read_checkpoint',

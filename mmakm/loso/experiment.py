@@ -8,8 +8,9 @@ from typing import Callable, Dict, List, Optional, Sequence
 from mmakm.engine import (apply_randomness_args, atomic_json_dump,
                           atomic_write_text, check_num_classes,
                           ensure_synthetic_corpus)
-from .plan import (Fold, LosoSetupError, derive_fold_cfg, describe_protocol,
-                   load_config, plan_folds, select_subjects)
+from .plan import (Fold, LosoSetupError, check_corpora, derive_fold_cfg,
+                   describe_protocol, load_config, plan_folds,
+                   select_subjects)
 from .runner import (FoldRunner, WorkDirLock, fold_finished,
                      install_signal_handlers)
 
@@ -104,6 +105,8 @@ def run_loso(config: str, work_dir: str,
     all_subjects, classes = describe_protocol(cfg)
     check_num_classes(cfg)
     plan = plan_folds(work_dir, select_subjects(all_subjects, folds))
+    if not report_only and not all(fold_finished(f) for f in plan):
+        check_corpora(cfg)  # one message, not one failure per fold
     result = LosoResult(work_dir, plan)
     plan_path = osp.join(work_dir, 'loso_plan.json')
     with WorkDirLock(work_dir):

@@ -102,6 +102,40 @@ def dataloader_datasets(cfg: Config) -> List[Tuple[str, list]]:
     return out
 
 
+def corpus_datasets(cfg: Config) -> List[dict]:
+    """The distinct leaf dataset cfgs of the config's dataloaders, subject
+    filters and pipelines removed: each corpus once, all its subjects."""
+    seen, out = set(), []
+    for _, leaves in dataloader_datasets(cfg):
+        for leaf in leaves:
+            leaf = copy.deepcopy(dict(leaf))
+            for key in ('subjects', 'exclude_subjects', 'pipeline',
+                        'test_mode'):
+                leaf.pop(key, None)
+            key = repr(sorted(leaf.items(), key=lambda kv: kv[0]))
+            if key not in seen:
+                seen.add(key)
+                out.append(leaf)
+    return out
+
+
+def check_corpora(cfg: Config) -> None:
+    """Build every corpus of the config once, all subjects, as its folds
+    will (frames and images checked as the config asks), so a bad sample
+    stops the experiment with its message before any fold starts instead
+    of failing every fold.
+
+    Raises:
+        mmakm.datasets.CorpusError: naming the file (and row) and what was
+            expected.
+    """
+    from mmaction.registry import DATASETS
+    from mmengine.registry import init_default_scope
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    for leaf in corpus_datasets(cfg):
+        DATASETS.build(dict(leaf, pipeline=[]))
+
+
 def describe_protocol(cfg: Config) -> Tuple[List[str], Tuple[str, ...]]:
     """``(subjects, classes)`` of the LOSO protocol of ``cfg``.
 

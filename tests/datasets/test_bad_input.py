@@ -1,4 +1,5 @@
 """Bad input: clear errors naming file, row and expectation -- or skip."""
+import logging
 import os
 import os.path as osp
 import sys
@@ -15,6 +16,8 @@ from mmakm.datasets import (CASME2Dataset, MEAnnotationDataset,  # noqa: E402
                             MEFrameDecode, MESampleFrames, SAMMDataset)
 
 XLSX = 'CASME2-coding-20140508.xlsx'
+HEADER = ('Subject', 'Filename', 'OnsetFrame', 'ApexFrame', 'OffsetFrame',
+          'Action Units', 'Estimated Emotion')
 
 
 def casme2_with(tmp_path, rows):
@@ -155,3 +158,120 @@ def test_video_too_short(tmp_path):
 def test_bad_option():
     with pytest.raises(ValueError, match='on_bad_sample'):
         CASME2Dataset(data_root='.', on_bad_sample='ignore', lazy_init=True)
+
+
+# ------------------------------------------------ corpus errors are typed
+def test_every_corpus_error_is_a_corpus_error(tmp_path):
+    """The tools print CorpusError as a message alone: every input error
+    of the loaders must be one (missing files stay FileNotFoundError)."""
+    from mmakm.datasets import BadSampleError, CorpusError, MissingFileError
+    root = casme2_with(tmp_path, fab.CASME2_ROWS[:2])
+    os.remove(osp.join(root, 'CASME2_RAW', 'sub01', 'EP03_02', 'img21.jpg'))
+    with pytest.raises(MissingFileError) as e:
+        CASME2Dataset(data_root=root)
+    assert isinstance(e.value, FileNotFoundError)
+    assert isinstance(e.value, BadSampleError)
+    with pytest.raises(MissingFileError, match='annotation file not found'):
+        CASME2Dataset(data_root=str(tmp_path / 'nowhere'))
+    with open(osp.join(root, 'x.xls'), 'wb') as f:
+        f.write(b'\xd0\xcf\x11\xe0')  # an old binary workbook
+    with pytest.raises(CorpusError, match=r'x\.xls: unsupported annotation '
+                                          r'file type.*save an old \.xls'):
+        CASME2Dataset(data_root=root, ann_file='x.xls')
+    with pytest.raises(CorpusError, match="names subject 'sub09'"):
+        CASME2Dataset(data_root=root, subjects=['sub09'])
+
+
+def test_boolean_frame_number_is_named(tmp_path):
+    rows = [(1, 'EP02_01f', True, 12, 14, '12', 'happiness')]
+    root = tmp_path / 'c2'
+    fab.write_xlsx(str(root / XLSX), [HEADER] + rows)
+    with pytest.raises(ValueError, match=r'row 2: onset must be a '
+                                         r'non-negative integer.*got True'):
+        CASME2Dataset(data_root=str(root))
+
+
+def test_folder_differing_in_case_is_named(tmp_path):
+    root = casme2_with(tmp_path, fab.CASME2_ROWS[:1])
+    os.rename(osp.join(root, 'CASME2_RAW', 'sub01', 'EP02_01f'),
+              osp.join(root, 'CASME2_RAW', 'sub01', 'EP02_01F'))
+    with pytest.raises(FileNotFoundError,
+                       match=r'row 2.*clip folder not found: .*EP02_01f '
+                             r'\(EP02_01F exists there: the name must '
+                             r'match the annotation, case included\)'):
+        CASME2Dataset(data_root=root)
+
+
+def test_folder_without_frame_images_says_what_it_holds(tmp_path):
+    root = casme2_with(tmp_path, fab.CASME2_ROWS[:1])
+    clip = osp.join(root, 'CASME2_RAW', 'sub01', 'EP02_01f')
+    for name in os.listdir(clip):
+        os.rename(osp.join(clip, name), osp.join(clip, name + '.part'))
+    with pytest.raises(FileNotFoundError,
+                       match=r'the folder has no frame images \(it holds '
+                             r'img10\.jpg\.part, img11\.jpg\.part, '
+                             r'img12\.jpg\.part, \.\.\. \(7 files\)\)'):
+        CASME2Dataset(data_root=root)
+
+
+def test_no_sample_left_is_an_error_not_a_crash(tmp_path):
+    """Every sample skipped or excluded: the message says why (mmengine
+    otherwise fails on an empty list with a numpy error)."""
+    from mmakm.datasets import CorpusError
+    rows = [(2, 'EP06_03', 1, 2, 3, '15', 'sadness')]
+    root = casme2_with(tmp_path, rows)
+    with pytest.raises(CorpusError, match=r'CASME2Dataset: no samples in '
+                                          r'.*1 excluded by the class setup'):
+        CASME2Dataset(data_root=root, class_setup='std5')
+    os.remove(osp.join(root, 'CASME2_RAW', 'sub02', 'EP06_03', 'img2.jpg'))
+    with pytest.raises(CorpusError, match=r'1 bad samples skipped'):
+        CASME2Dataset(data_root=root, on_bad_sample='skip')
+
+
+def test_smic_tree_without_clips(tmp_path):
+    from mmakm.datasets import CorpusError, SMICDataset
+    (tmp_path / 'HS' / 'sub01').mkdir(parents=True)
+    with pytest.raises(CorpusError, match=r'HS: no SMIC clip found; '
+                                          r'expected <subject>/micro/.*'
+                                          r'found: sub01'):
+        SMICDataset(data_root=str(tmp_path))
+
+
+def test_smic_subject_without_micro_folder_is_logged(tmp_path, caplog):
+    from mmakm.datasets import SMICDataset
+    from mmengine.logging import MMLogger
+    root = fab.make_smic(str(tmp_path / 'smic'))
+    os.makedirs(osp.join(root, 'HS', 's7', 'non_micro'))
+    logged = []
+    logger = MMLogger.get_current_instance()
+    handler = logging.Handler()
+    handler.emit = lambda r: logged.append(r.getMessage())
+    logger.addHandler(handler)
+    try:
+        ds = SMICDataset(data_root=root)
+    finally:
+        logger.removeHandler(handler)
+    assert len(ds) == fab.EXPECTED['smic']['HS']
+    assert any('without a micro folder' in m and 's7' in m for m in logged)
+
+
+def test_megc_clip_listed_twice(tmp_path):
+    import csv
+    from mmakm.datasets import CorpusError, MEGC2019Dataset
+    root = fab.make_megc2019(str(tmp_path / 'megc'))
+    path = osp.join(root, 'megc2019.csv')
+    with open(path) as f:
+        lines = list(csv.reader(f))
+    with open(path, 'a', newline='') as f:
+        csv.writer(f).writerow(lines[1])  # the same row again
+    ds = MEGC2019Dataset(**fab.megc_cfg(root))
+    assert len(ds) == fab.EXPECTED['megc2019']['total']
+    assert [d['where'].endswith(f'row {len(lines) + 1}')
+            for d in ds.duplicates] == [True]
+    with open(path, 'a', newline='') as f:
+        csv.writer(f).writerow(lines[1][:3] + ['surprise'])
+    with pytest.raises(CorpusError,
+                       match=r'EP02_01f \(casme2/sub01\) is listed twice '
+                             r"with different classes: .*row 2: 'positive'; "
+                             rf".*row {len(lines) + 2}: 'surprise'"):
+        MEGC2019Dataset(**fab.megc_cfg(root))

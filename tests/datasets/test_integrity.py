@@ -175,3 +175,28 @@ def test_check_corpus_cli_reports_bad_files(tmp_path):
     assert f'{bad}: truncated JPEG' in text
     assert '2 usable sample(s), 1 bad' in text   # one dataset, listed once
     assert 'frames/s' in text and '1 problem(s) found' in text
+
+
+def test_check_corpus_lists_every_bad_sample_when_none_is_usable(tmp_path):
+    sys.path.insert(0, osp.join(fab.__file__.rsplit('tests', 1)[0],
+                                'tools', 'misc'))
+    import contextlib
+    import io
+
+    import check_corpus
+    root = fab.make_casme2(str(tmp_path / 'c2'), rows=fab.CASME2_ROWS[:2])
+    for clip, frame in (('EP02_01f', 'img12.jpg'), ('EP03_02', 'img21.jpg')):
+        os.remove(osp.join(root, 'CASME2_RAW', 'sub01', clip, frame))
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        "custom_imports = dict(imports=['mmakm'])\n"
+        "default_scope = 'mmaction'\n"
+        f"test_dataloader = dict(dataset=dict(type='CASME2Dataset', "
+        f"data_root={root!r}, pipeline=[]))\n")
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        assert check_corpus.main([str(cfg)]) == 1
+    text = out.getvalue()
+    assert '0 usable sample(s), 2 bad' in text
+    assert 'img12.jpg' in text and 'img21.jpg' in text
+    assert '2 problem(s) found' in text

@@ -10,7 +10,6 @@ its clip; headers only unless ``--decode``). Prints a report naming every
 bad file and exits 1 if there is any (0: the corpus is clean).
 """
 import argparse
-import copy
 import os.path as osp
 import sys
 import time
@@ -19,35 +18,27 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import mmakm  # noqa: E402,F401  (stack fixes before any config is parsed)
 from mmengine.config import DictAction  # noqa: E402
 
-
-def corpus_datasets(cfg) -> list:
-    """The distinct ME dataset cfgs of the config (subject filters off)."""
-    from mmakm.loso.plan import dataloader_datasets
-    seen, out = set(), []
-    for _, leaves in dataloader_datasets(cfg):
-        for leaf in leaves:
-            leaf = copy.deepcopy(dict(leaf))
-            for key in ('subjects', 'exclude_subjects', 'pipeline',
-                        'test_mode'):
-                leaf.pop(key, None)
-            key = repr(sorted(leaf.items(), key=lambda kv: kv[0]))
-            if key not in seen:
-                seen.add(key)
-                out.append(leaf)
-    return out
+from mmakm.loso.plan import corpus_datasets  # noqa: E402
 
 
 def check_dataset(leaf: dict, decode: bool = False) -> dict:
     """Build one dataset leniently and check all its frames."""
     from mmaction.registry import DATASETS
 
+    from mmakm.datasets import CorpusError
     from mmakm.datasets.integrity import check_clip_frames
     ds = DATASETS.build(dict(leaf, pipeline=[], on_bad_sample='skip',
-                             check_images=False))
+                             check_images=False, lazy_init=True))
+    try:
+        ds.full_init()
+        infos = [ds.get_data_info(i) for i in range(len(ds))]
+    except CorpusError:
+        if not ds.skipped:
+            raise
+        infos = []  # no usable sample: every bad one is listed
     bad = [s['reason'] for s in ds.skipped]
     n_frames, n_bad_clips, t0 = 0, 0, time.perf_counter()
-    for i in range(len(ds)):
-        info = ds.get_data_info(i)
+    for info in infos:
         paths = info.get('frame_paths')
         if not paths:
             continue
@@ -58,7 +49,7 @@ def check_dataset(leaf: dict, decode: bool = False) -> dict:
             bad.append(f"clip {info['clip_id']} ({info['subject']}): " +
                        '; '.join(map(str, problems)))
     return dict(name=leaf.get('type'), root=leaf.get('data_root', ''),
-                samples=len(ds) - n_bad_clips, bad=bad, duplicates=ds.duplicates,
+                samples=len(infos) - n_bad_clips, bad=bad, duplicates=ds.duplicates,
                 excluded=ds.excluded, frames=n_frames,
                 seconds=time.perf_counter() - t0)
 

@@ -1,0 +1,240 @@
+"""Copies of the corpora as researchers have them load like the shipped ones.
+
+Each test fabricates the shipped layout, then changes one thing real copies
+differ in (frame file extension or case, zero-padding, macOS AppleDouble
+files, csv exports of the annotation, subject ids written another way,
+sheet names, folder name case) and checks that the samples are exactly the
+shipped layout's: same subjects, clips, frame numbers, apex and labels.
+"""
+import csv
+import os
+import os.path as osp
+import sys
+
+import cv2
+import openpyxl
+import pytest
+
+import mmakm.compat
+
+mmakm.compat.apply()
+sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
+import fabricate as fab  # noqa: E402
+from mmakm.datasets import (CASME1Dataset, CASME2Dataset,  # noqa: E402
+                            CASME3Dataset, MEGC2019Dataset, SAMMDataset,
+                            SMICDataset)
+
+CASME2_XLSX = 'CASME2-coding-20140508.xlsx'
+CASME2_HEADER = ('Subject', 'Filename', 'OnsetFrame', 'ApexFrame',
+                 'OffsetFrame', 'Action Units', 'Estimated Emotion')
+
+
+def samples(ds):
+    """What a sample is, independent of how its files are named."""
+    out = []
+    for i in range(len(ds)):
+        d = ds.get_data_info(i)
+        paths = d['frame_paths']
+        assert all(osp.isfile(p) for p in paths), paths
+        out.append((d['subject'], d['clip_id'], d['onset'], d['apex'],
+                    d['offset'], d['label'], len(paths)))
+    return sorted(out)
+
+
+def rename_frames(root, rename):
+    for folder, _, names in os.walk(root):
+        for name in names:
+            new = rename(name)
+            if new != name:
+                os.rename(osp.join(folder, name), osp.join(folder, new))
+
+
+@pytest.fixture(scope='module')
+def shipped(tmp_path_factory):
+    root = tmp_path_factory.mktemp('shipped')
+    return dict(
+        casme2=samples(CASME2Dataset(
+            data_root=fab.make_casme2(str(root / 'casme2')))),
+        samm=samples(SAMMDataset(data_root=fab.make_samm(str(root / 'samm')))),
+        smic=samples(SMICDataset(data_root=fab.make_smic(str(root / 'smic')))),
+        casme3=samples(CASME3Dataset(
+            data_root=fab.make_casme3(str(root / 'casme3')))))
+
+
+# ------------------------------------------------------------- frame files
+@pytest.mark.parametrize('rename', [
+    lambda n: n.replace('.jpg', '.JPG'),
+    lambda n: n.replace('img', 'IMG'),
+    lambda n: 'img{:04d}.jpg'.format(int(n[3:-4])),
+], ids=['JPG', 'IMG', 'zero-padded'])
+def test_casme2_frame_names(tmp_path, shipped, rename):
+    root = fab.make_casme2(str(tmp_path / 'c2'))
+    rename_frames(osp.join(root, 'CASME2_RAW'), rename)
+    assert samples(CASME2Dataset(data_root=root)) == shipped['casme2']
+    # without the frame check the names are still the ones on disk
+    ds = CASME2Dataset(data_root=root, check_frames=False)
+    assert samples(ds) == shipped['casme2']
+
+
+def test_casme2_bmp_frames_and_cropped_release(tmp_path, shipped):
+    root = fab.make_casme2(str(tmp_path / 'c2'), release='cropped')
+    for folder, _, names in os.walk(osp.join(root, 'Cropped')):
+        for name in names:
+            path = osp.join(folder, name)
+            cv2.imwrite(path[:-4] + '.bmp', cv2.imread(path))
+            os.remove(path)
+    ds = CASME2Dataset(data_root=root, release='cropped')
+    assert samples(ds) == shipped['casme2']
+    assert ds.get_data_info(0)['frame_paths'][0].endswith('reg_img10.bmp')
+
+
+def appledouble(path):
+    """The ``._name`` file macOS leaves beside ``name`` in archives."""
+    folder, name = osp.split(path)
+    with open(osp.join(folder, '._' + name), 'wb') as f:
+        f.write(b'\x00\x05\x16\x07' + b'\x00' * 60)
+
+
+def test_appledouble_files_are_no_frames(tmp_path, shipped):
+    samm = fab.make_samm(str(tmp_path / 'samm'))
+    appledouble(osp.join(samm, '006', '006_1_2', '006_05562.jpg'))
+    assert samples(SAMMDataset(data_root=samm)) == shipped['samm']
+    smic = fab.make_smic(str(tmp_path / 'smic'))
+    clip = osp.join(smic, 'HS', 's1', 'micro', 'positive', 's1_po_01')
+    appledouble(osp.join(clip, 'image123450.bmp'))
+    os.makedirs(osp.join(smic, 'HS', 's1', 'micro', 'positive', '.cache'))
+    os.makedirs(osp.join(smic, 'HS', '__MACOSX'))
+    assert samples(SMICDataset(data_root=smic)) == shipped['smic']
+    c3 = fab.make_casme3(str(tmp_path / 'c3'))
+    appledouble(osp.join(c3, 'spNO.1', 'a', 'color', '120.jpg'))
+    assert samples(CASME3Dataset(data_root=c3)) == shipped['casme3']
+    c1 = fab.make_casme1(str(tmp_path / 'c1'))
+    appledouble(osp.join(c1, 'Section A', 'sub01', 'EP01_5',
+                         'reg_EP01_5-3.jpg'))
+    assert len(CASME1Dataset(data_root=c1,
+                             sections=fab.CASME1_SECTIONS_CFG)) == \
+        fab.EXPECTED['casme1']['raw']
+
+
+def test_smic_folder_names_in_other_case(tmp_path, shipped):
+    root = fab.make_smic(str(tmp_path / 'smic'))
+    hs = osp.join(root, 'HS')
+    os.rename(osp.join(hs, 's1', 'micro'), osp.join(hs, 's1', 'Micro'))
+    os.rename(osp.join(hs, 's2'), osp.join(hs, 'S2'))
+    os.rename(osp.join(hs, 'S2', 'micro', 'surprise'),
+              osp.join(hs, 'S2', 'micro', 'Surprise'))
+    for ext in ('.BMP', '.png'):
+        rename_frames(osp.join(hs, 's3'), lambda n: n[:-4] + ext)
+        assert samples(SMICDataset(data_root=root)) == shipped['smic']
+
+
+# ------------------------------------------------------------- annotation
+def casme2_table(root, rows, name=CASME2_XLSX, **csv_args):
+    body = [CASME2_HEADER] + [tuple(r) for r in rows]
+    path = osp.join(root, name)
+    if name.endswith('.csv'):
+        encoding = csv_args.pop('encoding', 'utf-8')
+        with open(path, 'w', newline='', encoding=encoding) as f:
+            csv.writer(f, **csv_args).writerows(body)
+    else:
+        fab.write_xlsx(path, body)
+    return name
+
+
+def test_casme2_cells_as_real_sheets_hold_them(tmp_path, shipped):
+    """Blank rows, trailing spaces, numbers as text or floats, apex ``/``
+    or empty, subject ids ``1`` / ``'01'`` / ``'sub1'`` / ``'SUB01'``,
+    emotions in other case."""
+    root = fab.make_casme2(str(tmp_path / 'c2'))
+    ids = {1: ' sub1 ', 2: '02', 3: 3.0}
+    rows = []
+    for sub, clip, on, apex, off, au, emo in fab.CASME2_ROWS:
+        rows.append((ids[sub], clip + ' ', f' {on} ',
+                     None if apex == '/' else float(apex), f'{off}.0', au,
+                     f' {emo.upper()} '))
+        rows.append(())
+    casme2_table(root, rows)
+    assert samples(CASME2Dataset(data_root=root)) == shipped['casme2']
+
+
+@pytest.mark.parametrize('csv_args', [
+    dict(), dict(delimiter=';'), dict(delimiter='\t'),
+    dict(encoding='cp1252'), dict(encoding='utf-8-sig')],
+    ids=['comma', 'semicolon', 'tab', 'cp1252', 'utf8-bom'])
+def test_casme2_csv_exports(tmp_path, shipped, csv_args):
+    """The coding sheet saved as csv by Excel (any locale) or pandas
+    (floats: ``1.0``, ``46.0``)."""
+    root = fab.make_casme2(str(tmp_path / 'c2'))
+    rows = [(f'{s}.0', c, f'{on}.0', '' if a == '/' else f'{a}.0',
+             f'{off}.0', 'AU4 – brow lowerer', e)
+            for s, c, on, a, off, _, e in fab.CASME2_ROWS]
+    name = casme2_table(root, rows, 'coding.csv', **csv_args)
+    ds = CASME2Dataset(data_root=root, ann_file=name)
+    assert samples(ds) == shipped['casme2']
+
+
+def test_sheet_name_in_other_case_or_spacing(tmp_path, shipped):
+    root = fab.make_samm(str(tmp_path / 'samm'))
+    path = osp.join(root, 'SAMM_Micro_FACS_Codes_v2.xlsx')
+    wb = openpyxl.load_workbook(path)
+    wb['MICRO_ONLY'].title = 'Micro Only'
+    wb.create_sheet('ALL')
+    wb.save(path)
+    assert samples(SAMMDataset(data_root=root)) == shipped['samm']
+
+
+def test_samm_and_casme3_subject_ids(tmp_path, shipped):
+    samm = [(str(int(s)), c, on, '/' if a == -1 else a, off, e.lower())
+            for s, c, on, a, off, e in fab.SAMM_ROWS]
+    root = fab.make_samm(str(tmp_path / 'samm'), rows=fab.SAMM_ROWS)
+    body = [('Subject', 'Filename', 'Onset Frame', 'Apex Frame',
+             'Offset Frame', 'Estimated Emotion')] + samm
+    fab.write_xlsx(osp.join(root, 'SAMM_Micro_FACS_Codes_v2.xlsx'), body,
+                   sheet='MICRO_ONLY')
+    assert samples(SAMMDataset(data_root=root)) == shipped['samm']
+    c3 = [(s.replace('spNO.', ''), *rest[:-1], rest[-1].capitalize())
+          for s, *rest in fab.CASME3_ROWS]
+    root = fab.make_casme3(str(tmp_path / 'c3'))
+    fab.write_xlsx(osp.join(root, 'cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx'),
+                   [('Subject', 'Filename', 'Onset', 'Apex', 'Offset', 'AU',
+                     'Objective class', 'emotion')] + c3)
+    assert samples(CASME3Dataset(data_root=root)) == shipped['casme3']
+
+
+def test_megc_list_written_another_way(tmp_path):
+    root = fab.make_megc2019(str(tmp_path / 'megc'))
+    path = osp.join(root, 'megc2019.csv')
+    with open(path) as f:
+        header, *rows = list(csv.reader(f))
+    names = dict(casme2='CASME_II', samm='SAMM', smic='SMIC-HS')
+    other = [(names[d], str(int(s[3:])) + '.0' if d == 'casme2' else
+              str(int(s)) if d == 'samm' else s.upper(), clip.upper(),
+              str(['negative', 'positive', 'surprise'].index(c)))
+             for d, s, clip, c in rows]
+    with open(path, 'w', newline='') as f:
+        csv.writer(f, delimiter=';').writerows([header] + other)
+    ds = MEGC2019Dataset(**fab.megc_cfg(root))
+    exp = fab.EXPECTED['megc2019']
+    assert len(ds) == exp['total']
+    by_corpus = {}
+    for i in range(len(ds)):
+        c = ds.get_data_info(i)['corpus']
+        by_corpus[c] = by_corpus.get(c, 0) + 1
+    assert by_corpus == {k: exp[k] for k in ('casme2', 'samm', 'smic')}
+
+
+@pytest.mark.parametrize('delimiter', [',', ';'])
+def test_samm_sheet_exported_as_csv(tmp_path, shipped, delimiter):
+    """The text rows above SAMM's header survive a csv export; unpadded
+    they can mislead a delimiter sniffer, the header still decides."""
+    root = fab.make_samm(str(tmp_path / 'samm'))
+    wb = openpyxl.load_workbook(osp.join(root,
+                                         'SAMM_Micro_FACS_Codes_v2.xlsx'))
+    rows = [[c for c in r if c is not None]
+            for r in wb['MICRO_ONLY'].iter_rows(values_only=True)]
+    rows[1] = ['Coded by: two coders; reliability 0.82, see notes']
+    with open(osp.join(root, 'samm.csv'), 'w', newline='',
+              encoding='cp1252') as f:
+        csv.writer(f, delimiter=delimiter).writerows(rows)
+    ds = SAMMDataset(data_root=root, ann_file='samm.csv')
+    assert samples(ds) == shipped['samm']
