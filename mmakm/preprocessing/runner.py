@@ -160,7 +160,8 @@ def preprocess_dataset(dataset, cache_dir: str, recipe: dict,
             out, meta = preprocess_clip(frames, recipe['face'],
                                         recipe['stabilise'],
                                         recipe['magnify'], landmarker,
-                                        fps=info.get('fps') or None)
+                                        fps=info.get('fps') or None,
+                                        frame_numbers=numbers)
         except (NoFaceError, OSError, ValueError, KeyError) as exc:
             rep['failed'].append(dict(name, reason=f'{type(exc).__name__}: '
                                       f'{exc}'))
