@@ -7,7 +7,8 @@ mmengine file backend.
 """
 from .checkpoint import (CheckpointError, load_weights, read_checkpoint,
                          use_checked_loading)
-from .consistency import ConfigMismatchError, check_num_classes
+from .consistency import (ConfigMismatchError, check_frame_cache,
+                          check_num_classes)
 from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
                      atomic_torch_save, atomic_write_bytes, atomic_write_text)
@@ -30,6 +31,7 @@ USER_ERRORS = (CheckpointError, ConfigMismatchError)
 __all__ = [
     'CheckpointError', 'load_weights', 'read_checkpoint',
     'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
+    'check_frame_cache',
     'USER_ERRORS',
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
     'atomic_json_dump', 'atomic_torch_save', 'atomic_write_bytes',

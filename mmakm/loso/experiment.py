@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 from mmakm.engine import (apply_randomness_args, atomic_json_dump,
-                          atomic_write_text, check_num_classes,
+                          atomic_write_text, check_frame_cache,
+                          check_num_classes,
                           ensure_synthetic_corpus)
 from .plan import (Fold, LosoSetupError, derive_fold_cfg, describe_protocol,
                    load_config, plan_folds, select_subjects)
@@ -103,6 +104,7 @@ def run_loso(config: str, work_dir: str,
     ensure_synthetic_corpus(cfg)
     all_subjects, classes = describe_protocol(cfg)
     check_num_classes(cfg)
+    check_frame_cache(cfg)
     plan = plan_folds(work_dir, select_subjects(all_subjects, folds))
     result = LosoResult(work_dir, plan)
     plan_path = osp.join(work_dir, 'loso_plan.json')

@@ -3,7 +3,9 @@
 Used by ``tools/preprocess.py``. A clip that cannot be preprocessed (no
 face in the reference frame, unreadable or missing frames) is recorded by
 name with the reason in the per-corpus report; the run goes on with the
-other clips. Clips already in the cache are reused (resumable run).
+other clips. Clips already in the cache are reused (resumable run); a
+damaged one is remade, one made from other frames of the corpus (another
+copy or release) stops the run.
 """
 import copy
 import json
@@ -15,7 +17,9 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from mmakm.engine.fileio import atomic_json_dump
-from .cache import is_cached, read_index, read_recipe, write_clip, write_recipe
+from .cache import (CacheCorruptError, CacheSourceError, cached_entry,
+                    clip_source, is_cached, read_recipe, write_clip,
+                    write_recipe)
 from .clip import FACE_DEFAULTS, merged, preprocess_clip, stabilise_options
 from .face import FaceLandmarker, NoFaceError
 
@@ -38,6 +42,23 @@ def normalise_recipe(recipe: Optional[dict]) -> dict:
     return recipe
 
 
+def recipe_record(recipe: dict, source: Optional[dict] = None) -> dict:
+    """What a cache's ``preprocess.json`` records: the normalised recipe and
+    the corpus ``source`` (:func:`corpus_source`), as JSON reads it back."""
+    record = recipe if source is None else dict(recipe, source=source)
+    return json.loads(json.dumps(record, default=list))
+
+
+def recipe_mismatch(cache_dir: str, record: dict) -> Optional[str]:
+    """Why the cache in ``cache_dir`` was not made with ``record``
+    (:func:`recipe_record`); None when it was, or holds nothing yet."""
+    old = read_recipe(cache_dir)
+    if old is None or old == record:
+        return None
+    return (f'{cache_dir} holds clips made with another recipe:\n  cache: '
+            f'{old}\n  config: {record}')
+
+
 def check_recipe(cache_dir: str, recipe: dict, overwrite: bool,
                  source: Optional[dict] = None) -> None:
     """Refuse to mix recipes in one cache; record the recipe.
@@ -46,14 +67,27 @@ def check_recipe(cache_dir: str, recipe: dict, overwrite: bool,
     synthetic corpus' generator arguments); it is recorded with the recipe
     and a cache of another source is refused like another recipe.
     """
-    record = recipe if source is None else dict(recipe, source=source)
-    old = read_recipe(cache_dir)
-    if old is not None and old != record and not overwrite:
-        raise ValueError(
-            f'{cache_dir} holds clips made with another recipe:\n  cache: '
-            f'{old}\n  config: {record}\nuse another OUT_DIR or pass '
-            '--overwrite to remake every clip')
+    record = recipe_record(recipe, source)
+    why = recipe_mismatch(cache_dir, record)
+    if why and not overwrite:
+        raise ValueError(f'{why}\nuse another OUT_DIR or pass --overwrite '
+                         'to remake every clip')
     write_recipe(cache_dir, record)
+
+
+def config_cache_mismatch(cfg) -> List[str]:
+    """Why the frame caches a config's datasets read were not made with the
+    config's ``preprocess`` recipe (one line per cache); empty when they
+    were, when a cache is still empty, or when the config has no recipe."""
+    if not cfg.get('preprocess'):
+        return []
+    from mmakm.loso.plan import dataloader_datasets
+    record = recipe_record(normalise_recipe(cfg.get('preprocess')),
+                           corpus_source(cfg))
+    dirs = {leaf['cache_dir'] for _, leaves in dataloader_datasets(cfg)
+            for leaf in leaves if leaf.get('cache_dir')}
+    return [why for why in (recipe_mismatch(d, record) for d in sorted(dirs))
+            if why]
 
 
 #: options of a training dataset that do not change which clips exist
@@ -150,10 +184,18 @@ def preprocess_dataset(dataset, cache_dir: str, recipe: dict,
         key, corpus = info['cache_key'], info['corpus']
         rep = reports[corpus]
         name = dict(key=key, clip_id=info['clip_id'], subject=info['subject'])
+        source = clip_source(info)
         if is_cached(cache_dir, key) and not overwrite:
-            rep['reused'].append(dict(name, **_motion(read_index(cache_dir,
-                                                                  key))))
-            continue
+            try:
+                entry = cached_entry(cache_dir, key, source)
+            except CacheSourceError as exc:  # another corpus: never mixed
+                raise ValueError(f'{cache_dir} holds clips of another copy '
+                                 f'or release of the corpus: {exc}') from exc
+            except CacheCorruptError as exc:
+                log(f'[{i + 1}/{n}] {key}: remade ({exc})')
+            else:
+                rep['reused'].append(dict(name, **_motion(entry)))
+                continue
         start = time.perf_counter()
         try:
             frames, numbers = decode_clip(info)
@@ -167,7 +209,8 @@ def preprocess_dataset(dataset, cache_dir: str, recipe: dict,
                                       f'{exc}'))
             log(f'[{i + 1}/{n}] {key}: FAILED ({exc})')
             continue
-        write_clip(cache_dir, key, out, numbers, dict(meta, recipe=recipe))
+        write_clip(cache_dir, key, out, numbers,
+                   dict(meta, recipe=recipe, source=source))
         took = time.perf_counter() - start
         rep['seconds'] += took
         rep['done'].append(dict(name, frames=len(out), **_motion(meta)))
