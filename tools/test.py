@@ -18,7 +18,6 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401  (before Config.fromfile: docs/stack.md, fact 2)
 import mmakm.engine as engine  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
 
 
@@ -90,8 +89,8 @@ def merge_args(cfg, args):
             cfg.test_evaluator = [cfg.test_evaluator, dump_metric]
 
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    # checked: a key the config cannot take is refused, not ignored
+    engine.merge_cfg_options(cfg, args.cfg_options)
 
     engine.set_work_dir(cfg, args.work_dir, args.config)
 
@@ -110,10 +109,17 @@ def merge_args(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
 
-    cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
-
     try:
+        cfg = merge_args(engine.load_config(args.config), args)
+        metrics_out = args.metrics_out or osp.join(cfg.work_dir,
+                                                   'test_metrics.json')
+        for what, path in (('work dir', cfg.work_dir),
+                           ('--metrics-out folder', osp.dirname(
+                               osp.abspath(metrics_out))),
+                           ('--dump folder', args.dump and osp.dirname(
+                               osp.abspath(args.dump)))):
+            if path:
+                engine.ensure_writable_dir(path, what)
         # strict: a checkpoint that does not fit the model is never tested
         runner = engine.build_runner(cfg, args.launcher, strict_load=True)
         metrics = runner.test()
@@ -121,10 +127,9 @@ def main(argv=None):
         raise SystemExit(f'error: {e}')
 
     if is_main_process():
-        out = args.metrics_out or osp.join(cfg.work_dir, 'test_metrics.json')
         engine.atomic_json_dump(
             dict(config=args.config, checkpoint=cfg.load_from,
-                 metrics=metrics), out)
+                 metrics=metrics), metrics_out)
     engine.shutdown_distributed()
     return metrics
 

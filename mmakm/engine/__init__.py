@@ -23,16 +23,21 @@ from .launch import (accelerator_available, add_launch_args,
                      setup_cpu_distributed, shutdown_distributed,
                      use_atomic_outputs)
 from .optim_wrappers import AutocastOptimWrapper, resolve_amp_dtype
+from .user_input import (CfgOptionsAction, UserInputError,
+                         check_cfg_options,
+                         ensure_writable_dir, load_config,
+                         merge_cfg_options)
 
-#: errors of the user's input (files, configs) that the tools print as a
-#: message alone, without a traceback
-USER_ERRORS = (CheckpointError, ConfigMismatchError)
+#: errors of the user's input (files, configs, arguments) that the tools
+#: print as a message alone, without a traceback
+USER_ERRORS = (CheckpointError, ConfigMismatchError, UserInputError)
 
 __all__ = [
     'CheckpointError', 'load_weights', 'read_checkpoint',
     'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
     'check_frame_cache',
-    'USER_ERRORS',
+    'USER_ERRORS', 'UserInputError', 'CfgOptionsAction', 'check_cfg_options',
+    'ensure_writable_dir', 'load_config', 'merge_cfg_options',
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
     'atomic_json_dump', 'atomic_torch_save', 'atomic_write_bytes',
     'atomic_write_text', 'AtomicCheckpointHook', 'get_rng_state',

@@ -89,7 +89,10 @@ def check_frame_cache(cfg: Config) -> None:
         ConfigMismatchError: naming the cache, both recipes and the fix.
     """
     from mmakm.preprocessing.runner import config_cache_mismatch
-    why = config_cache_mismatch(cfg)
+    try:
+        why = config_cache_mismatch(cfg)
+    except ValueError as exc:  # a bad recipe, an unreadable cache recipe
+        raise ConfigMismatchError(str(exc)) from exc
     if why:
         raise ConfigMismatchError(
             '\n'.join(why) + '\nPreprocess into another cache_dir with this '

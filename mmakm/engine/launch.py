@@ -375,11 +375,11 @@ def build_runner(cfg: Config, launcher: str,
 
 def add_launch_args(parser) -> None:
     """``--cfg-options``, ``--launcher`` and ``--local-rank`` of the tools."""
-    from mmengine.config import DictAction
+    from .user_input import CfgOptionsAction
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override some settings in the used config, the key-value pair '
         'in xxx=yyy format will be merged into config file. If the value to '
         'be overwritten is a list, it should be like key="[a,b]" or key=a,b '

@@ -7,7 +7,7 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from mmakm.engine import (apply_randomness_args, atomic_json_dump,
                           atomic_write_text, check_frame_cache,
-                          check_num_classes,
+                          check_num_classes, ensure_writable_dir,
                           ensure_synthetic_corpus)
 from .plan import (Fold, LosoSetupError, derive_fold_cfg, describe_protocol,
                    load_config, plan_folds, select_subjects)
@@ -98,6 +98,7 @@ def run_loso(config: str, work_dir: str,
     from .report import build_report  # matplotlib only when reporting
     work_dir = osp.abspath(work_dir)
     cfg = load_config(config, cfg_options)
+    ensure_writable_dir(work_dir)
     # the seed is part of each fold's frozen config (write_fold_configs)
     apply_randomness_args(cfg, seed=seed, deterministic=deterministic)
     seed = cfg.randomness.get('seed')

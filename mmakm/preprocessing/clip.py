@@ -32,14 +32,18 @@ MIN_FACE_CORRELATION = 0.6
 
 
 def merged(defaults: dict, cfg: Optional[dict]) -> Optional[dict]:
-    """``defaults`` updated by ``cfg``; None when ``cfg`` is None/False."""
+    """``defaults`` updated by ``cfg``; None when ``cfg`` is None/False,
+    the defaults when it is True; anything else but a dict is refused."""
     if cfg is None or cfg is False:
         return None
+    if cfg is not True and not isinstance(cfg, dict):
+        raise ValueError(f'expected a dict of options, True or None, got '
+                         f'{cfg!r} ({type(cfg).__name__})')
     out = copy.deepcopy(defaults)
     out.update(cfg if isinstance(cfg, dict) else {})
     unknown = set(out) - set(defaults)
     if unknown:
-        raise KeyError(f'unknown option(s) {sorted(unknown)}; expected some '
+        raise ValueError(f'unknown option(s) {sorted(unknown)}; expected some '
                        f'of {sorted(defaults)}')
     return out
 

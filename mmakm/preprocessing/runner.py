@@ -33,10 +33,14 @@ def normalise_recipe(recipe: Optional[dict]) -> dict:
     recipe = copy.deepcopy(dict(DEFAULT_RECIPE, **(recipe or {})))
     unknown = set(recipe) - set(DEFAULT_RECIPE)
     if unknown:
-        raise KeyError(f'preprocess: unknown section(s) {sorted(unknown)}; '
+        raise ValueError(f'preprocess: unknown section(s) {sorted(unknown)}; '
                        f'expected {sorted(DEFAULT_RECIPE)}')
-    recipe['face'] = merged(FACE_DEFAULTS, recipe['face'])
-    recipe['stabilise'] = stabilise_options(recipe['stabilise'])
+    for section, options in (('face', lambda c: merged(FACE_DEFAULTS, c)),
+                             ('stabilise', stabilise_options)):
+        try:
+            recipe[section] = options(recipe[section])
+        except ValueError as exc:
+            raise ValueError(f'preprocess.{section}: {exc}') from exc
     if recipe['stabilise'] is not None and recipe['face'] is None:
         raise ValueError('preprocess: stabilise needs face alignment')
     return recipe
