@@ -77,6 +77,11 @@ def check_args(args) -> None:
                        ('checkpoint', args.checkpoint)):
         if '://' not in path and not osp.isfile(path):
             raise ValueError(f'{what} {path} is not a file')
+    from mmakm.engine import ensure_writable_dir
+    for what, path in (('--out folder', args.out),
+                       ('--json folder', args.json)):
+        if path:
+            ensure_writable_dir(osp.dirname(osp.abspath(path)), what)
     if (args.onset is not None and args.offset is not None
             and args.onset > args.offset):
         raise ValueError(f'--onset {args.onset} is after --offset '

@@ -35,7 +35,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401  (stack fixes before any config is parsed)
 from mmakm.engine.user_input import CfgOptionsAction  # noqa: E402
 
-from mmakm.loso import LosoSetupError, run_loso  # noqa: E402
+from mmakm.loso import SETUP_ERRORS, run_loso  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
                           report_only=args.report_only,
                           deterministic=args.deterministic,
                           threads=args.threads)
-    except (LosoSetupError, ValueError, FileNotFoundError) as e:
+    except SETUP_ERRORS as e:
         # bad arguments, configs or work dirs: the message alone
         print(f'error: {e}', file=sys.stderr)
         return 2

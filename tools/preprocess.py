@@ -46,7 +46,7 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     from mmakm.engine import (USER_ERRORS, ensure_synthetic_corpus,
-                              ensure_writable_dir, load_config)
+                              load_config)
     from mmakm.preprocessing.runner import (failed_count, format_summary,
                                             preprocess_config)
     start = time.perf_counter()
@@ -60,7 +60,6 @@ def main(argv=None) -> int:
             print('error: give OUT_DIR (the config sets no dataset '
                   'cache_dir)', file=sys.stderr)
             return 2
-        ensure_writable_dir(out_dir, 'cache folder')
         print(f'config: {args.config}')
         reports = preprocess_config(cfg, out_dir, args.overwrite)
     except (ValueError, *USER_ERRORS) as exc:

@@ -22,6 +22,7 @@ from .cache import (CacheCorruptError, CacheSourceError, cached_entry,
                     write_recipe)
 from .clip import FACE_DEFAULTS, merged, preprocess_clip, stabilise_options
 from .face import FaceLandmarker, NoFaceError
+from .magnification import check_magnify_cfg
 
 REPORT_FILE = 'preprocess_report.json'
 #: the recipe used when a config has no ``preprocess`` section
@@ -41,6 +42,11 @@ def normalise_recipe(recipe: Optional[dict]) -> dict:
             recipe[section] = options(recipe[section])
         except ValueError as exc:
             raise ValueError(f'preprocess.{section}: {exc}') from exc
+    if recipe['magnify']:
+        try:
+            check_magnify_cfg(recipe['magnify'])
+        except ValueError as exc:
+            raise ValueError(f'preprocess.magnify: {exc}') from exc
     if recipe['stabilise'] is not None and recipe['face'] is None:
         raise ValueError('preprocess: stabilise needs face alignment')
     return recipe
@@ -140,7 +146,9 @@ def preprocess_config(cfg, out_dir: str, overwrite: bool = False,
     cached are reused (resumable).
     """
     from mmaction.registry import DATASETS
+    from mmakm.engine.user_input import ensure_writable_dir
     recipe = normalise_recipe(cfg.get('preprocess'))
+    ensure_writable_dir(out_dir, 'cache folder')
     check_recipe(out_dir, recipe, overwrite, corpus_source(cfg))
     log(f'preprocessing into {out_dir}\nrecipe: {recipe}')
     reports = {}

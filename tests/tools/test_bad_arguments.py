@@ -232,3 +232,31 @@ def test_cfg_options_values_keep_spaces_and_dicts():
     upstream.add_argument('--o', nargs='+', action=DictAction)
     assert upstream.parse_args(argv[:2]).o['data_root'] == \
         '/data/mycorpus/CASMEII'  # the defect worked around
+
+
+def test_demo_tools_with_unwritable_outputs(corpus_root, tmp_path,
+                                            not_writable):
+    """tools/loso_demo.py and tools/demo.py name the folder they cannot
+    write before any work (demo: before the clip is decoded)."""
+    code, err = call('loso_demo', ['--work-dir', not_writable])
+    assert code == 2 and err.strip().endswith(
+        f'error: work dir {not_writable} is not writable: Not a directory')
+    folder = osp.join(corpus_root, 'CASME2_RAW', 'sub01')
+    ckpt = tmp_path / 'c.pth'
+    ckpt.write_bytes(b'')
+    code, err = call('demo', [folder, SYNTH_CFG, ckpt,
+                              '--out', osp.join(not_writable, 'f.png')])
+    assert code == 2 and err.strip() == (
+        f'error: --out folder {not_writable} is not writable: Not a '
+        'directory')
+
+
+def test_preprocess_refuses_unknown_magnification_options(tmp_path):
+    code, err = call('preprocess', [
+        SYNTH_CFG, tmp_path / 'c', '--cfg-options',
+        "preprocess=dict(face=None, magnify=dict(type='phase', alfa=3))"])
+    assert code == 2
+    assert err.strip().startswith("error: preprocess.magnify: phase "
+                                  "magnification: unknown option(s) "
+                                  "['alfa']; expected some of ['alpha',")
+    assert not (tmp_path / 'c').exists()
