@@ -13,6 +13,7 @@
 #      RuntimeInfoHook vs with DeferredRuntimeInfoHook, sync points and
 #      cProfile of one more epoch (bench_runner_overhead.py --analyse);
 #   5. tools/benchmark.py --device DEVICE --quick --sections akmnet official
+#      per variant of BENCH_VARIANTS ("fp32", "amp_cl": --amp --channels-last)
 #      in the time left of BUDGET_S seconds (default 380).
 # Where the OpenMMLab packages are not installed, the wheels of ./.whl
 # (gitignored; mmaction2, mmengine, mmcv_lite, addict, ...) are unpacked
@@ -21,7 +22,8 @@
 #   defaults: JOBS 8, EPOCHS 3, FOLDS sub01 ... sub08
 # Environment: DEVICE (cuda), CONFIG, WORK, PYTHON, BUDGET_S,
 #   RUNNER_EPOCHS (timed epochs of step 4, default 2), STEPS (the steps to
-#   run, default "plain loso runner bench"), MPS_MODES (default "off").
+#   run, default "plain loso runner bench"), MPS_MODES (default "off"),
+#   BENCH_VARIANTS (default "fp32").
 # The logs end up in OUT_DIR/logs.tar.gz (few files come back from a device).
 set -uo pipefail
 OUT=${1:?usage: $0 OUT_DIR [JOBS] [EPOCHS] [FOLDS...]}
@@ -125,13 +127,18 @@ $PY tools/benchmarks/bench_runner_overhead.py --config "$CONFIG" \
 fi
 
 left=$(( ${BUDGET_S:-380} - SECONDS ))
-if want bench && [ "$left" -gt 20 ]; then
-  step "tools/benchmark.py --sections akmnet official (timeout ${left}s)"
+# fp32: as the authors' code trains; amp_cl: the GPU path (bf16 autocast +
+# channels_last) against the same reference
+for variant in ${BENCH_VARIANTS:-fp32}; do
+  left=$(( ${BUDGET_S:-380} - SECONDS ))
+  want bench && [ "$left" -gt 20 ] || break
+  opts=(); [ "$variant" = amp_cl ] && opts=(--amp --channels-last)
+  step "tools/benchmark.py --sections akmnet official ${opts[*]} (timeout ${left}s)"
   timeout "$left" $PY tools/benchmark.py --device "$DEVICE" --quick \
-    --sections akmnet official --out "$OUT/benchmark.json" \
-    > "$OUT/benchmark.log" 2>&1
-  echo "rc=$?"; tail -30 "$OUT/benchmark.log"
-fi
+    --sections akmnet official "${opts[@]}" --out "$OUT/benchmark_$variant.json" \
+    > "$OUT/benchmark_$variant.log" 2>&1
+  echo "rc=$?"; tail -30 "$OUT/benchmark_$variant.log"
+done
 
 step done
 (cd "$WORK" && find . -path './loso_mps_*' \( -name '*.log' -o -name 'loso_timing.json' \) \
