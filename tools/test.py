@@ -80,7 +80,8 @@ def merge_args(cfg, args):
     # -------------------- Dump predictions --------------------
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
-            raise SystemExit('The dump file must be a pkl file.')
+            raise engine.UserInputError(
+                f'--dump {args.dump}: the dump file must be a .pkl file')
         dump_metric = dict(type='AtomicDumpResults', out_file_path=args.dump)
         if isinstance(cfg.test_evaluator, (list, tuple)):
             cfg.test_evaluator = list(cfg.test_evaluator)
@@ -98,9 +99,10 @@ def merge_args(cfg, args):
     if checkpoint in ('last', 'latest'):
         checkpoint = engine.find_resume_checkpoint(cfg.work_dir)
         if checkpoint is None:
-            raise SystemExit(f'no checkpoint found in {cfg.work_dir}')
+            raise engine.UserInputError(
+                f'no checkpoint found in {cfg.work_dir}')
     elif '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise SystemExit(f'checkpoint not found: {checkpoint}')
+        raise engine.UserInputError(f'checkpoint not found: {checkpoint}')
     cfg.load_from = checkpoint
     engine.use_atomic_outputs(cfg)
     return cfg

@@ -96,6 +96,9 @@ def merge_args(cfg, args):
         # the newest complete checkpoint, or None: start afresh
         cfg.load_from = engine.find_resume_checkpoint(cfg.work_dir)
     elif args.resume is not None:
+        if '://' not in args.resume and not osp.isfile(args.resume):
+            raise engine.UserInputError(
+                f'--resume: checkpoint not found: {args.resume}')
         cfg.resume = True
         cfg.load_from = args.resume
 

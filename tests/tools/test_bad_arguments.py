@@ -260,3 +260,15 @@ def test_preprocess_refuses_unknown_magnification_options(tmp_path):
                                   "magnification: unknown option(s) "
                                   "['alfa']; expected some of ['alpha',")
     assert not (tmp_path / 'c').exists()
+
+
+def test_missing_checkpoints_are_one_line(tmp_path):
+    missing = str(tmp_path / 'nope.pth')
+    code, err = call('test', [SYNTH_CFG, missing, '--work-dir', tmp_path])
+    assert code == 1 and err.strip() == f'error: checkpoint not found: '\
+        f'{missing}'
+    code, err = call('test', [SYNTH_CFG, 'last', '--work-dir', tmp_path])
+    assert err.strip() == f'error: no checkpoint found in {tmp_path}'
+    code, err = call('train', [SYNTH_CFG, '--resume', missing,
+                               '--work-dir', tmp_path / 'w'])
+    assert err.strip() == f'error: --resume: checkpoint not found: {missing}'
