@@ -24,7 +24,7 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401  (stack fixes before anything else)
-from mmengine.config import DictAction  # noqa: E402
+from mmakm.engine.user_input import CfgOptionsAction  # noqa: E402
 
 from mmakm.apis import infer_clip, init_model, read_clip  # noqa: E402
 from mmakm.apis.face import face_crop  # noqa: E402
@@ -53,7 +53,7 @@ def parse_args(argv=None):
                    help='side of the aligned face (--face align)')
     p.add_argument('--stabilise', action='store_true',
                    help='also stabilise every frame to the first (ECC)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
     return p.parse_args(argv)
 
 
@@ -77,6 +77,11 @@ def check_args(args) -> None:
                        ('checkpoint', args.checkpoint)):
         if '://' not in path and not osp.isfile(path):
             raise ValueError(f'{what} {path} is not a file')
+    from mmakm.engine import ensure_writable_dir
+    for what, path in (('--out folder', args.out),
+                       ('--json folder', args.json)):
+        if path:
+            ensure_writable_dir(osp.dirname(osp.abspath(path)), what)
     if (args.onset is not None and args.offset is not None
             and args.onset > args.offset):
         raise ValueError(f'--onset {args.onset} is after --offset '

@@ -33,9 +33,9 @@ import sys
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401  (stack fixes before any config is parsed)
-from mmengine.config import DictAction  # noqa: E402
+from mmakm.engine.user_input import CfgOptionsAction  # noqa: E402
 
-from mmakm.loso import LosoSetupError, run_loso  # noqa: E402
+from mmakm.loso import SETUP_ERRORS, run_loso  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -55,7 +55,7 @@ def parse_args(argv=None):
     p.add_argument('--threads', type=int,
                    help='torch threads per fold (default: $OMP_NUM_THREADS '
                    'if set, else 1 -- bit-reproducible on CPU)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction,
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
                    help='overrides for the experiment config (all folds)')
     p.add_argument('--report-only', action='store_true',
                    help='do not train: pool the folds that are finished')
@@ -75,7 +75,7 @@ def main(argv=None) -> int:
                           report_only=args.report_only,
                           deterministic=args.deterministic,
                           threads=args.threads)
-    except (LosoSetupError, ValueError, FileNotFoundError) as e:
+    except SETUP_ERRORS as e:
         # bad arguments, configs or work dirs: the message alone
         print(f'error: {e}', file=sys.stderr)
         return 2

@@ -22,6 +22,7 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import mmakm  # noqa: E402,F401  (stack fixes before any config is parsed)
 
+from mmakm.loso import SETUP_ERRORS  # noqa: E402
 from mmakm.loso.report import write_method_table  # noqa: E402
 from mmakm.loso.suite import (Method, report_failures,  # noqa: E402
                               run_suite)
@@ -44,8 +45,12 @@ def parse_args(argv=None):
 def main(argv=None) -> int:
     args = parse_args(argv)
     t0 = time.time()
-    results = run_suite(METHODS, args.work_dir, ROOT, jobs=args.jobs,
-                        seeds=(args.seed, ))
+    try:
+        results = run_suite(METHODS, args.work_dir, ROOT, jobs=args.jobs,
+                            seeds=(args.seed, ))
+    except SETUP_ERRORS as e:  # e.g. a work dir that cannot be written
+        print(f'error: {e}', file=sys.stderr)
+        return 2
     rows = [(r.method.name, r.report) for r in results
             if r.report is not None]
     if rows:

@@ -24,7 +24,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401  (stack fixes before the config is parsed)
-from mmengine.config import Config, DictAction  # noqa: E402
+from mmakm.engine.user_input import CfgOptionsAction  # noqa: E402
 from mmengine.registry import init_default_scope  # noqa: E402
 
 
@@ -39,30 +39,32 @@ def parse_args(argv=None):
                    help='exit 0 even if some clips failed (they stay listed '
                    'in the report and are skipped by training only with '
                    "on_bad_sample='skip')")
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
     return p.parse_args(argv)
 
 
 def main(argv=None) -> int:
     args = parse_args(argv)
-    cfg = Config.fromfile(args.config)
-    if args.cfg_options:
-        cfg.merge_from_dict(args.cfg_options)
-    init_default_scope(cfg.get('default_scope', 'mmaction'))
-    from mmakm.engine import ensure_synthetic_corpus
-    ensure_synthetic_corpus(cfg)  # configs on the built-in corpus
+    from mmakm.engine import (USER_ERRORS, ensure_synthetic_corpus,
+                              load_config)
     from mmakm.preprocessing.runner import (failed_count, format_summary,
                                             preprocess_config)
-    out_dir = args.out_dir or cfg.train_dataloader.dataset.get('cache_dir')
-    if not out_dir:
-        print('error: give OUT_DIR (the config sets no dataset cache_dir)',
-              file=sys.stderr)
-        return 2
-    print(f'config: {args.config}')
     start = time.perf_counter()
     try:
+        cfg = load_config(args.config, args.cfg_options)
+        init_default_scope(cfg.get('default_scope', 'mmaction'))
+        ensure_synthetic_corpus(cfg)  # configs on the built-in corpus
+        out_dir = args.out_dir or cfg.train_dataloader.dataset.get(
+            'cache_dir')
+        if not out_dir:
+            print('error: give OUT_DIR (the config sets no dataset '
+                  'cache_dir)', file=sys.stderr)
+            return 2
+        print(f'config: {args.config}')
         reports = preprocess_config(cfg, out_dir, args.overwrite)
-    except ValueError as exc:  # a cache made with another recipe
+    except (ValueError, *USER_ERRORS) as exc:
+        # a config/argument error, or a cache made with another recipe or
+        # from another copy of the corpus
         print(f'error: {exc}', file=sys.stderr)
         return 2
     print('\n'.join(format_summary(reports)))

@@ -18,7 +18,6 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401  (before Config.fromfile: docs/stack.md, fact 2)
 import mmakm.engine as engine  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 from mmengine.dist import is_main_process  # noqa: E402
 
 
@@ -81,7 +80,8 @@ def merge_args(cfg, args):
     # -------------------- Dump predictions --------------------
     if args.dump is not None:
         if not args.dump.endswith(('.pkl', '.pickle')):
-            raise SystemExit('The dump file must be a pkl file.')
+            raise engine.UserInputError(
+                f'--dump {args.dump}: the dump file must be a .pkl file')
         dump_metric = dict(type='AtomicDumpResults', out_file_path=args.dump)
         if isinstance(cfg.test_evaluator, (list, tuple)):
             cfg.test_evaluator = list(cfg.test_evaluator)
@@ -90,8 +90,8 @@ def merge_args(cfg, args):
             cfg.test_evaluator = [cfg.test_evaluator, dump_metric]
 
     cfg.launcher = args.launcher
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    # checked: a key the config cannot take is refused, not ignored
+    engine.merge_cfg_options(cfg, args.cfg_options)
 
     engine.set_work_dir(cfg, args.work_dir, args.config)
 
@@ -99,9 +99,10 @@ def merge_args(cfg, args):
     if checkpoint in ('last', 'latest'):
         checkpoint = engine.find_resume_checkpoint(cfg.work_dir)
         if checkpoint is None:
-            raise SystemExit(f'no checkpoint found in {cfg.work_dir}')
+            raise engine.UserInputError(
+                f'no checkpoint found in {cfg.work_dir}')
     elif '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise SystemExit(f'checkpoint not found: {checkpoint}')
+        raise engine.UserInputError(f'checkpoint not found: {checkpoint}')
     cfg.load_from = checkpoint
     engine.use_atomic_outputs(cfg)
     return cfg
@@ -110,10 +111,17 @@ def merge_args(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
 
-    cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
-
     try:
+        cfg = merge_args(engine.load_config(args.config), args)
+        metrics_out = args.metrics_out or osp.join(cfg.work_dir,
+                                                   'test_metrics.json')
+        for what, path in (('work dir', cfg.work_dir),
+                           ('--metrics-out folder', osp.dirname(
+                               osp.abspath(metrics_out))),
+                           ('--dump folder', args.dump and osp.dirname(
+                               osp.abspath(args.dump)))):
+            if path:
+                engine.ensure_writable_dir(path, what)
         # strict: a checkpoint that does not fit the model is never tested
         runner = engine.build_runner(cfg, args.launcher, strict_load=True)
         metrics = runner.test()
@@ -122,10 +130,9 @@ def main(argv=None):
         raise SystemExit(f'error: {e}')
 
     if is_main_process():
-        out = args.metrics_out or osp.join(cfg.work_dir, 'test_metrics.json')
         engine.atomic_json_dump(
             dict(config=args.config, checkpoint=cfg.load_from,
-                 metrics=metrics), out)
+                 metrics=metrics), metrics_out)
     engine.shutdown_distributed()
     return metrics
 

@@ -20,7 +20,6 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 import mmakm  # noqa: E402,F401
 import mmakm.engine as engine  # noqa: E402
-from mmengine.config import Config  # noqa: E402
 
 
 def parse_args(argv=None):
@@ -88,8 +87,8 @@ def merge_args(cfg, args):
         deterministic=args.deterministic,
         diff_rank_seed=args.diff_rank_seed)
 
-    if args.cfg_options is not None:
-        cfg.merge_from_dict(args.cfg_options)
+    # checked: a key the config cannot take is refused, not ignored
+    engine.merge_cfg_options(cfg, args.cfg_options)
 
     # resume training (after --cfg-options, which may change work_dir)
     if args.resume == 'auto':
@@ -97,6 +96,9 @@ def merge_args(cfg, args):
         # the newest complete checkpoint, or None: start afresh
         cfg.load_from = engine.find_resume_checkpoint(cfg.work_dir)
     elif args.resume is not None:
+        if '://' not in args.resume and not osp.isfile(args.resume):
+            raise engine.UserInputError(
+                f'--resume: checkpoint not found: {args.resume}')
         cfg.resume = True
         cfg.load_from = args.resume
 
@@ -108,10 +110,9 @@ def merge_args(cfg, args):
 def main(argv=None):
     args = parse_args(argv)
 
-    cfg = Config.fromfile(args.config)
-    cfg = merge_args(cfg, args)
-
     try:
+        cfg = merge_args(engine.load_config(args.config), args)
+        engine.ensure_writable_dir(cfg.work_dir)
         runner = engine.build_runner(cfg, args.launcher)
         runner.train()
         del runner  # its DDP wrapper holds the process group

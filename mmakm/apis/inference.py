@@ -115,12 +115,14 @@ def init_model(config, checkpoint: Optional[str], device: str = 'cpu',
     """
     import mmakm  # noqa: F401  (stack fixes, registration)
     from mmaction.apis import init_recognizer
-    from mmengine.config import Config
 
     from mmakm.engine.checkpoint import load_weights, read_checkpoint
-    cfg = Config.fromfile(config) if isinstance(config, str) else config
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
+    from mmakm.engine.user_input import load_config, merge_cfg_options
+    if isinstance(config, str):
+        cfg = load_config(config, cfg_options)
+    else:
+        cfg = config
+        merge_cfg_options(cfg, cfg_options)
     # read first: an unreadable checkpoint fails before the model is built
     ckpt = read_checkpoint(checkpoint) if checkpoint else None
     model = init_recognizer(cfg, None, device=device)

@@ -456,14 +456,15 @@ class MEBaseDataset(BaseActionDataset):
 
     def _cached_frames(self, r: dict, numbers: np.ndarray) -> Optional[dict]:
         """``cache_file`` / ``cache_rows`` of a record (None: bad sample)."""
-        from mmakm.preprocessing.cache import (CacheMissError, lookup,
-                                               preprocess_command)
+        from mmakm.preprocessing.cache import (CacheMissError, clip_source,
+                                               lookup, preprocess_command)
         try:
-            path, rows = lookup(self.cache_dir, self.cache_key(r), numbers)
+            path, rows = lookup(self.cache_dir, self.cache_key(r), numbers,
+                                clip_source(r))
         except CacheMissError as exc:
             self.bad(f"{r['where']}: clip {r['clip_id']} ({r['subject']}): "
                      f'{exc}; run `{preprocess_command(self.cache_dir)}`',
-                     CacheMissError)
+                     type(exc))
             return None
         return dict(cache_file=path, cache_rows=rows)
 

@@ -9,7 +9,8 @@ from mmakm.datasets.errors import CorpusError
 
 from .checkpoint import (CheckpointError, load_weights, read_checkpoint,
                          use_checked_loading)
-from .consistency import ConfigMismatchError, check_num_classes
+from .consistency import (ConfigMismatchError, check_frame_cache,
+                          check_num_classes)
 from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
                      atomic_torch_save, atomic_write_bytes, atomic_write_text)
@@ -24,15 +25,22 @@ from .launch import (accelerator_available, add_launch_args,
                      setup_cpu_distributed, shutdown_distributed,
                      use_atomic_outputs)
 from .optim_wrappers import AutocastOptimWrapper, resolve_amp_dtype
+from .user_input import (CfgOptionsAction, UserInputError,
+                         check_cfg_options,
+                         ensure_writable_dir, load_config,
+                         merge_cfg_options)
 
-#: errors of the user's input (files, configs, corpora) that the tools print
-#: as a message alone, without a traceback
-USER_ERRORS = (CheckpointError, ConfigMismatchError, CorpusError)
+#: errors of the user's input (files, configs, arguments, corpora) that the
+#: tools print as a message alone, without a traceback
+USER_ERRORS = (CheckpointError, ConfigMismatchError, UserInputError,
+               CorpusError)
 
 __all__ = [
     'CheckpointError', 'load_weights', 'read_checkpoint',
     'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
-    'USER_ERRORS',
+    'check_frame_cache',
+    'USER_ERRORS', 'UserInputError', 'CfgOptionsAction', 'check_cfg_options',
+    'ensure_writable_dir', 'load_config', 'merge_cfg_options',
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
     'atomic_json_dump', 'atomic_torch_save', 'atomic_write_bytes',
     'atomic_write_text', 'AtomicCheckpointHook', 'get_rng_state',

@@ -4,7 +4,8 @@ from typing import Dict, Optional, Tuple
 
 from mmengine.config import Config
 
-__all__ = ['ConfigMismatchError', 'config_classes', 'check_num_classes']
+__all__ = ['ConfigMismatchError', 'config_classes', 'check_num_classes',
+           'check_frame_cache']
 
 
 class ConfigMismatchError(ValueError):
@@ -76,3 +77,25 @@ def check_num_classes(cfg: Config,
         'data:\n  ' + '\n  '.join(lines) + '\nSet model.cls_head.num_classes='
         f'{right[0] if len(right) == 1 else right} (or the class_setup the '
         'model was meant for).')
+
+
+def check_frame_cache(cfg: Config) -> None:
+    """The frame cache a config reads must have been made with the config's
+    ``preprocess`` recipe (``tools/preprocess.py CONFIG``): training on
+    clips aligned, stabilised or magnified otherwise than the config says
+    is refused.
+
+    Raises:
+        ConfigMismatchError: naming the cache, both recipes and the fix.
+    """
+    from mmakm.preprocessing.runner import config_cache_mismatch
+    try:
+        why = config_cache_mismatch(cfg)
+    except ValueError as exc:  # a bad recipe, an unreadable cache recipe
+        raise ConfigMismatchError(str(exc)) from exc
+    if why:
+        raise ConfigMismatchError(
+            '\n'.join(why) + '\nPreprocess into another cache_dir with this '
+            'config (python tools/preprocess.py CONFIG OUT_DIR, then '
+            'train_dataloader.dataset.cache_dir=OUT_DIR and the same for '
+            'test), or train with the recipe the cache was made with.')

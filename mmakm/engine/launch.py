@@ -347,6 +347,8 @@ def build_runner(cfg: Config, launcher: str,
     (:func:`setup_cpu_distributed`), generates the built-in synthetic
     corpus on first use (:func:`ensure_synthetic_corpus`), checks
     ``cls_head.num_classes`` against the data (:func:`check_num_classes`)
+    and the frame cache against the config's recipe
+    (:func:`check_frame_cache`)
     and makes checkpoint loading strict (:func:`use_checked_loading`).
 
     Args:
@@ -359,10 +361,11 @@ def build_runner(cfg: Config, launcher: str,
 
     from mmaction.registry import RUNNERS
     from .checkpoint import use_checked_loading
-    from .consistency import check_num_classes
+    from .consistency import check_frame_cache, check_num_classes
     setup_cpu_distributed(cfg, launcher)
     ensure_synthetic_corpus(cfg)
     check_num_classes(cfg)
+    check_frame_cache(cfg)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)
     else:
@@ -375,11 +378,11 @@ def build_runner(cfg: Config, launcher: str,
 
 def add_launch_args(parser) -> None:
     """``--cfg-options``, ``--launcher`` and ``--local-rank`` of the tools."""
-    from mmengine.config import DictAction
+    from .user_input import CfgOptionsAction
     parser.add_argument(
         '--cfg-options',
         nargs='+',
-        action=DictAction,
+        action=CfgOptionsAction,
         help='override some settings in the used config, the key-value pair '
         'in xxx=yyy format will be merged into config file. If the value to '
         'be overwritten is a list, it should be like key="[a,b]" or key=a,b '

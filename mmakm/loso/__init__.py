@@ -10,6 +10,11 @@ from .plan import (Fold, LosoSetupError, derive_fold_cfg, describe_protocol, lea
                    plan_folds, safe_name, select_subjects)
 from .runner import FoldRunner, fold_finished
 
-__all__ = ['run_loso', 'LosoResult', 'Fold', 'LosoSetupError', 'derive_fold_cfg',
+#: errors of a LOSO experiment's set-up (config, arguments, work dir) that
+#: the tools print as one line: raised before any fold runs
+SETUP_ERRORS = (LosoSetupError, ValueError, FileNotFoundError)
+
+__all__ = ['run_loso', 'LosoResult', 'Fold', 'LosoSetupError', 'SETUP_ERRORS',
+           'derive_fold_cfg',
            'describe_protocol', 'leaf_datasets', 'plan_folds', 'safe_name',
            'select_subjects', 'FoldRunner', 'fold_finished']

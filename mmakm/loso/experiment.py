@@ -6,7 +6,8 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 from mmakm.engine import (apply_randomness_args, atomic_json_dump,
-                          atomic_write_text, check_num_classes,
+                          atomic_write_text, check_frame_cache,
+                          check_num_classes, ensure_writable_dir,
                           ensure_synthetic_corpus)
 from .plan import (Fold, LosoSetupError, check_corpora, derive_fold_cfg,
                    describe_protocol, load_config, plan_folds,
@@ -98,12 +99,14 @@ def run_loso(config: str, work_dir: str,
     from .report import build_report  # matplotlib only when reporting
     work_dir = osp.abspath(work_dir)
     cfg = load_config(config, cfg_options)
+    ensure_writable_dir(work_dir)
     # the seed is part of each fold's frozen config (write_fold_configs)
     apply_randomness_args(cfg, seed=seed, deterministic=deterministic)
     seed = cfg.randomness.get('seed')
     ensure_synthetic_corpus(cfg)
     all_subjects, classes = describe_protocol(cfg)
     check_num_classes(cfg)
+    check_frame_cache(cfg)
     plan = plan_folds(work_dir, select_subjects(all_subjects, folds))
     if not report_only and not all(fold_finished(f) for f in plan):
         check_corpora(cfg)  # one message, not one failure per fold

@@ -62,12 +62,12 @@ def fold_dir(work_dir: str, subject: str) -> str:
 
 
 def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
-    """Read an experiment config (mmakm imported first: see mmakm.compat)."""
+    """Read an experiment config (mmakm imported first: see mmakm.compat);
+    a missing file or a ``cfg_options`` key the config cannot take is a
+    :class:`~mmakm.engine.UserInputError`."""
     import mmakm  # noqa: F401  (stack fixes before any config is parsed)
-    cfg = Config.fromfile(path)
-    if cfg_options:
-        cfg.merge_from_dict(cfg_options)
-    return cfg
+    from mmakm.engine.user_input import load_config as load_checked
+    return load_checked(path, cfg_options)
 
 
 def leaf_datasets(ds_cfg) -> list:

@@ -93,6 +93,8 @@ def run_suite(methods: Sequence[Method], work_dir: str, root: str,
         jobs: LOSO folds in parallel.
         report_only: run nothing, report what finished.
     """
+    from mmakm.engine import ensure_writable_dir
+    ensure_writable_dir(work_dir)  # before any run books its time there
     results = []
     for m, seed in schedule(methods, seeds):
         d = run_dir(work_dir, m, seed)

@@ -4,17 +4,19 @@ alignment, rigid stabilisation, motion magnification and the frame cache
 from .cache import (CacheMissError, is_cached, load_frames, lookup,
                     preprocess_command, read_index, write_clip)
 from .clip import FACE_DEFAULTS, STABILISE_DEFAULTS, preprocess_clip
-from .face import (FaceLandmarker, NoFaceError, cascade_path,
+from .face import (FaceLandmarker, FaceLostError, NoFaceError, cascade_path,
                    clip_alignment, detect_face_box, eye_centres,
                    load_cascade, similarity_from_eyes, warp_clip)
 from .magnification import linear_magnify, magnify_clip, phase_magnify
-from .stabilise import (compose_with_alignment, estimate_rigid_warps,
+from .stabilise import (RigidFit, compose_with_alignment,
+                        estimate_rigid_warps, fit_rigid_warps,
                         warp_displacement_px)
 
 __all__ = [
     'CacheMissError', 'is_cached', 'load_frames', 'lookup',
     'preprocess_command', 'read_index', 'write_clip', 'FACE_DEFAULTS',
     'STABILISE_DEFAULTS', 'preprocess_clip', 'FaceLandmarker', 'NoFaceError',
+    'FaceLostError', 'fit_rigid_warps', 'RigidFit',
     'cascade_path', 'clip_alignment', 'detect_face_box', 'eye_centres',
     'load_cascade', 'similarity_from_eyes', 'warp_clip',
     'compose_with_alignment', 'estimate_rigid_warps', 'warp_displacement_px',

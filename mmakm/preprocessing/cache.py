@@ -13,7 +13,10 @@ composite built from it. Row ``i`` of the array is the frame numbered
 ``frame_numbers[i]`` in the corpus, so onset/apex/offset keep mapping to
 the right frames. Both files are written atomically (temp + rename), the
 index last: a clip is cached iff its index exists, which makes an
-interrupted run resumable.
+interrupted run resumable. The index records the frames the clip was made
+from (``source``), so a cache of another copy or release of a corpus is
+refused, and the array's shape, so a damaged array is found from its
+header before training.
 """
 import io
 import json
@@ -30,6 +33,36 @@ FORMAT_VERSION = 1
 
 class CacheMissError(FileNotFoundError):
     """A clip the dataset needs is not in the cache (or not all frames)."""
+
+
+class CacheCorruptError(CacheMissError):
+    """A cached clip's index or array is damaged (unreadable, truncated, or
+    not the shape its index records)."""
+
+
+class CacheSourceError(CacheMissError):
+    """A cached clip was made from other frames (another copy or release of
+    the corpus) than the dataset reads."""
+
+
+def clip_source(record: dict) -> Optional[str]:
+    """Where a sample's frames come from: its video file or frame folder
+    (absolute, symlinks resolved); None if the record names neither.
+
+    Works on dataset records (``filename`` / ``frame_dir`` /
+    ``frame_map``) and data infos (``filename`` / ``frame_paths``).
+    """
+    if record.get('filename'):
+        path = record['filename']
+    elif record.get('frame_dir'):
+        path = record['frame_dir']
+    else:
+        frames = record.get('frame_paths') or list(
+            (record.get('frame_map') or {}).values())
+        if not frames:
+            return None
+        path = osp.dirname(frames[0])
+    return osp.realpath(path)
 
 
 def preprocess_command(cache_dir: str, config: str = 'CONFIG') -> str:
@@ -76,22 +109,72 @@ def write_clip(cache_dir: str, key: str, frames: np.ndarray,
 
 
 def read_index(cache_dir: str, key: str) -> dict:
-    """The index of a cached clip; CacheMissError when absent."""
+    """The index of a cached clip; CacheMissError when absent,
+    CacheCorruptError naming the file when it cannot be parsed."""
     npy, index = clip_files(cache_dir, key)
     if not (osp.isfile(index) and osp.isfile(npy)):
         raise CacheMissError(f'clip {key} is not in the cache: {npy} '
                              'not found')
-    with open(index) as f:
-        return json.load(f)
+    try:
+        with open(index, encoding='utf-8') as f:
+            entry = json.load(f)
+        entry['frame_numbers'], entry['shape']  # noqa: B018 (must exist)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise CacheCorruptError(
+            f'{index}: corrupt cache index ({type(exc).__name__}: {exc}); '
+            'preprocess again (the run remakes it)') from exc
+    return entry
 
 
-def lookup(cache_dir: str, key: str,
-           frame_numbers: np.ndarray) -> Tuple[str, np.ndarray]:
-    """(array path, rows (N,) int64) holding ``frame_numbers`` (N,).
+def check_array(npy: str, entry: dict) -> None:
+    """CacheCorruptError naming ``npy`` unless it is a complete uint8 array
+    of the shape its index ``entry`` records (memory-mapped: the header is
+    read and the file size checked, no pixel)."""
+    try:
+        arr = np.load(npy, mmap_mode='r', allow_pickle=False)
+        shape, dtype = arr.shape, arr.dtype
+        del arr
+    except (OSError, ValueError, EOFError) as exc:  # truncated, empty
+        raise CacheCorruptError(
+            f'{npy}: damaged cached clip ({type(exc).__name__}: {exc}); '
+            'preprocess again (the run remakes it)') from exc
+    if dtype != np.uint8 or list(shape) != list(entry['shape']):
+        raise CacheCorruptError(
+            f'{npy}: damaged cached clip: {dtype} {tuple(shape)}, but its '
+            f'index records uint8 {tuple(entry["shape"])}; preprocess again '
+            '(the run remakes it)')
 
-    CacheMissError naming the file when the clip or any frame is missing.
+
+def cached_entry(cache_dir: str, key: str,
+                 source: Optional[str] = None) -> dict:
+    """The index of a cached clip whose array is complete and, when both
+    are known, made from the frames at ``source`` (:func:`clip_source`).
+
+    Raises:
+        CacheMissError: absent; CacheCorruptError: damaged;
+        CacheSourceError: made from other frames.
     """
     entry = read_index(cache_dir, key)
+    npy = clip_files(cache_dir, key)[0]
+    if source is not None and entry.get('source') not in (None, source):
+        raise CacheSourceError(
+            f'{npy} was made from {entry["source"]}, not from {source} '
+            'that this dataset reads (another copy or release of the '
+            'corpus): preprocess into another cache, or again with '
+            '--overwrite')
+    check_array(npy, entry)
+    return entry
+
+
+def lookup(cache_dir: str, key: str, frame_numbers: np.ndarray,
+           source: Optional[str] = None) -> Tuple[str, np.ndarray]:
+    """(array path, rows (N,) int64) holding ``frame_numbers`` (N,).
+
+    CacheMissError (or a subclass, :func:`cached_entry`) naming the file
+    when the clip or any frame is missing, the clip is damaged or was made
+    from other frames than ``source``.
+    """
+    entry = cached_entry(cache_dir, key, source)
     cached = np.asarray(entry['frame_numbers'], dtype=np.int64)
     wanted = np.asarray(frame_numbers, dtype=np.int64)
     # cached numbers are increasing (onset..offset)
@@ -117,11 +200,18 @@ def load_frames(path: str, rows: np.ndarray) -> np.ndarray:
 
 
 def read_recipe(cache_dir: str) -> Optional[dict]:
+    """The recipe a cache was made with; None for a new cache, ValueError
+    naming the file when it cannot be parsed."""
     path = osp.join(cache_dir, RECIPE_FILE)
     if not osp.isfile(path):
         return None
-    with open(path) as f:
-        return json.load(f)
+    try:
+        with open(path, encoding='utf-8') as f:
+            return json.load(f)
+    except ValueError as exc:
+        raise ValueError(f'{path}: corrupt cache recipe ({exc}); delete it '
+                         'and preprocess with --overwrite, or use another '
+                         'OUT_DIR') from exc
 
 
 def write_recipe(cache_dir: str, recipe: dict) -> None:

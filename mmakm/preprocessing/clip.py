@@ -6,14 +6,14 @@ Shared by ``tools/preprocess.py`` (offline, into the frame cache) and the
 (on the fly), so both give the same pixels.
 """
 import copy
-from typing import Optional, Tuple
+from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from .face import (FaceLandmarker, box_alignment, clip_alignment,
-                   warp_clip)
+from .face import (FaceLandmarker, FaceLostError, box_alignment,
+                   clip_alignment, warp_clip)
 from .stabilise import (compose_with_alignment, estimate_rigid_warps,
-                        warp_displacement_px)
+                        fit_rigid_warps, warp_displacement_px)
 
 #: alignment defaults: output side (the paper's pre-crop size), margin
 #: around the average face (fraction of its height), inter-ocular distance
@@ -24,17 +24,26 @@ FACE_DEFAULTS = dict(size=144, margin=0.1, eye_distance=None, ref_frames=1,
                      detector='landmarks', min_confidence=0.5)
 #: stabilisation defaults (OpenCV ECC, Euclidean)
 STABILISE_DEFAULTS = dict(type='ecc', iterations=100, blur=5)
+#: ECC correlation below which an aligned frame no longer shows the
+#: reference frame's face. Frames of a clip with a still or moving head,
+#: blinks, expressions, 30 % darker light or sensor noise stay above 0.99;
+#: a face gone from the crop gives about 0.3 or no convergence at all.
+MIN_FACE_CORRELATION = 0.6
 
 
 def merged(defaults: dict, cfg: Optional[dict]) -> Optional[dict]:
-    """``defaults`` updated by ``cfg``; None when ``cfg`` is None/False."""
+    """``defaults`` updated by ``cfg``; None when ``cfg`` is None/False,
+    the defaults when it is True; anything else but a dict is refused."""
     if cfg is None or cfg is False:
         return None
+    if cfg is not True and not isinstance(cfg, dict):
+        raise ValueError(f'expected a dict of options, True or None, got '
+                         f'{cfg!r} ({type(cfg).__name__})')
     out = copy.deepcopy(defaults)
     out.update(cfg if isinstance(cfg, dict) else {})
     unknown = set(out) - set(defaults)
     if unknown:
-        raise KeyError(f'unknown option(s) {sorted(unknown)}; expected some '
+        raise ValueError(f'unknown option(s) {sorted(unknown)}; expected some '
                        f'of {sorted(defaults)}')
     return out
 
@@ -53,7 +62,9 @@ def preprocess_clip(frames: np.ndarray,
                     magnify: Optional[dict] = None,
                     landmarker: Optional[FaceLandmarker] = None,
                     measure_motion: bool = True,
-                    fps: Optional[float] = None
+                    fps: Optional[float] = None,
+                    frame_numbers: Optional[Sequence[int]] = None,
+                    min_correlation: Optional[float] = MIN_FACE_CORRELATION
                     ) -> Tuple[np.ndarray, dict]:
     """Align, stabilise and magnify one clip.
 
@@ -71,13 +82,21 @@ def preprocess_clip(frames: np.ndarray,
             relative to the reference, before and after stabilisation.
         fps (float, optional): frame rate (for a temporal magnification
             band).
+        frame_numbers (sequence of int, optional): corpus frame number of
+            every frame (for error messages; default: 0-based positions).
+        min_correlation (float, optional): when the rigid motion is
+            measured (``measure_motion`` or ``stabilise``), a frame whose
+            ECC fit onto the reference frame fails or stays below this
+            correlation has lost the face: FaceLostError naming the
+            frames (never a clip of empty crops). None: no check.
 
     Returns:
         tuple: (T, S, S, 3) uint8 frames and an info dict (method, matrix,
         eyes, motion figures) for the cache index / report.
 
     Raises:
-        NoFaceError: no face found in the reference frame(s).
+        NoFaceError: no face found in the reference frame(s);
+            FaceLostError (a NoFaceError): the face is lost in some frames.
     """
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.dtype != np.uint8:
@@ -108,11 +127,16 @@ def preprocess_clip(frames: np.ndarray,
         info['matrix'] = matrix.tolist()
         out = warp_clip(frames, matrix, size)
         if stabilise is not None or measure_motion:
-            warps, failed = estimate_rigid_warps(
+            fit = fit_rigid_warps(
                 out, 0, (stabilise or STABILISE_DEFAULTS)['iterations'],
                 blur=(stabilise or STABILISE_DEFAULTS)['blur'])
+            if min_correlation is not None:
+                check_face_kept(fit.correlation, min_correlation,
+                                frame_numbers)
+            warps = fit.warps
             info['motion_px'] = _motion_summary(warps, size)
-            info['ecc_failed_frames'] = failed
+            info['ecc_failed_frames'] = int(np.isnan(fit.correlation).sum())
+            info['min_correlation'] = float(np.nanmin(fit.correlation))
         if stabilise is not None:
             out = warp_clip(frames, compose_with_alignment(matrix, warps),
                             size, inverse=True)
@@ -126,6 +150,30 @@ def preprocess_clip(frames: np.ndarray,
         out = magnify_clip(out, dict(magnify), fps=fps)
         info['magnify'] = dict(magnify)
     return np.ascontiguousarray(out), info
+
+
+def check_face_kept(correlation: np.ndarray, min_correlation: float,
+                    frame_numbers: Optional[Sequence[int]] = None) -> None:
+    """FaceLostError naming every frame whose ECC correlation (T,) with the
+    reference frame is below ``min_correlation`` or NaN (no fit)."""
+    correlation = np.asarray(correlation, dtype=np.float64)
+    lost = np.flatnonzero(~(correlation >= min_correlation))
+    if not len(lost):
+        return
+    names = (np.arange(len(correlation)) if frame_numbers is None
+             else np.asarray(frame_numbers))
+    what = 'frame' if frame_numbers is not None else 'frame position'
+
+    def why(c):
+        return ('no ECC fit' if np.isnan(c) else
+                f'correlation {c:.2f} < {min_correlation}')
+    shown = ', '.join(f'{names[i]} ({why(correlation[i])})'
+                      for i in lost[:10]) + (', ...' if len(lost) > 10 else '')
+    raise FaceLostError(
+        f'the face of the reference {what} {names[0]} is lost in '
+        f'{len(lost)} of {len(correlation)} frames: {shown}; it left the '
+        'crop, is covered or the frame is blank: cut the clip or fix those '
+        'frames')
 
 
 def _motion_summary(warps: np.ndarray, size: int) -> dict:

@@ -4,7 +4,7 @@ Landmarks come from MediaPipe's face mesh (``mediapipe==0.10.21``, the
 legacy ``solutions.face_mesh``: 478 points with iris centres, tflite models
 inside the wheel, nothing is downloaded). OpenCV's Haar cascade is the
 fallback for *detection* only: when the mesh finds no face in the full
-frame (small faces in a large frame), it runs again on the Haar box.
+frame (small faces in a large frame), it runs again on the Haar boxes.
 
 The alignment is a similarity transform (rotation, isotropic scale,
 translation) computed once per clip from the eye centres of its reference
@@ -12,8 +12,9 @@ frame(s): eye line horizontal, a fixed inter-ocular distance, the face
 centred. Every frame of the clip is warped with the same matrix, so the
 crop itself adds no motion between frames.
 """
+import functools
 import os.path as osp
-from typing import Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -36,6 +37,11 @@ class NoFaceError(RuntimeError):
     """No face (or no landmarks) found where the alignment needs one."""
 
 
+class FaceLostError(NoFaceError):
+    """The face of the reference frame is not found again in some frames
+    (it left the frame, was covered, or the frame is blank)."""
+
+
 # ----------------------------------------------------------------------
 # detection (OpenCV fallback)
 def cascade_path() -> str:
@@ -43,6 +49,7 @@ def cascade_path() -> str:
     return osp.join(cv2.data.haarcascades, CASCADE)
 
 
+@functools.lru_cache(maxsize=1)  # loaded on first use, once
 def load_cascade() -> 'cv2.CascadeClassifier':
     path = cascade_path()
     clf = cv2.CascadeClassifier(path)
@@ -61,6 +68,37 @@ def _gray(img: np.ndarray) -> np.ndarray:
     return img.reshape(img.shape[:2])
 
 
+#: smallest face (px) the landmark fallback looks for: a face about 45 px
+#: wide (inter-ocular distance ~13 px) is still found and landmarked
+MIN_FALLBACK_FACE = 20
+#: Haar boxes tried by the landmark fallback, largest first (the cascade
+#: also fires on textured background; the face mesh rejects those)
+MAX_FALLBACK_BOXES = 5
+
+
+def haar_boxes(img: np.ndarray, min_side: int) -> List[Box]:
+    """Every Haar face box ``(x0, y0, x1, y1)`` of one frame (RGB or gray),
+    at least ``min_side`` px, largest first."""
+    found = load_cascade().detectMultiScale(
+        _gray(img), scaleFactor=1.1, minNeighbors=5,
+        minSize=(min_side, min_side))
+    boxes = [(int(x), int(y), int(x + bw), int(y + bh))
+             for x, y, bw, bh in found]
+    return sorted(boxes, key=lambda b: -(b[2] - b[0]) * (b[3] - b[1]))
+
+
+def square_box(box, margin: float, w: int, h: int) -> Box:
+    """``box`` enlarged by ``margin`` (fraction of its side) on every side,
+    made square and moved/clipped into a ``w`` x ``h`` image."""
+    x0, y0, x1, y1 = (float(v) for v in box)
+    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
+    side = min(max(x1 - x0, y1 - y0) * (1 + 2 * margin), w, h)
+    x0 = int(round(min(max(cx - side / 2, 0), w - side)))
+    y0 = int(round(min(max(cy - side / 2, 0), h - side)))
+    s = int(round(side))
+    return x0, y0, x0 + s, y0 + s
+
+
 def detect_face_box(frames: Sequence[np.ndarray], max_probe: int = 16,
                     margin: float = 0.15,
                     min_size_ratio: float = 0.15) -> Optional[Box]:
@@ -73,29 +111,19 @@ def detect_face_box(frames: Sequence[np.ndarray], max_probe: int = 16,
     """
     if not len(frames):
         return None
-    clf = load_cascade()
     h, w = np.asarray(frames[0]).shape[:2]
     min_side = max(12, int(min_size_ratio * min(h, w)))
     boxes = []
     probe = np.unique(np.linspace(0, len(frames) - 1,
                                   min(max_probe, len(frames))).round().astype(int))
     for i in probe:
-        found = clf.detectMultiScale(_gray(frames[i]), scaleFactor=1.1,
-                                     minNeighbors=5,
-                                     minSize=(min_side, min_side))
-        if len(found):
-            x, y, bw, bh = max(found, key=lambda b: b[2] * b[3])
-            boxes.append((x, y, x + bw, y + bh))
+        found = haar_boxes(frames[i], min_side)
+        if found:
+            boxes.append(found[0])
     if not boxes:
         return None
-    x0, y0, x1, y1 = np.median(np.asarray(boxes, dtype=np.float64), axis=0)
-    cx, cy = (x0 + x1) / 2, (y0 + y1) / 2
-    side = max(x1 - x0, y1 - y0) * (1 + 2 * margin)
-    side = min(side, w, h)
-    x0 = int(round(min(max(cx - side / 2, 0), w - side)))
-    y0 = int(round(min(max(cy - side / 2, 0), h - side)))
-    s = int(round(side))
-    return x0, y0, x0 + s, y0 + s
+    return square_box(np.median(np.asarray(boxes, dtype=np.float64), axis=0),
+                      margin, w, h)
 
 
 # ----------------------------------------------------------------------
@@ -150,12 +178,15 @@ class FaceLandmarker:
         pts = self._mesh_points(img)
         if pts is not None or not self.haar_fallback:
             return pts
-        box = detect_face_box([img], margin=0.4)
-        if box is None:
-            return None
-        x0, y0, x1, y1 = box
-        pts = self._mesh_points(img[y0:y1, x0:x1])
-        return None if pts is None else pts + (x0, y0)
+        # small faces in large frames: the mesh on each Haar box (with
+        # context around it) until one holds a face
+        h, w = img.shape[:2]
+        for box in haar_boxes(img, MIN_FALLBACK_FACE)[:MAX_FALLBACK_BOXES]:
+            x0, y0, x1, y1 = square_box(box, 0.4, w, h)
+            pts = self._mesh_points(img[y0:y1, x0:x1])
+            if pts is not None:
+                return pts + (x0, y0)
+        return None
 
     def __getstate__(self):
         state = dict(self.__dict__)

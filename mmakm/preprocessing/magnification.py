@@ -28,6 +28,7 @@ Entry points:
   preprocessing and the pipeline transforms call.
 """
 import functools
+import inspect
 import math
 from typing import Optional, Sequence, Tuple, Union
 
@@ -268,6 +269,23 @@ def _magnify_linear(frames: np.ndarray, fps: Optional[float] = None,
 MAGNIFY_TYPES = {'phase': _magnify_phase, 'linear': _magnify_linear}
 
 
+def check_magnify_cfg(cfg) -> None:
+    """ValueError unless ``cfg`` is a :func:`magnify_clip` config: a dict
+    with a known ``type`` and only options its function takes."""
+    if not isinstance(cfg, dict):
+        raise ValueError(f'expected dict(type=..., ...), got {cfg!r}')
+    kind = cfg.get('type')
+    if kind not in MAGNIFY_TYPES:
+        raise ValueError(f'unknown magnification type {kind!r}; expected '
+                         f'one of {sorted(MAGNIFY_TYPES)}')
+    func = dict(phase=phase_magnify, linear=linear_magnify)[kind]
+    known = list(inspect.signature(func).parameters)[1:]  # after the clip
+    unknown = sorted(set(cfg) - {'type'} - set(known))
+    if unknown:
+        raise ValueError(f'{kind} magnification: unknown option(s) '
+                         f'{unknown}; expected some of {known}')
+
+
 def magnify_clip(frames: np.ndarray, cfg: dict,
                  fps: Optional[float] = None) -> np.ndarray:
     """Magnify one clip as configured (offline preprocessing entry point).
@@ -284,11 +302,9 @@ def magnify_clip(frames: np.ndarray, cfg: dict,
     Returns:
         np.ndarray: magnified ``(T, H, W, C)`` uint8 clip.
     """
+    check_magnify_cfg(dict(cfg))
     cfg = dict(cfg)
-    kind = cfg.pop('type', None)
-    if kind not in MAGNIFY_TYPES:
-        raise ValueError(f'unknown magnification type {kind!r} in {cfg}; '
-                         f'expected one of {sorted(MAGNIFY_TYPES)}')
+    kind = cfg.pop('type')
     frames = np.asarray(frames)
     if frames.ndim != 4 or frames.dtype != np.uint8:
         raise ValueError('magnify_clip expects a (T, H, W, C) uint8 clip, got '

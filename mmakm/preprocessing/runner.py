@@ -3,7 +3,9 @@
 Used by ``tools/preprocess.py``. A clip that cannot be preprocessed (no
 face in the reference frame, unreadable or missing frames) is recorded by
 name with the reason in the per-corpus report; the run goes on with the
-other clips. Clips already in the cache are reused (resumable run).
+other clips. Clips already in the cache are reused (resumable run); a
+damaged one is remade, one made from other frames of the corpus (another
+copy or release) stops the run.
 """
 import copy
 import json
@@ -15,9 +17,12 @@ from typing import Dict, List, Optional
 import numpy as np
 
 from mmakm.engine.fileio import atomic_json_dump
-from .cache import is_cached, read_index, read_recipe, write_clip, write_recipe
+from .cache import (CacheCorruptError, CacheSourceError, cached_entry,
+                    clip_source, is_cached, read_recipe, write_clip,
+                    write_recipe)
 from .clip import FACE_DEFAULTS, merged, preprocess_clip, stabilise_options
 from .face import FaceLandmarker, NoFaceError
+from .magnification import check_magnify_cfg
 
 REPORT_FILE = 'preprocess_report.json'
 #: the recipe used when a config has no ``preprocess`` section
@@ -29,13 +34,39 @@ def normalise_recipe(recipe: Optional[dict]) -> dict:
     recipe = copy.deepcopy(dict(DEFAULT_RECIPE, **(recipe or {})))
     unknown = set(recipe) - set(DEFAULT_RECIPE)
     if unknown:
-        raise KeyError(f'preprocess: unknown section(s) {sorted(unknown)}; '
+        raise ValueError(f'preprocess: unknown section(s) {sorted(unknown)}; '
                        f'expected {sorted(DEFAULT_RECIPE)}')
-    recipe['face'] = merged(FACE_DEFAULTS, recipe['face'])
-    recipe['stabilise'] = stabilise_options(recipe['stabilise'])
+    for section, options in (('face', lambda c: merged(FACE_DEFAULTS, c)),
+                             ('stabilise', stabilise_options)):
+        try:
+            recipe[section] = options(recipe[section])
+        except ValueError as exc:
+            raise ValueError(f'preprocess.{section}: {exc}') from exc
+    if recipe['magnify']:
+        try:
+            check_magnify_cfg(recipe['magnify'])
+        except ValueError as exc:
+            raise ValueError(f'preprocess.magnify: {exc}') from exc
     if recipe['stabilise'] is not None and recipe['face'] is None:
         raise ValueError('preprocess: stabilise needs face alignment')
     return recipe
+
+
+def recipe_record(recipe: dict, source: Optional[dict] = None) -> dict:
+    """What a cache's ``preprocess.json`` records: the normalised recipe and
+    the corpus ``source`` (:func:`corpus_source`), as JSON reads it back."""
+    record = recipe if source is None else dict(recipe, source=source)
+    return json.loads(json.dumps(record, default=list))
+
+
+def recipe_mismatch(cache_dir: str, record: dict) -> Optional[str]:
+    """Why the cache in ``cache_dir`` was not made with ``record``
+    (:func:`recipe_record`); None when it was, or holds nothing yet."""
+    old = read_recipe(cache_dir)
+    if old is None or old == record:
+        return None
+    return (f'{cache_dir} holds clips made with another recipe:\n  cache: '
+            f'{old}\n  config: {record}')
 
 
 def check_recipe(cache_dir: str, recipe: dict, overwrite: bool,
@@ -46,14 +77,27 @@ def check_recipe(cache_dir: str, recipe: dict, overwrite: bool,
     synthetic corpus' generator arguments); it is recorded with the recipe
     and a cache of another source is refused like another recipe.
     """
-    record = recipe if source is None else dict(recipe, source=source)
-    old = read_recipe(cache_dir)
-    if old is not None and old != record and not overwrite:
-        raise ValueError(
-            f'{cache_dir} holds clips made with another recipe:\n  cache: '
-            f'{old}\n  config: {record}\nuse another OUT_DIR or pass '
-            '--overwrite to remake every clip')
+    record = recipe_record(recipe, source)
+    why = recipe_mismatch(cache_dir, record)
+    if why and not overwrite:
+        raise ValueError(f'{why}\nuse another OUT_DIR or pass --overwrite '
+                         'to remake every clip')
     write_recipe(cache_dir, record)
+
+
+def config_cache_mismatch(cfg) -> List[str]:
+    """Why the frame caches a config's datasets read were not made with the
+    config's ``preprocess`` recipe (one line per cache); empty when they
+    were, when a cache is still empty, or when the config has no recipe."""
+    if not cfg.get('preprocess'):
+        return []
+    from mmakm.loso.plan import dataloader_datasets
+    record = recipe_record(normalise_recipe(cfg.get('preprocess')),
+                           corpus_source(cfg))
+    dirs = {leaf['cache_dir'] for _, leaves in dataloader_datasets(cfg)
+            for leaf in leaves if leaf.get('cache_dir')}
+    return [why for why in (recipe_mismatch(d, record) for d in sorted(dirs))
+            if why]
 
 
 #: options of a training dataset that do not change which clips exist
@@ -102,7 +146,9 @@ def preprocess_config(cfg, out_dir: str, overwrite: bool = False,
     cached are reused (resumable).
     """
     from mmaction.registry import DATASETS
+    from mmakm.engine.user_input import ensure_writable_dir
     recipe = normalise_recipe(cfg.get('preprocess'))
+    ensure_writable_dir(out_dir, 'cache folder')
     check_recipe(out_dir, recipe, overwrite, corpus_source(cfg))
     log(f'preprocessing into {out_dir}\nrecipe: {recipe}')
     reports = {}
@@ -150,23 +196,33 @@ def preprocess_dataset(dataset, cache_dir: str, recipe: dict,
         key, corpus = info['cache_key'], info['corpus']
         rep = reports[corpus]
         name = dict(key=key, clip_id=info['clip_id'], subject=info['subject'])
+        source = clip_source(info)
         if is_cached(cache_dir, key) and not overwrite:
-            rep['reused'].append(dict(name, **_motion(read_index(cache_dir,
-                                                                  key))))
-            continue
+            try:
+                entry = cached_entry(cache_dir, key, source)
+            except CacheSourceError as exc:  # another corpus: never mixed
+                raise ValueError(f'{cache_dir} holds clips of another copy '
+                                 f'or release of the corpus: {exc}') from exc
+            except CacheCorruptError as exc:
+                log(f'[{i + 1}/{n}] {key}: remade ({exc})')
+            else:
+                rep['reused'].append(dict(name, **_motion(entry)))
+                continue
         start = time.perf_counter()
         try:
             frames, numbers = decode_clip(info)
             out, meta = preprocess_clip(frames, recipe['face'],
                                         recipe['stabilise'],
                                         recipe['magnify'], landmarker,
-                                        fps=info.get('fps') or None)
+                                        fps=info.get('fps') or None,
+                                        frame_numbers=numbers)
         except (NoFaceError, OSError, ValueError, KeyError) as exc:
             rep['failed'].append(dict(name, reason=f'{type(exc).__name__}: '
                                       f'{exc}'))
             log(f'[{i + 1}/{n}] {key}: FAILED ({exc})')
             continue
-        write_clip(cache_dir, key, out, numbers, dict(meta, recipe=recipe))
+        write_clip(cache_dir, key, out, numbers,
+                   dict(meta, recipe=recipe, source=source))
         took = time.perf_counter() - start
         rep['seconds'] += took
         rep['done'].append(dict(name, frames=len(out), **_motion(meta)))

@@ -10,7 +10,7 @@ is interpolated once.
 Convention: a warp ``W`` (2, 3) is the *inverse* map of OpenCV's ECC,
 ``frame_t(W x) ~ reference(x)`` for output pixel ``x``.
 """
-from typing import Optional, Tuple
+from typing import NamedTuple, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -29,17 +29,26 @@ def _prepared(img: np.ndarray, blur: int) -> np.ndarray:
     return gray
 
 
-def estimate_rigid_warps(frames: np.ndarray, ref_index: int = 0,
-                         iterations: int = 100, eps: float = 1e-5,
-                         blur: int = 5, border: float = 0.1
-                         ) -> Tuple[np.ndarray, int]:
-    """``(warps, failed)``: (T, 2, 3) float32 Euclidean warps of ``frames``
-    (T, H, W, C) onto frame ``ref_index`` (see the module doc for the
-    convention) and the number of frames whose fit failed.
+class RigidFit(NamedTuple):
+    """ECC fit of every frame of a clip onto its reference frame.
+
+    ``warps`` (T, 2, 3) float32 (module convention; identity where the fit
+    failed), ``correlation`` (T,) float64: ECC's correlation coefficient
+    between the reference and the warped frame (1 = identical up to gain
+    and offset; NaN where the fit failed to converge).
+    """
+    warps: np.ndarray
+    correlation: np.ndarray
+
+
+def fit_rigid_warps(frames: np.ndarray, ref_index: int = 0,
+                    iterations: int = 100, eps: float = 1e-5,
+                    blur: int = 5, border: float = 0.1) -> RigidFit:
+    """Euclidean ECC warps of ``frames`` (T, H, W, C) onto frame
+    ``ref_index`` (:class:`RigidFit`).
 
     ``border`` (fraction of each side) is left out of the fit: it holds the
-    black fill of the alignment warp. A frame whose ECC fit does not
-    converge keeps the identity and is counted in the second return value.
+    black fill of the alignment warp.
     """
     frames = np.asarray(frames)
     h, w = frames.shape[1:3]
@@ -50,21 +59,27 @@ def estimate_rigid_warps(frames: np.ndarray, ref_index: int = 0,
     criteria = (cv2.TERM_CRITERIA_EPS | cv2.TERM_CRITERIA_COUNT, iterations,
                 eps)
     warps = np.repeat(_IDENTITY[None], len(frames), axis=0)
-    failed = 0
-    init = _IDENTITY.copy()
+    correlation = np.ones(len(frames), np.float64)
     for t in range(len(frames)):  # one ECC fit per frame
         if t == ref_index:
             continue
-        warp = init.copy()
         try:
-            _, warp = cv2.findTransformECC(
-                ref, _prepared(frames[t], blur), warp, cv2.MOTION_EUCLIDEAN,
-                criteria, mask, 1)
-        except cv2.error:
-            failed += 1
-            continue
-        warps[t] = warp
-    return warps, failed
+            correlation[t], warps[t] = cv2.findTransformECC(
+                ref, _prepared(frames[t], blur), _IDENTITY.copy(),
+                cv2.MOTION_EUCLIDEAN, criteria, mask, 1)
+        except cv2.error:  # no convergence: the images do not match
+            correlation[t] = np.nan
+    return RigidFit(warps, correlation)
+
+
+def estimate_rigid_warps(frames: np.ndarray, ref_index: int = 0,
+                         iterations: int = 100, eps: float = 1e-5,
+                         blur: int = 5, border: float = 0.1
+                         ) -> Tuple[np.ndarray, int]:
+    """``(warps, failed)``: the (T, 2, 3) warps of :func:`fit_rigid_warps`
+    and the number of frames whose fit failed (they keep the identity)."""
+    fit = fit_rigid_warps(frames, ref_index, iterations, eps, blur, border)
+    return fit.warps, int(np.isnan(fit.correlation).sum())
 
 
 def warp_displacement_px(warps: np.ndarray, height: int,

@@ -122,3 +122,50 @@ def map_points(matrix: np.ndarray, pts: np.ndarray) -> np.ndarray:
     """Apply a (2, 3) matrix to points (N, 2)."""
     pts = np.asarray(pts, dtype=np.float64)
     return pts @ np.asarray(matrix)[:, :2].T + np.asarray(matrix)[:, 2]
+
+
+# ----------------------------------------------------------------------
+# the face alone on a plain background (frames of any size, a face that
+# can leave the frame)
+def face_mask() -> np.ndarray:
+    """(512, 512) float32 soft ellipse around the face of ``photo()``."""
+    mask = np.zeros((512, 512), np.float32)
+    cv2.ellipse(mask, (225, 115), (75, 100), 0, 0, 360, 1.0, -1)
+    return cv2.GaussianBlur(mask, (0, 0), 6)
+
+
+def background(h: int, w: int, seed: int = 0) -> np.ndarray:
+    """(h, w, 3) uint8 smooth random colour wall."""
+    coarse = np.random.default_rng(seed).integers(
+        60, 200, (h // 32 + 1, w // 32 + 1, 3)).astype(np.uint8)
+    return cv2.resize(coarse, (w, h), interpolation=cv2.INTER_CUBIC)
+
+
+def make_face_on_wall(n_frames: int, angle: float, scale: float, eye_mid,
+                      frame_size=(FRAME_W, FRAME_H), motion=None,
+                      seed: int = 0):
+    """``(frames (T, H, W, 3) uint8 RGB, matrices (T, 2, 3))``: the face of
+    ``photo()`` (elliptic cut-out, no expression) placed on a wall.
+
+    ``motion`` (T, 3): per-frame head motion (rotation deg about the eye
+    midpoint, dx, dy frame px) added to the placement (default: none).
+    Outside the frame the face is simply cut off, so a large dx moves it
+    out of the picture.
+    """
+    w, h = frame_size
+    src, mask = photo().astype(np.float32), face_mask()
+    wall = background(h, w, seed).astype(np.float32)
+    motion = np.zeros((n_frames, 3)) if motion is None else np.asarray(
+        motion, dtype=np.float64)
+    frames, mats = [], []
+    for t in range(n_frames):
+        da, dx, dy = motion[t]
+        m = placement(angle + da, scale,
+                      (eye_mid[0] + dx, eye_mid[1] + dy))
+        img = cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR)
+        alpha = cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_LINEAR)
+        alpha = alpha[..., None]
+        frames.append(np.clip(img * alpha + wall * (1 - alpha) + 0.5, 0,
+                              255).astype(np.uint8))
+        mats.append(m)
+    return np.stack(frames), np.stack(mats)

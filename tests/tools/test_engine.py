@@ -178,12 +178,18 @@ def test_train_args_merge(tmp_path):
     assert cfg.resume is True and cfg.load_from is None  # nothing to resume
     assert cfg.default_hooks.checkpoint.type == 'AtomicCheckpointHook'
 
+    ckpt = str(tmp_path / 'epoch_3.pth')
+    open(ckpt, 'wb').close()
     cfg = train.merge_args(
         Config.fromfile(SYNTH_CFG),
-        train.parse_args([SYNTH_CFG, '--resume', 'x/epoch_3.pth']))
+        train.parse_args([SYNTH_CFG, '--resume', ckpt]))
     assert cfg.work_dir == osp.join('./work_dirs', 'akm_synthetic')
-    assert cfg.resume is True and cfg.load_from == 'x/epoch_3.pth'
+    assert cfg.resume is True and cfg.load_from == ckpt
     assert cfg.launcher == 'none'
+    with pytest.raises(engine.UserInputError,
+                       match='--resume: checkpoint not found: x/epoch_3.pth'):
+        train.merge_args(Config.fromfile(SYNTH_CFG), train.parse_args(
+            [SYNTH_CFG, '--resume', 'x/epoch_3.pth']))
 
 
 def test_amp_uses_autocast_wrapper_on_any_device():

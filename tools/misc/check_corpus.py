@@ -16,7 +16,7 @@ import time
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import mmakm  # noqa: E402,F401  (stack fixes before any config is parsed)
-from mmengine.config import DictAction  # noqa: E402
+from mmakm.engine.user_input import CfgOptionsAction  # noqa: E402
 
 from mmakm.loso.plan import corpus_datasets  # noqa: E402
 
@@ -60,7 +60,7 @@ def main(argv=None) -> int:
     p.add_argument('--decode', action='store_true',
                    help='decode every frame too (finds damaged image data '
                    'inside well-formed files; much slower)')
-    p.add_argument('--cfg-options', nargs='+', action=DictAction)
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
     args = p.parse_args(argv)
     from mmengine.registry import init_default_scope
 

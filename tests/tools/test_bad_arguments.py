@@ -1,0 +1,274 @@
+"""The tools with bad arguments: a config that does not exist, misspelt
+``--cfg-options`` keys, an unknown LOSO subject, an output folder that
+cannot be written. Each is one clear line (``error: ...``), checked before
+any work is done."""
+import contextlib
+import io
+import os.path as osp
+
+import pytest
+
+from mmakm.engine import UserInputError, check_cfg_options, merge_cfg_options
+from tools_testlib import (REPO, SYNTH_CFG, load_tool, run_tool,
+                           tiny_options)
+
+SUBJECTS = ['sub01', 'sub02']
+
+
+def call(tool, argv):
+    """(exit code, stderr) of ``tools/<tool>.py`` main in this process;
+    SystemExit messages count as stderr."""
+    err = io.StringIO()
+    with contextlib.redirect_stderr(err), contextlib.redirect_stdout(
+            io.StringIO()):
+        try:
+            code = load_tool(tool).main([str(a) for a in argv])
+        except SystemExit as exc:
+            code, msg = exc.code, exc.code
+            if isinstance(msg, str):
+                err.write(msg + '\n')
+                code = 1
+    return code, err.getvalue()
+
+
+@pytest.fixture
+def not_writable(tmp_path):
+    """A folder path that cannot be created (its parent is a file; the
+    tests may run as root, where permissions do not stop writes)."""
+    blocker = tmp_path / 'a_file'
+    blocker.write_text('')
+    return str(blocker / 'out')
+
+
+# ----------------------------------------------------------------- config
+def test_missing_config_is_one_line_in_every_tool(tmp_path):
+    missing = str(tmp_path / 'nope.py')
+    for tool, argv in (('train', [missing]), ('test', [missing, 'x.pth']),
+                       ('loso', [missing]),
+                       ('preprocess', [missing, tmp_path / 'c'])):
+        code, err = call(tool, argv)
+        assert code != 0, tool
+        assert err.strip() == f'error: config not found: {missing}', tool
+    code, err = call('train', [tmp_path])
+    assert err.strip() == f'error: config is a folder, not a file: {tmp_path}'
+
+
+def test_missing_config_from_the_command_line_has_no_traceback(tmp_path):
+    missing = str(tmp_path / 'nope.py')
+    proc = run_tool([osp.join(REPO, 'tools', 'train.py'), missing],
+                    check=False, timeout=120)
+    assert proc.returncode == 1
+    assert 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1] == (
+        f'error: config not found: {missing}')
+
+
+# ------------------------------------------------------------ cfg-options
+def _synth_cfg():
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    return Config.fromfile(SYNTH_CFG)
+
+
+@pytest.mark.parametrize('key, expected', [
+    ('train_cfg.max_epoch', "train_cfg has no key 'max_epoch' and "
+     "EpochBasedTrainLoop takes no argument 'max_epoch'; did you mean "
+     'train_cfg.max_epochs?'),
+    ('model.backbone.depthh', "FrameResNet takes no argument 'depthh'; did "
+     'you mean model.backbone.depth?'),
+    # **kwargs passed on to a base class that does not take it either
+    ('model.cls_head.dropout', "PixelBiGRUHead takes no argument 'dropout'"),
+    ('train_dataloader.dataset.cache_dirr', 'did you mean '
+     'train_dataloader.dataset.cache_dir?'),
+    ('train_dataloader.batch_szie', "train_dataloader has no key "
+     "'batch_szie'; did you mean train_dataloader.batch_size?"),
+    ('defualt_hooks.logger.interval', "the config has no key "
+     "'defualt_hooks'; did you mean default_hooks?"),
+    ('modle.backbone.depth', 'did you mean model?'),
+    ('optim_wrapper.optimizer.lrr', 'did you mean '
+     'optim_wrapper.optimizer.lr?'),
+    ('param_scheduler.7.eta_min', 'param_scheduler is a list of 1 item(s); '
+     "'7' is not an index of it"),
+])
+def test_misspelt_cfg_options_keys_are_refused(key, expected):
+    with pytest.raises(UserInputError) as e:
+        check_cfg_options(_synth_cfg(), {key: 1})
+    assert str(e.value).startswith(f'--cfg-options {key}: ')
+    assert expected in str(e.value)
+
+
+def test_documented_and_new_cfg_options_keys_are_accepted(corpus_root):
+    cfg = _synth_cfg()
+    options = dict(o.split('=', 1) for o in tiny_options(corpus_root,
+                                                         SUBJECTS))
+    options.update({
+        # new keys that the built classes take
+        'model.train_cfg.micro_batch_frames': 128,
+        'model.backbone.pretrained': 'x.pth',
+        'train_dataloader.dataset.cache_dir': None,
+        'train_dataloader.dataset.on_bad_sample': 'skip',
+        'optim_wrapper.type': 'AutocastOptimWrapper',
+        'optim_wrapper.dtype': 'bfloat16',
+        'model.loss_aux': None,
+        # new top-level settings of the tools
+        'load_partial': True,
+        'preprocess.stabilise': "dict(type='ecc', blur=3)",
+    })
+    check_cfg_options(cfg, options)
+    merge_cfg_options(cfg, options)
+    assert cfg.preprocess.stabilise == dict(type='ecc', blur=3)
+    assert cfg.optim_wrapper.dtype == 'bfloat16'
+
+
+def test_dict_values_replace_the_config_value():
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'akm_casme2.py'))
+    merge_cfg_options(cfg, {
+        'preprocess.stabilise': "dict(type='ecc', iterations=50)",
+        'preprocess.magnify': "dict(type='linear', alpha=5.0)"})
+    assert cfg.preprocess.stabilise == dict(type='ecc', iterations=50)
+    assert cfg.preprocess.magnify == dict(type='linear', alpha=5.0)
+    with pytest.raises(UserInputError, match=r'linear is not a literal '
+                       r'\(quote strings\)'):
+        merge_cfg_options(cfg, {'preprocess.magnify': 'dict(type=linear)'})
+    cfg.preprocess.stabilise = None
+    with pytest.raises(UserInputError, match=r'stabilise is a dict in the '
+                       r'child config .*give the whole value instead: '
+                       r'key="dict\(...\)"'):
+        merge_cfg_options(cfg, {'preprocess.stabilise.type': 'ecc'})
+
+
+def test_tools_refuse_wrong_keys_before_any_work(corpus_root, tmp_path):
+    work = tmp_path / 'w'
+    opts = ['--cfg-options', *tiny_options(corpus_root, SUBJECTS),
+            'train_cfg.max_epoch=1']
+    code, err = call('train', [SYNTH_CFG, '--work-dir', work, *opts])
+    assert code == 1 and err.startswith('error: --cfg-options '
+                                        'train_cfg.max_epoch:')
+    assert not work.exists()  # nothing started
+    code, err = call('loso', [SYNTH_CFG, '--work-dir', work, *opts])
+    assert code == 2 and 'did you mean train_cfg.max_epochs?' in err
+    assert not work.exists()
+    code, err = call('preprocess', [SYNTH_CFG, tmp_path / 'c',
+                                    '--cfg-options',
+                                    'preprocess.face.sise=96'])
+    assert code == 2 and err.strip() == (
+        "error: preprocess.face: unknown option(s) ['sise']; expected some "
+        "of ['detector', 'eye_distance', 'margin', 'min_confidence', "
+        "'ref_frames', 'size']")
+
+
+# -------------------------------------------------------------- LOSO folds
+def test_unknown_loso_subject(corpus_root, tmp_path):
+    code, err = call('loso', [SYNTH_CFG, '--work-dir', tmp_path / 'l',
+                              '--folds', 'sub99', '--cfg-options',
+                              *tiny_options(corpus_root, SUBJECTS)])
+    assert code == 2
+    assert err.strip() == ("error: unknown subject(s) ['sub99']; the protocol "
+                           "has ['casme2/sub01', 'casme2/sub02']")
+
+
+# ------------------------------------------------------------ output dirs
+def test_output_folders_that_cannot_be_written(corpus_root, tmp_path,
+                                               not_writable):
+    opts = ['--cfg-options', *tiny_options(corpus_root, SUBJECTS)]
+    reason = f'{not_writable} is not writable: Not a directory'
+    code, err = call('train', [SYNTH_CFG, '--work-dir', not_writable, *opts])
+    assert code == 1 and err.strip() == f'error: work dir {reason}'
+    ckpt = tmp_path / 'c.pth'
+    ckpt.write_bytes(b'')
+    code, err = call('test', [SYNTH_CFG, ckpt, '--work-dir', not_writable,
+                              *opts])
+    assert err.strip() == f'error: work dir {reason}'
+    code, err = call('test', [SYNTH_CFG, ckpt, '--work-dir', tmp_path / 't',
+                              '--dump', osp.join(not_writable, 'p.pkl'),
+                              *opts])
+    assert err.strip() == f'error: --dump folder {reason}'
+    code, err = call('loso', [SYNTH_CFG, '--work-dir', not_writable, *opts])
+    assert code == 2 and err.strip() == f'error: work dir {reason}'
+    code, err = call('preprocess', [SYNTH_CFG, not_writable, *opts])
+    assert code == 2 and err.strip() == f'error: cache folder {reason}'
+
+
+# ------------------------------------------------- cache of another recipe
+def test_train_refuses_a_cache_of_another_recipe(corpus_root, tmp_path):
+    cache = str(tmp_path / 'cache')
+    opts = [*tiny_options(corpus_root, SUBJECTS),
+            f'train_dataloader.dataset.cache_dir={cache}',
+            f'test_dataloader.dataset.cache_dir={cache}']
+    code, err = call('preprocess', [
+        SYNTH_CFG, cache, '--cfg-options', *opts,
+        'preprocess=dict(face=None)'])
+    assert code == 0, err
+    code, err = call('train', [
+        SYNTH_CFG, '--work-dir', tmp_path / 'w', '--cfg-options', *opts,
+        "preprocess=dict(face=None, magnify=dict(type='linear', alpha=5.0))"])
+    assert code == 1
+    assert err.startswith(f'error: {cache} holds clips made with another '
+                          'recipe:')
+    assert 'python tools/preprocess.py CONFIG OUT_DIR' in err
+    assert not (tmp_path / 'w' / 'epoch_1.pth').exists()
+
+
+def test_cfg_options_values_keep_spaces_and_dicts():
+    """mmengine's DictAction drops the spaces of ``/data/my corpus`` and
+    recurses without end on ``dict(a=1, b=2)``; the tools' action does
+    neither and still parses lists and numbers."""
+    import argparse
+
+    from mmengine.config import DictAction
+
+    from mmakm.engine import CfgOptionsAction
+    argv = ['--o', 'data_root=/data/my corpus/CASME II', 'n=3', 'x=None',
+            "s=dict(type='ecc', blur=3)", 'l=[1,2]', 't=(a,b)']
+    p = argparse.ArgumentParser()
+    p.add_argument('--o', nargs='+', action=CfgOptionsAction)
+    opts = p.parse_args(argv).o
+    assert opts == {'data_root': '/data/my corpus/CASME II', 'n': 3,
+                    'x': None, 's': "dict(type='ecc', blur=3)",
+                    'l': [1, 2], 't': ('a', 'b')}
+    upstream = argparse.ArgumentParser()
+    upstream.add_argument('--o', nargs='+', action=DictAction)
+    assert upstream.parse_args(argv[:2]).o['data_root'] == \
+        '/data/mycorpus/CASMEII'  # the defect worked around
+
+
+def test_demo_tools_with_unwritable_outputs(corpus_root, tmp_path,
+                                            not_writable):
+    """tools/loso_demo.py and tools/demo.py name the folder they cannot
+    write before any work (demo: before the clip is decoded)."""
+    code, err = call('loso_demo', ['--work-dir', not_writable])
+    assert code == 2 and err.strip().endswith(
+        f'error: work dir {not_writable} is not writable: Not a directory')
+    folder = osp.join(corpus_root, 'CASME2_RAW', 'sub01')
+    ckpt = tmp_path / 'c.pth'
+    ckpt.write_bytes(b'')
+    code, err = call('demo', [folder, SYNTH_CFG, ckpt,
+                              '--out', osp.join(not_writable, 'f.png')])
+    assert code == 2 and err.strip() == (
+        f'error: --out folder {not_writable} is not writable: Not a '
+        'directory')
+
+
+def test_preprocess_refuses_unknown_magnification_options(tmp_path):
+    code, err = call('preprocess', [
+        SYNTH_CFG, tmp_path / 'c', '--cfg-options',
+        "preprocess=dict(face=None, magnify=dict(type='phase', alfa=3))"])
+    assert code == 2
+    assert err.strip().startswith("error: preprocess.magnify: phase "
+                                  "magnification: unknown option(s) "
+                                  "['alfa']; expected some of ['alpha',")
+    assert not (tmp_path / 'c').exists()
+
+
+def test_missing_checkpoints_are_one_line(tmp_path):
+    missing = str(tmp_path / 'nope.pth')
+    code, err = call('test', [SYNTH_CFG, missing, '--work-dir', tmp_path])
+    assert code == 1 and err.strip() == f'error: checkpoint not found: '\
+        f'{missing}'
+    code, err = call('test', [SYNTH_CFG, 'last', '--work-dir', tmp_path])
+    assert err.strip() == f'error: no checkpoint found in {tmp_path}'
+    code, err = call('train', [SYNTH_CFG, '--resume', missing,
+                               '--work-dir', tmp_path / 'w'])
+    assert err.strip() == f'error: --resume: checkpoint not found: {missing}'
