@@ -143,8 +143,8 @@ def test_shutdown_distributed_leaves_the_group(tmp_path):
         engine.shutdown_distributed()
         assert not torch.distributed.is_initialized()
         # the DDP (and the process group it held) went before the destroy
-        assert not [o for o in gc.get_objects() if isinstance(
-            o, torch.nn.parallel.DistributedDataParallel)]
+        assert not [o for o in gc.get_objects()
+                    if type(o) is torch.nn.parallel.DistributedDataParallel]
     finally:
         if torch.distributed.is_initialized():
             torch.distributed.destroy_process_group()
