@@ -25,14 +25,18 @@ from typing import Optional, Tuple
 
 import numpy as np
 
+from mmakm.datasets.errors import MissingFileError
 from mmakm.engine.fileio import atomic_json_dump, atomic_write_bytes
 
 RECIPE_FILE = 'preprocess.json'
 FORMAT_VERSION = 1
 
 
-class CacheMissError(FileNotFoundError):
-    """A clip the dataset needs is not in the cache (or not all frames)."""
+class CacheMissError(MissingFileError):
+    """A clip the dataset needs is not in the cache (or not all frames).
+
+    A corpus input error (:class:`~mmakm.datasets.errors.MissingFileError`):
+    the tools print it as one line."""
 
 
 class CacheCorruptError(CacheMissError):

@@ -272,3 +272,22 @@ def test_missing_checkpoints_are_one_line(tmp_path):
     code, err = call('train', [SYNTH_CFG, '--resume', missing,
                                '--work-dir', tmp_path / 'w'])
     assert err.strip() == f'error: --resume: checkpoint not found: {missing}'
+
+
+def test_train_names_a_clip_missing_from_the_cache(corpus_root, tmp_path):
+    cache = tmp_path / 'cache'
+    opts = [*tiny_options(corpus_root, SUBJECTS),
+            f'train_dataloader.dataset.cache_dir={cache}',
+            f'test_dataloader.dataset.cache_dir={cache}',
+            'preprocess=dict(face=None)']
+    code, err = call('preprocess', [SYNTH_CFG, cache, '--cfg-options', *opts])
+    assert code == 0, err
+    index = sorted(cache.glob('*/sub02/*.json'))[0]
+    index.unlink()  # the clip is no longer cached
+    code, err = call('train', [
+        SYNTH_CFG, '--work-dir', tmp_path / 'w', '--cfg-options', *opts])
+    assert code == 1
+    lines = err.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith('error: '), err
+    assert index.stem in lines[0] and 'python tools/preprocess.py' in lines[0]
+    assert not (tmp_path / 'w' / 'epoch_1.pth').exists()
