@@ -53,7 +53,8 @@ def read_table(path: str,
                fields: Dict[str, Sequence[str]],
                required: Sequence[str],
                sheet: Optional[str] = None,
-               max_header_row: int = 50) -> List[TableRow]:
+               max_header_row: int = 50,
+               headerless: Optional[Sequence[str]] = None) -> List[TableRow]:
     """Read an xlsx sheet or csv file into rows keyed by field name.
 
     The header row is located by its column names (SAMM ships ~12 text rows
@@ -69,6 +70,11 @@ def read_table(path: str,
             spaces, underscores, dashes and parentheses).
         required: fields whose columns must exist.
         sheet: xlsx sheet name (None: the first sheet).
+        headerless: the column names, in order, of copies saved without
+            the header row: when no header row is found and the first row
+            has exactly this many cells, none of them a column name, every
+            row is data in this order (the cells are then checked like any
+            other).
     """
     if not osp.isfile(path):
         raise MissingFileError(f'annotation file not found: {path}')
@@ -80,17 +86,15 @@ def read_table(path: str,
         raise CorpusError(f'{path}: unsupported annotation file type; '
                           'expected .xlsx or .csv (save an old .xls '
                           'workbook as .xlsx)')
-    for rows in tables:
-        header = _find_header(rows, fields, required, max_header_row)
-        if header is not None:
-            break
-    else:
+    found = _locate_header(tables, fields, required, max_header_row,
+                           headerless)
+    if found is None:
         names = {f: list(a) for f, a in fields.items() if f in required}
         raise CorpusError(
             f'{path}' + (f' (sheet {sheet!r})' if sheet else '') +
             f': malformed annotation file: no header row with the columns '
             f'{names} in the first {max_header_row} rows')
-    start, columns = header
+    rows, start, columns = found
     out: List[TableRow] = []
     for number, cells in rows[start + 1:]:
         if all(c is None or str(c).strip() == '' for c in cells):
@@ -99,6 +103,31 @@ def read_table(path: str,
                   for f, i in columns.items()}
         out.append(TableRow(values, path, number))
     return out
+
+
+def _locate_header(tables, fields, required, max_header_row, headerless
+                   ) -> Optional[Tuple[list, int, Dict[str, int]]]:
+    """(rows, position of the header row, field -> column) of the first
+    table (parse) that holds the header row; for a header-less copy
+    (``headerless``: the column names in order) the parse whose first row
+    has exactly that many cells, none a column name, with position -1."""
+    parsed = []  # the parses are made lazily: keep them for the second look
+    for rows in tables:
+        header = _find_header(rows, fields, required, max_header_row)
+        if header is not None:
+            return (rows, ) + header
+        parsed.append(rows)
+    if not headerless:
+        return None
+    columns = _match_header(headerless, fields)
+    names = {_norm_header(n) for n in headerless}
+    for rows in parsed:
+        first = next((cells for _, cells in rows
+                      if any(c is not None for c in cells)), None)
+        if (first is not None and len(first) == len(headerless)
+                and not names & {_norm_header(c) for c in first}):
+            return rows, -1, columns
+    return None
 
 
 def _find_header(rows, fields, required, max_header_row
@@ -142,16 +171,25 @@ def _find_sheet(path: str, sheet: str, names: Sequence[str]) -> str:
     raise CorpusError(f'{path}: no sheet {sheet!r}; the file has {names}')
 
 
+def read_text(path: str) -> str:
+    """A text annotation file's content: UTF-8 with or without BOM, or, as
+    Excel and Notepad on Windows save it, cp1252. Line endings are left to
+    the caller (``splitlines``, ``csv`` with ``newline=''``)."""
+    if not osp.isfile(path):
+        raise MissingFileError(f'annotation file not found: {path}')
+    with open(path, 'rb') as f:
+        raw = f.read()
+    try:
+        return raw.decode('utf-8-sig')
+    except UnicodeDecodeError:
+        return raw.decode('cp1252', errors='replace')
+
+
 def _csv_tables(path: str):
     """The csv's rows as parsed with each plausible delimiter, the sniffed
     one first (lazily: the caller stops at the first holding the header;
     text rows above a header can mislead the sniffer)."""
-    with open(path, 'rb') as f:
-        raw = f.read()
-    try:
-        text = raw.decode('utf-8-sig')
-    except UnicodeDecodeError:
-        text = raw.decode('cp1252', errors='replace')  # Excel on Windows
+    text = read_text(path)
     try:
         first = csv.Sniffer().sniff(text[:8192], delimiters=',;\t').delimiter
     except csv.Error:  # one column, or too few rows to tell

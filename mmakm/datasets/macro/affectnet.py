@@ -17,6 +17,11 @@ _FIELDS = {
     'face_height': ('face_height',),
     'expression': ('expression',),
 }
+#: the shipped CSVs' columns, in order (read by position from a copy
+#: saved without its header row)
+COLUMNS = ('subDirectory_filePath', 'face_x', 'face_y', 'face_width',
+           'face_height', 'facial_landmarks', 'expression', 'valence',
+           'arousal')
 _CODES = ', '.join(f'{i} {e}' for i, e in enumerate(VOCABULARIES['affectnet']))
 
 
@@ -26,7 +31,8 @@ class AffectNetDataset(FaceImageDataset):
 
     Columns of the shipped CSVs (header row): ``subDirectory_filePath,
     face_x, face_y, face_width, face_height, facial_landmarks, expression,
-    valence, arousal``. Expression codes 0-10: 0 neutral, 1 happiness,
+    valence, arousal`` (a copy without the header row is read in this
+    order). Expression codes 0-10: 0 neutral, 1 happiness,
     2 sadness, 3 surprise, 4 fear, 5 disgust, 6 anger, 7 contempt, 8 none,
     9 uncertain, 10 no-face. Under ``'paper4'`` 8-10 are excluded (and
     reported) and neutral counts as *others*. The face box crops the image
@@ -51,7 +57,8 @@ class AffectNetDataset(FaceImageDataset):
     def parse_records(self) -> List[dict]:
         records = []
         names = VOCABULARIES[self.CORPUS]
-        for row in read_table(self.ann_file, _FIELDS, required=list(_FIELDS)):
+        for row in read_table(self.ann_file, _FIELDS, required=list(_FIELDS),
+                              headerless=COLUMNS):
             try:
                 code = int_cell(row, 'expression', 0, len(names) - 1,
                                 f'an expression code ({_CODES})')

@@ -7,6 +7,7 @@ from mmaction.registry import DATASETS
 
 from ..annotation_io import cell_str, read_table
 from ..class_setups import VOCABULARIES
+from ..errors import CorpusError
 from .base import FaceImageDataset, int_cell
 
 SIZE = 48
@@ -15,15 +16,18 @@ USAGES = ('Training', 'PublicTest', 'PrivateTest')
 
 def _decode_pixels(text: str, where: str) -> np.ndarray:
     """(48, 48) uint8 image of a space-separated pixel string."""
+    expected = (f'pixels must be {SIZE * SIZE} space-separated integers '
+                '0-255')
     try:
         values = np.array(text.split(), dtype=np.int64)
     except (AttributeError, ValueError):
-        values = None
-    if (values is None or values.size != SIZE * SIZE or values.min() < 0
-            or values.max() > 255):
-        n = 'no' if values is None else values.size
-        raise ValueError(f'{where}: pixels must be {SIZE * SIZE} '
-                         f'space-separated integers 0-255, got {n} values')
+        raise ValueError(f'{where}: {expected}, got a value that is no '
+                         f'integer ({text[:40]!r}...)') from None
+    if values.size != SIZE * SIZE:
+        raise ValueError(f'{where}: {expected}, got {values.size} values')
+    if values.min() < 0 or values.max() > 255:
+        raise ValueError(f'{where}: {expected}, got values '
+                         f'{values.min()}..{values.max()}')
     return values.astype(np.uint8).reshape(SIZE, SIZE)
 
 
@@ -56,18 +60,29 @@ class FER2013Dataset(FaceImageDataset):
         self.usage = None if usage is None else tuple(usage)
         super().__init__(ann_file=ann_file, **kwargs)
 
+    def split_filter(self) -> dict:
+        return dict(usage=self.usage)
+
     def parse_records(self) -> List[dict]:
         fields = dict(emotion=('emotion', ), pixels=('pixels', ),
                       usage=('Usage', ))
-        required = ['emotion', 'pixels'] + (['usage'] if self.usage else [])
         names = VOCABULARIES[self.CORPUS]
         codes = ', '.join(f'{i} {e}' for i, e in enumerate(names))
+        usages = {u.lower(): u for u in USAGES}
         records = []
-        for row in read_table(self.ann_file, fields, required=required):
+        rows = read_table(self.ann_file, fields, required=['emotion',
+                                                           'pixels'])
+        if self.usage and rows and 'usage' not in rows[0]:
+            raise CorpusError(
+                f'{self.ann_file}: no Usage column, so no {list(self.usage)} '
+                'rows; expected the columns emotion, pixels, Usage (a copy '
+                "without Usage, such as Kaggle's train.csv: usage=None)")
+        for row in rows:
             try:
                 code = int_cell(row, 'emotion', 0, len(names) - 1,
                                 f'an emotion code ({codes})')
                 usage = row.get('usage')
+                usage = usages.get(str(usage).strip().lower(), usage)
                 if self.usage and usage not in USAGES:
                     raise ValueError(f'{row.where}: unknown Usage {usage!r}; '
                                      f'expected one of {USAGES}')

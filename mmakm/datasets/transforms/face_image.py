@@ -1,9 +1,28 @@
 """Load a still face image (macro-expression corpora) as a one-frame clip."""
+from typing import Optional, Sequence, Tuple
+
 import numpy as np
 from mmcv.transforms import BaseTransform
 
 from mmaction.registry import TRANSFORMS
 from .loading import read_image
+
+
+def clip_face_box(box: Sequence, height: int, width: int
+                  ) -> Optional[Tuple[int, int, int, int]]:
+    """``(x0, y0, x1, y1)`` of the face box ``(x, y, w, h)`` clipped to a
+    ``height`` × ``width`` image; None when nothing of it is inside."""
+    x, y, w, h = (int(v) for v in box)
+    x0, y0 = max(x, 0), max(y, 0)
+    x1, y1 = min(x + w, width), min(y + h, height)
+    return None if x1 <= x0 or y1 <= y0 else (x0, y0, x1, y1)
+
+
+def box_outside_message(box: Sequence, height: int, width: int,
+                        path: str) -> str:
+    x, y, w, h = (int(v) for v in box)
+    return (f'face box (x={x}, y={y}, w={w}, h={h}) lies outside the '
+            f'{width}x{height} image {path}')
 
 
 @TRANSFORMS.register_module()
@@ -32,14 +51,11 @@ class LoadFaceImage(BaseTransform):
             img = np.repeat(img.reshape(img.shape[:2])[..., None], 3, axis=2)
         box = results.get('bbox')
         if box is not None:
-            x, y, w, h = (int(v) for v in box)
-            x0, y0 = max(x, 0), max(y, 0)
-            x1, y1 = min(x + w, img.shape[1]), min(y + h, img.shape[0])
-            if x1 <= x0 or y1 <= y0:
-                raise ValueError(
-                    f'{where}: face box (x={x}, y={y}, w={w}, h={h}) lies '
-                    f'outside the {img.shape[1]}x{img.shape[0]} image '
-                    f"{results.get('img_path', '')}")
+            inside = clip_face_box(box, *img.shape[:2])
+            if inside is None:
+                raise ValueError(f'{where}: ' + box_outside_message(
+                    box, *img.shape[:2], results.get('img_path', '')))
+            x0, y0, x1, y1 = inside
             img = img[y0:y1, x0:x1]
         img = np.ascontiguousarray(img)
         results.update(imgs=[img], img_shape=img.shape[:2],
