@@ -7,8 +7,8 @@ mmengine file backend.
 """
 from mmakm.datasets.errors import CorpusError
 
-from .checkpoint import (CheckpointError, load_weights, read_checkpoint,
-                         use_checked_loading)
+from .checkpoint import (CheckpointError, MissingCheckpointError,
+                         load_weights, read_checkpoint, use_checked_loading)
 from .consistency import (ConfigMismatchError, check_frame_cache,
                           check_num_classes)
 from .dump_results import AtomicDumpResults
@@ -36,7 +36,7 @@ USER_ERRORS = (CheckpointError, ConfigMismatchError, UserInputError,
                CorpusError)
 
 __all__ = [
-    'CheckpointError', 'load_weights', 'read_checkpoint',
+    'CheckpointError', 'MissingCheckpointError', 'load_weights', 'read_checkpoint',
     'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
     'check_frame_cache',
     'USER_ERRORS', 'UserInputError', 'CfgOptionsAction', 'check_cfg_options',

@@ -26,7 +26,8 @@ from typing import Callable, List, Tuple, Union
 import torch
 from mmengine.logging import print_log
 
-__all__ = ['CheckpointError', 'StateDictMismatch', 'read_checkpoint',
+__all__ = ['CheckpointError', 'MissingCheckpointError', 'StateDictMismatch',
+           'read_checkpoint',
            'state_dict_mismatch', 'load_weights', 'use_checked_loading']
 
 #: prefixes stripped from checkpoint keys (DDP wrappers), as in mmengine
@@ -39,12 +40,16 @@ class CheckpointError(RuntimeError):
     """A checkpoint that is unreadable or does not fit the model."""
 
 
+class MissingCheckpointError(CheckpointError, FileNotFoundError):
+    """A checkpoint file that does not exist."""
+
+
 def read_checkpoint(filename: str,
                     map_location: Union[str, Callable] = 'cpu') -> dict:
     """Read a checkpoint (local path or mmengine URI) into a dict.
 
     Raises:
-        FileNotFoundError: no such local file.
+        MissingCheckpointError: no such local file (a FileNotFoundError).
         CheckpointError: naming the file: empty, truncated/corrupt, or
             refused by torch's safe loader.
     """
@@ -52,7 +57,8 @@ def read_checkpoint(filename: str,
     local = '://' not in str(filename)
     if local:
         if not osp.isfile(filename):
-            raise FileNotFoundError(f'checkpoint not found: {filename}')
+            raise MissingCheckpointError(
+                f'checkpoint not found: {filename}')
         if osp.getsize(filename) == 0:
             raise CheckpointError(
                 f'{filename}: empty checkpoint file (0 bytes)')
@@ -65,7 +71,8 @@ def read_checkpoint(filename: str,
                 f'are not weights ({str(exc).splitlines()[0]})') from None
         raise CheckpointError(
             f'{filename}: truncated or corrupt checkpoint ({exc})') from None
-    except (EOFError, zipfile.BadZipFile, RuntimeError, ValueError) as exc:
+    except (EOFError, KeyError, zipfile.BadZipFile, RuntimeError,
+            ValueError) as exc:  # KeyError: pickle opcodes of a non-pickle
         size = f', {os.path.getsize(filename)} bytes' if local else ''
         raise CheckpointError(
             f'{filename}: truncated or corrupt checkpoint{size} '

@@ -1,6 +1,8 @@
 """Macro-expression image corpora (AffectNet, RAF-DB, FER2013) read from
 fabricated mini copies in their shipped layouts; LoadFaceImage."""
+import os
 import os.path as osp
+import shutil
 import sys
 
 import numpy as np
@@ -13,7 +15,8 @@ import mmakm  # noqa: F401  (registration)
 sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
 import fabricate_faces as fab  # noqa: E402
 from mmakm.datasets import (AffectNetDataset, BadSampleError,  # noqa: E402
-                            FER2013Dataset, LoadFaceImage, RAFDBDataset)
+                            CorpusError, FER2013Dataset, LoadFaceImage,
+                            MissingFileError, RAFDBDataset)
 
 PAPER4 = ('positive', 'negative', 'surprise', 'others')
 init_default_scope('mmaction')
@@ -218,3 +221,274 @@ def test_fer2013_decodes_only_drawn_rows(tmp_path):
     ds = FER2013Dataset(data_root=root, per_class=1, class_setup=dict(
         happiness='positive'))
     assert len(ds) == 1
+
+
+# ------------------------------------------- copies as researchers have them
+def _samples(ds):
+    """(label, emotion, image bytes or pixels, bbox) of every sample."""
+    out = []
+    for i in range(len(ds)):
+        info = ds.get_data_info(i)
+        img = info.get('img')
+        data = img.tobytes() if img is not None else open(
+            info['img_path'], 'rb').read()
+        out.append((info['label'], info['emotion'], data, info['bbox']))
+    return out
+
+
+def _edit(path, fn):
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(fn(data))
+
+
+def _crlf(data):
+    return data.replace(b'\r\n', b'\n').replace(b'\n', b'\r\n')
+
+
+def _extra_column(data):
+    return b'\n'.join(line + b',note' if line.strip() else line
+                      for line in data.replace(b'\r\n', b'\n').split(b'\n'))
+
+
+@pytest.mark.parametrize('variant', [
+    'crlf', 'bom', 'bom_crlf', 'extra_column', 'no_header',
+    'upper_ext', 'png_on_disk'])
+def test_affectnet_variants_load_like_the_shipped_copy(tmp_path, variant):
+    shipped = _samples(AffectNetDataset(
+        data_root=fab.make_affectnet(str(tmp_path / 'shipped'))))
+    root = fab.make_affectnet(str(tmp_path / variant))
+    csv_path = osp.join(root, 'training.csv')
+    images = osp.join(root, 'Manually_Annotated_Images')
+    if variant == 'crlf':
+        _edit(csv_path, _crlf)
+    elif variant == 'bom':
+        _edit(csv_path, lambda d: b'\xef\xbb\xbf' + d)
+    elif variant == 'bom_crlf':
+        _edit(csv_path, lambda d: b'\xef\xbb\xbf' + _crlf(d))
+    elif variant == 'extra_column':
+        _edit(csv_path, _extra_column)
+    elif variant == 'no_header':  # the header row left out
+        _edit(csv_path, lambda d: d.split(b'\n', 1)[1])
+    elif variant == 'upper_ext':  # a1.jpg listed, A1.JPG's extension on disk
+        os.rename(osp.join(images, '689', 'a1.jpg'),
+                  osp.join(images, '689', 'a1.JPG'))
+    elif variant == 'png_on_disk':  # listed .jpg, converted to .png
+        import cv2
+        img = cv2.imread(osp.join(images, '689', 'a1.jpg'))
+        os.remove(osp.join(images, '689', 'a1.jpg'))
+        cv2.imwrite(osp.join(images, '689', 'a1.png'), img)
+    ds = AffectNetDataset(data_root=root)
+    got = _samples(ds)
+    assert [s[:2] + s[3:] for s in got] == [s[:2] + s[3:] for s in shipped]
+    if variant != 'png_on_disk':
+        assert [s[2] for s in got] == [s[2] for s in shipped]
+    assert len(ds.excluded) == 3
+
+
+def test_affectnet_bad_images_are_named_at_build(tmp_path):
+    """Empty, corrupt and truncated images and a face box outside its
+    image stop the build (not an epoch later), naming row and file; with
+    'skip' the per-class draw takes the next image of the class."""
+    images = 'Manually_Annotated_Images'
+    cases = {
+        'empty': (lambda p: open(p, 'wb').close(), r'empty file \(0 bytes\)'),
+        'corrupt': (lambda p: open(p, 'wb').write(b'not an image' * 9),
+                    'not a JPEG, PNG or BMP image'),
+        'truncated': (lambda p: _edit(p, lambda d: d[:len(d) // 2]),
+                      'truncated JPEG'),
+    }
+    for name, (damage, reason) in cases.items():
+        root = fab.make_affectnet(str(tmp_path / name))
+        path = osp.join(root, images, '689', 'a1.jpg')
+        damage(path)
+        with pytest.raises(BadSampleError, match=r'training\.csv, row 3: '
+                           + '.*' + r'689/a1\.jpg: ' + reason):
+            AffectNetDataset(data_root=root)
+        ds = AffectNetDataset(data_root=root, on_bad_sample='skip')
+        assert len(ds) == 11 and len(ds.skipped) == 1
+        assert path not in [ds.get_data_info(i)['img_path']
+                            for i in range(len(ds))]
+    rows = list(fab.AFFECTNET_ROWS)
+    rows[1] = ('689/a1.jpg', (100, 100, 10, 10), 1)
+    root = fab.make_affectnet(str(tmp_path / 'box'), rows)
+    with pytest.raises(BadSampleError, match=r'row 3: face box \(x=100, '
+                       r'y=100, w=10, h=10\) lies outside the 40x32 image'):
+        AffectNetDataset(data_root=root)
+    # the per-class draw replaces a bad drawn image with the next one
+    ds = AffectNetDataset(data_root=root, per_class=2, seed=0,
+                          on_bad_sample='skip')
+    assert ds.class_counts()['positive'] == 2
+    # a name that differs only in case is no match: named
+    root = fab.make_affectnet(str(tmp_path / 'case'))
+    os.rename(osp.join(root, images, '689', 'a1.jpg'),
+              osp.join(root, images, '689', 'A1.jpg'))
+    with pytest.raises(MissingFileError, match=r'row 3: image not found: '
+                       r'.*a1\.jpg \(A1\.jpg exists there'):
+        AffectNetDataset(data_root=root)
+    # two images of that name with other extensions: ambiguous
+    root = fab.make_affectnet(str(tmp_path / 'two'))
+    src = osp.join(root, images, '689', 'a1.jpg')
+    shutil.copy(src, src[:-4] + '.png')
+    os.rename(src, src[:-4] + '.JPG')
+    with pytest.raises(MissingFileError,
+                       match=r'a1\.JPG and a1\.png exist there'):
+        AffectNetDataset(data_root=root)
+
+
+@pytest.mark.parametrize('corpus', ['affectnet', 'rafdb', 'fer2013'])
+def test_no_samples_left_is_one_error_saying_why(tmp_path, corpus):
+    if corpus == 'affectnet':  # only none / uncertain / no-face codes
+        rows = [r for r in fab.AFFECTNET_ROWS if r[2] >= 8]
+        root = fab.make_affectnet(str(tmp_path), rows)
+        match = (r'AffectNetDataset: no samples in .*training\.csv \(3 '
+                 r'annotated samples read; 3 excluded by the class setup '
+                 r"\(\{'none': 1, 'uncertain': 1, 'no-face': 1\}\)\)")
+        build = lambda: AffectNetDataset(data_root=root)  # noqa: E731
+    elif corpus == 'rafdb':  # a list with the test split only
+        root = fab.make_rafdb(str(tmp_path), fab.RAFDB_ROWS[7:])
+        match = (r"RAFDBDataset: no samples in .*list_patition_label\.txt "
+                 r"\(0 annotated samples read \(split='train'\)\)")
+        build = lambda: RAFDBDataset(data_root=root)  # noqa: E731
+    else:
+        root = fab.make_fer2013(str(tmp_path), [(3, 'PublicTest')])
+        match = (r"FER2013Dataset: no samples in .*fer2013\.csv \(0 "
+                 r"annotated samples read \(usage=\('Training',\)\)\)")
+        build = lambda: FER2013Dataset(data_root=root)  # noqa: E731
+    with pytest.raises(CorpusError, match=match):
+        build()
+
+
+@pytest.mark.parametrize('variant', ['crlf', 'bom', 'tabs', 'cp1252',
+                                     'upper_ext', 'original'])
+def test_rafdb_variants(tmp_path, variant):
+    shipped = RAFDBDataset(data_root=fab.make_rafdb(str(tmp_path / 's')))
+    root = fab.make_rafdb(str(tmp_path / variant))
+    ann = osp.join(root, 'EmoLabel', 'list_patition_label.txt')
+    aligned = osp.join(root, 'Image', 'aligned')
+    kwargs = {}
+    if variant == 'crlf':
+        _edit(ann, _crlf)
+    elif variant == 'bom':
+        _edit(ann, lambda d: b'\xef\xbb\xbf' + d)
+    elif variant == 'tabs':
+        _edit(ann, lambda d: d.replace(b' ', b'\t'))
+    elif variant == 'cp1252':  # a Windows editor's byte on a blank line
+        _edit(ann, lambda d: d + b'\xa0\n')
+    elif variant == 'upper_ext':
+        os.rename(osp.join(aligned, 'train_00002_aligned.jpg'),
+                  osp.join(aligned, 'train_00002_aligned.JPG'))
+    elif variant == 'original':  # Image/original/<name> (no suffix)
+        original = osp.join(root, 'Image', 'original')
+        os.rename(aligned, original)
+        for name in os.listdir(original):
+            os.rename(osp.join(original, name),
+                      osp.join(original, name.replace('_aligned', '')))
+        kwargs = dict(images='original')
+    ds = RAFDBDataset(data_root=root, **kwargs)
+    assert [s[:2] for s in _samples(ds)] == [s[:2] for s in
+                                             _samples(shipped)]
+    assert [s[2] for s in _samples(ds)] == [s[2] for s in _samples(shipped)]
+    if variant == 'original':
+        assert ds.get_data_info(0)['img_path'].endswith(
+            osp.join('Image', 'original', 'train_00001.jpg'))
+        with pytest.raises(ValueError, match='images must be one of'):
+            RAFDBDataset(data_root=root, images='cropped')
+
+
+def test_rafdb_bad_image_and_missing_list_named(tmp_path):
+    root = fab.make_rafdb(str(tmp_path / 'zero'))
+    open(osp.join(root, 'Image', 'aligned', 'train_00002_aligned.jpg'),
+         'wb').close()
+    with pytest.raises(BadSampleError, match=r'list_patition_label\.txt, '
+                       r'line 2: .*train_00002_aligned\.jpg: empty file'):
+        RAFDBDataset(data_root=root)
+    os.remove(osp.join(root, 'EmoLabel', 'list_patition_label.txt'))
+    with pytest.raises(MissingFileError, match=r'annotation file not found: '
+                       r'.*EmoLabel/list_patition_label\.txt'):
+        RAFDBDataset(data_root=root)
+
+
+@pytest.mark.parametrize('variant', ['crlf', 'bom', 'extra_column',
+                                     'spaced_header', 'usage_case'])
+def test_fer2013_variants(tmp_path, variant):
+    shipped = _samples(FER2013Dataset(
+        data_root=fab.make_fer2013(str(tmp_path / 's'))))
+    root = fab.make_fer2013(str(tmp_path / variant))
+    path = osp.join(root, 'fer2013.csv')
+    if variant == 'crlf':
+        _edit(path, _crlf)
+    elif variant == 'bom':
+        _edit(path, lambda d: b'\xef\xbb\xbf' + d)
+    elif variant == 'extra_column':
+        _edit(path, _extra_column)
+    elif variant == 'spaced_header':  # icml_face_data.csv: ' Usage', ...
+        _edit(path, lambda d: d.replace(b'emotion,pixels,Usage',
+                                        b'emotion, Usage, pixels', 1))
+        # columns reordered like that file: swap the cells of every row
+        import csv
+        import io
+        text = open(path, newline='').read()
+        rows = list(csv.reader(io.StringIO(text)))
+        with open(path, 'w', newline='') as f:
+            w = csv.writer(f)
+            w.writerow(rows[0])
+            for r in rows[1:]:
+                w.writerow([r[0], r[2], r[1]])
+    elif variant == 'usage_case':
+        _edit(path, lambda d: d.replace(b'Training', b'training'))
+    assert _samples(FER2013Dataset(data_root=root)) == shipped
+
+
+def test_fer2013_pixel_and_column_errors(tmp_path):
+    root = fab.make_fer2013(str(tmp_path / 'range'),
+                            pixels={0: ' '.join(['256'] * 2304)})
+    with pytest.raises(BadSampleError, match=r'^[^,]*fer2013\.csv, row 2: '
+                       r'pixels must be 2304 space-separated integers 0-255, '
+                       r'got values 256\.\.256$'):
+        FER2013Dataset(data_root=root)
+    root = fab.make_fer2013(str(tmp_path / 'text'), pixels={0: 'a b c'})
+    with pytest.raises(BadSampleError, match=r'row 2: pixels .*no integer'):
+        FER2013Dataset(data_root=root)
+    root = fab.make_fer2013(str(tmp_path / 'nousage'))  # Kaggle train.csv
+    path = osp.join(root, 'fer2013.csv')
+    _edit(path, lambda d: b'\n'.join(b','.join(line.split(b',')[:2])
+                                     for line in d.split(b'\n')))
+    with pytest.raises(CorpusError, match=r'fer2013\.csv: no Usage column.*'
+                       r'usage=None'):
+        FER2013Dataset(data_root=root)
+    assert len(FER2013Dataset(data_root=root, usage=None)) == 9
+
+
+# ------------------------------------------------------------ class mapping
+#: code -> paper4 class, as configs/pretrain and the README state it
+#: (neutral -> others; AffectNet none / uncertain / no-face excluded)
+PAPER4_OF = {
+    'affectnet': ['others', 'positive', 'negative', 'surprise', 'negative',
+                  'negative', 'negative', 'negative', None, None, None],
+    'rafdb': ['surprise', 'negative', 'negative', 'positive', 'negative',
+              'negative', 'others'],  # labels 1..7
+    'fer2013': ['negative', 'negative', 'negative', 'positive', 'negative',
+                'surprise', 'others'],
+}
+
+
+@pytest.mark.parametrize('corpus', sorted(PAPER4_OF))
+def test_every_code_gets_its_paper4_label(tmp_path, corpus):
+    expected = PAPER4_OF[corpus]
+    if corpus == 'affectnet':
+        rows = [(f'1/c{code}.jpg', (0, 0, 20, 20), code)
+                for code in range(len(expected))]
+        ds = AffectNetDataset(data_root=fab.make_affectnet(str(tmp_path),
+                                                           rows))
+    elif corpus == 'rafdb':
+        rows = [(f'train_{k:05d}.jpg', k) for k in range(1, 8)]
+        ds = RAFDBDataset(data_root=fab.make_rafdb(str(tmp_path), rows))
+    else:
+        rows = [(code, 'Training') for code in range(7)]
+        ds = FER2013Dataset(data_root=fab.make_fer2013(str(tmp_path), rows))
+    assert ds.metainfo['classes'] == PAPER4
+    got = [PAPER4[ds.get_data_info(i)['label']] for i in range(len(ds))]
+    assert got == [c for c in expected if c is not None]
+    assert len(ds.excluded) == expected.count(None)

@@ -2,6 +2,7 @@ import pytest
 import torch
 
 from mmaction.registry import MODELS
+from mmakm.engine import CheckpointError
 from mmakm.models import FrameResNet
 
 
@@ -45,9 +46,15 @@ def test_loads_torchvision_checkpoint_from_local_file(tmp_path):
     torch.testing.assert_close(gray.layer3[1].conv2.weight,
                                src.layer3[1].conv2.weight)
 
-    # the 7x7 ImageNet conv1 cannot go into the 5x5 paper stem: skipped,
-    # everything else loads
+    # the 7x7 ImageNet conv1 cannot go into the 5x5 paper stem: an error
+    # naming the key and both shapes, unless conv1 may stay initialised
     paper = FrameResNet(stem='paper', pretrained=str(path))
+    with pytest.raises(CheckpointError,
+                       match=r'conv1\.weight \(checkpoint \(64, 3, 7, 7\), '
+                       r'model \(64, 3, 5, 5\)\)'):
+        paper.init_weights()
+    paper = FrameResNet(stem='paper', pretrained=str(path),
+                        pretrained_ignore=('conv1.', ))
     before = paper.conv1.weight.clone()
     paper.init_weights()
     torch.testing.assert_close(paper.conv1.weight, before)

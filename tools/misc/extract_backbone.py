@@ -19,15 +19,17 @@ def parse_args():
 def main():
     args = parse_args()
     import mmakm  # noqa: F401  (stack fixes: checkpoint loading)
-    from mmengine.runner.checkpoint import CheckpointLoader
-
-    from mmakm.engine import save_backbone
-    ckpt = CheckpointLoader.load_checkpoint(args.checkpoint,
-                                            map_location='cpu')
-    state = ckpt.get('state_dict', ckpt)
-    meta = dict(source=args.checkpoint,
-                epoch=ckpt.get('meta', {}).get('epoch'))
-    save_backbone(state, args.out, meta=meta)
+    from mmakm.engine import USER_ERRORS, read_checkpoint, save_backbone
+    try:
+        ckpt = read_checkpoint(args.checkpoint)
+        state = ckpt.get('state_dict', ckpt)
+        meta = dict(source=args.checkpoint,
+                    epoch=(ckpt.get('meta') or {}).get('epoch'))
+        save_backbone(state, args.out, meta=meta)
+    except USER_ERRORS as exc:
+        raise SystemExit(f'error: {args.checkpoint}: {exc}'
+                         if str(args.checkpoint) not in str(exc) else
+                         f'error: {exc}')
     print(f'backbone of {args.checkpoint} written to {args.out}')
 
 

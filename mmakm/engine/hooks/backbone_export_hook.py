@@ -18,6 +18,7 @@ from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
 
 from mmaction.registry import HOOKS
+from ..checkpoint import CheckpointError
 from ..fileio import atomic_torch_save
 
 
@@ -26,13 +27,15 @@ def backbone_state_dict(state_dict: Mapping[str, torch.Tensor],
     """The ``prefix``-ed entries of a model state dict, prefix removed.
 
     Raises:
-        KeyError: if no key starts with ``prefix``.
+        CheckpointError: if no key starts with ``prefix``.
     """
     out = OrderedDict((k[len(prefix):], v.detach().cpu())
                       for k, v in state_dict.items() if k.startswith(prefix))
     if not out:
-        raise KeyError(f'no {prefix!r} weights in the state dict (keys start '
-                       f'with {sorted({k.split(".")[0] for k in state_dict})})')
+        raise CheckpointError(
+            f'no {prefix!r} weights in the state dict (its keys start with '
+            f'{sorted({k.split(".")[0] for k in state_dict})}); expected a '
+            'recognizer checkpoint')
     return out
 
 

@@ -1,13 +1,13 @@
 """Per-frame ResNet-18 for packed variable-length clips."""
 import os
 import os.path as osp
-from typing import Optional, Union
+from collections import OrderedDict
+from typing import Optional, Sequence, Union
 
 import torch
 import torch.nn as nn
 from mmengine.logging import MMLogger
 from mmengine.model import BaseModule
-from mmengine.runner.checkpoint import CheckpointLoader
 from torch.nn.modules.batchnorm import _BatchNorm
 
 from mmaction.registry import MODELS
@@ -72,20 +72,26 @@ class FrameResNet(BaseModule):
 
     Args:
         depth (int): only 18 is supported. Defaults to 18.
-        in_channels (int): 1 (gray) or 3. With ImageNet weights and one input
-            channel, ``conv1`` weights are summed over RGB. Defaults to 3.
+        in_channels (int): 1 (gray) or 3. With RGB weights and one input
+            channel, ``conv1`` weights are summed over RGB (gray weights into
+            three channels: divided by 3). Defaults to 3.
         stem (str): ``'torchvision'`` (7×7 stride-2 conv + 3×3 stride-2
             max-pool) or ``'paper'`` (5×5 stride-2 conv + the same max-pool,
             as the paper's Table II and the authors' code; 128 → 4×4 too).
-            ImageNet ``conv1`` weights cannot load into the paper stem and
-            are skipped there. Defaults to ``'torchvision'``.
+            ImageNet's 7×7 ``conv1`` weights do not fit the paper stem:
+            ``pretrained_ignore=('conv1.',)`` starts it from random weights.
+            Defaults to ``'torchvision'``.
         base_channels (int): width of the first stage (64 for ResNet-18; a
             smaller value only for quick experiments/tests).
         pretrained (str, optional): path or URL of a torchvision-style
-            checkpoint, loaded with mmengine's ``CheckpointLoader``: ImageNet
-            weights, or the macro-expression backbone exported by the
-            ``configs/pretrain/`` configs (``backbone.pth``). A missing file
-            is an error naming the command that makes it.
+            checkpoint: ImageNet weights, or the macro-expression backbone
+            exported by the ``configs/pretrain/`` configs (``backbone.pth``).
+            Every tensor must arrive (:meth:`load_pretrained`); a missing
+            file is an error naming the command that makes it.
+        pretrained_ignore (Sequence[str]): prefixes of the keys that keep
+            their initialisation when ``pretrained`` is loaded, e.g.
+            ``('conv1.',)`` to put ImageNet weights under the 5×5 paper
+            stem (as the authors' code does). Defaults to ``()``.
         frozen_stages (int): -1 freezes nothing; 0 freezes the stem; k ≥ 1
             freezes the stem and ``layer1..layerk``. Defaults to -1.
         norm_eval (bool): keep BatchNorm layers in eval mode while training.
@@ -127,6 +133,7 @@ class FrameResNet(BaseModule):
                  infer_chunk_size: Union[int, str] = 'auto',
                  channels_last: bool = False,
                  train_chunk_size: int = 0,
+                 pretrained_ignore: Sequence[str] = (),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         if depth not in self.arch_settings:
@@ -143,6 +150,7 @@ class FrameResNet(BaseModule):
         self.in_channels = in_channels
         self.stem = stem
         self.pretrained = pretrained
+        self.pretrained_ignore = tuple(pretrained_ignore)
         self.frozen_stages = frozen_stages
         self.norm_eval = norm_eval
         if not (infer_chunk_size == 'auto' or (isinstance(
@@ -247,49 +255,74 @@ class FrameResNet(BaseModule):
         self._freeze_stages()
 
     def load_pretrained(self, filename: str) -> None:
-        """Load a torchvision-style ResNet state dict (path or URL).
+        """Load a torchvision-style ResNet-18 state dict (path or URL).
 
-        ``state_dict``/``model`` wrappers and ``module.``/``backbone.``
-        prefixes are stripped, ``fc.*`` ignored, ``conv1`` adapted to one
-        input channel (sum over RGB) or skipped for the 5×5 paper stem.
+        Accepted: a torchvision ``resnet18`` state dict (``fc.*`` ignored),
+        the ``backbone.pth`` of the pretraining configs, or any mmengine
+        checkpoint (``state_dict``/``model`` wrapper, ``module.`` prefix;
+        only its ``backbone.*`` weights are taken when it has them). The
+        stem adapts where it is exact for gray input: RGB ``conv1`` weights
+        are summed into one channel, gray ones spread over three (÷ 3).
+        Every other difference is an error: every tensor of the backbone
+        must arrive, no other may be in the file, every shape must agree,
+        except the keys of ``pretrained_ignore``.
+
+        Raises:
+            MissingCheckpointError: no such file (says how to make one).
+            CheckpointError: the file is unreadable or does not fit,
+                naming the missing, unexpected and mismatched keys.
         """
-        logger = MMLogger.get_current_instance()
+        from mmakm.engine.checkpoint import (CheckpointError,
+                                             MissingCheckpointError,
+                                             read_checkpoint,
+                                             state_dict_mismatch)
         if '://' not in str(filename) and not osp.isfile(filename):
-            raise FileNotFoundError(
+            raise MissingCheckpointError(
                 f'FrameResNet: pretrained weights not found: {filename} '
                 f'(cwd {os.getcwd()}). {PRETRAINED_HINT}')
-        ckpt = CheckpointLoader.load_checkpoint(filename, map_location='cpu')
-        for key in ('state_dict', 'model'):
-            if isinstance(ckpt, dict) and isinstance(ckpt.get(key), dict):
-                ckpt = ckpt[key]
-        state = {}
-        for k, v in ckpt.items():
-            for prefix in ('module.', 'backbone.'):
-                if k.startswith(prefix):
-                    k = k[len(prefix):]
-            state[k] = v
+        state = resnet_state_dict(read_checkpoint(filename))
         own = self.state_dict()
-        w = state.get('conv1.weight')
-        if w is not None and w.shape != own['conv1.weight'].shape:
-            if (w.shape[2:] == own['conv1.weight'].shape[2:]
-                    and w.shape[1] == 3 and self.in_channels == 1):
-                state['conv1.weight'] = w.sum(1, keepdim=True)
-            else:
-                logger.warning(
-                    f'conv1.weight {tuple(w.shape)} in {filename} does not '
-                    f'fit this stem {tuple(own["conv1.weight"].shape)}; '
-                    'conv1 keeps its random initialisation.')
-                state.pop('conv1.weight')
-        state = {k: v for k, v in state.items() if k in own}
-        if not state:
-            raise RuntimeError(f'no ResNet weight of {filename} matches '
-                               'FrameResNet (not a torchvision resnet?)')
-        missing, _ = self.load_state_dict(state, strict=False)
-        missing = [k for k in missing if not k.endswith('num_batches_tracked')]
-        if missing:
-            logger.warning(f'FrameResNet: not in {filename}: {missing}')
+        adapted = self._adapt_stem(state, own['conv1.weight'])
+        ignored = [k for k in own if k.startswith(self.pretrained_ignore)]
+        for k in ignored:
+            state.pop(k, None)
+        mismatch = state_dict_mismatch(self, state)
+        # torchvision's ImageNet files predate BN's num_batches_tracked
+        mismatch.missing = [
+            k for k in mismatch.missing if k not in ignored
+            and not k.endswith('num_batches_tracked')]
+        if mismatch:
+            raise CheckpointError(
+                f'FrameResNet: {filename} does not fit this backbone '
+                f'({self._describe()}; the file: {_describe_stem(state)}):'
+                f'\n  {mismatch.describe()}\nGive the backbone the '
+                'settings the weights were trained with, or list the keys '
+                'that may keep their initialisation in pretrained_ignore.')
+        self.load_state_dict(state, strict=False)
+        logger = MMLogger.get_current_instance()
         logger.info(f'FrameResNet: loaded {len(state)} tensors from '
-                    f'{filename}')
+                    f'{filename}' + (f'; conv1 {adapted}' if adapted else '')
+                    + (f'; kept initialised: {ignored}' if ignored else ''))
+
+    def _adapt_stem(self, state: dict, own: torch.Tensor) -> str:
+        """Turn RGB ``conv1`` weights into gray ones (sum) or gray into RGB
+        (÷ 3, repeated): the same response to a gray image either way.
+        Returns what was done ('' when nothing)."""
+        w = state.get('conv1.weight')
+        if w is None or w.shape == own.shape or w.shape[0] != own.shape[0] \
+                or w.shape[2:] != own.shape[2:]:
+            return ''
+        if w.shape[1] == 3 and own.shape[1] == 1:
+            state['conv1.weight'] = w.sum(1, keepdim=True)
+            return 'RGB weights summed over the channels'
+        if w.shape[1] == 1 and own.shape[1] == 3:
+            state['conv1.weight'] = w.repeat(1, 3, 1, 1) / 3
+            return 'gray weights spread over RGB (/ 3)'
+        return ''
+
+    def _describe(self) -> str:
+        return (f'stem={self.stem!r}, in_channels={self.in_channels}, '
+                f'base_channels={self.conv1.out_channels}')
 
     # ------------------------------------------------------------ freezing
     def _freeze_stages(self) -> None:
@@ -313,3 +346,34 @@ class FrameResNet(BaseModule):
                 if isinstance(m, _BatchNorm):
                     m.eval()
         return self
+
+
+def resnet_state_dict(checkpoint: dict) -> 'OrderedDict[str, torch.Tensor]':
+    """The ResNet weights of a checkpoint dict, torchvision names.
+
+    Unwraps ``state_dict`` / ``model``, strips ``module.``; a recognizer's
+    checkpoint gives its ``backbone.*`` weights only, a bare ResNet state
+    dict everything but the classifier (``fc.*``).
+    """
+    from mmakm.engine.hooks import backbone_state_dict
+    for key in ('state_dict', 'model'):
+        if isinstance(checkpoint.get(key), dict):
+            checkpoint = checkpoint[key]
+    state = OrderedDict(
+        (k[len('module.'):] if k.startswith('module.') else k, v)
+        for k, v in checkpoint.items())
+    if any(k.startswith('backbone.') for k in state):
+        return backbone_state_dict(state)
+    return OrderedDict(
+        (k, v) for k, v in state.items() if not k.startswith('fc.'))
+
+
+def _describe_stem(state: dict) -> str:
+    """The stem settings a state dict's ``conv1`` was made with."""
+    w = state.get('conv1.weight')
+    if not isinstance(w, torch.Tensor) or w.dim() != 4:
+        return 'no conv1.weight'
+    stem = {7: "stem='torchvision'", 5: "stem='paper'"}.get(
+        w.shape[-1], f'a {w.shape[-1]}x{w.shape[-1]} stem')
+    return (f'conv1.weight {tuple(w.shape)}: {stem}, in_channels='
+            f'{w.shape[1]}, base_channels={w.shape[0]}')
