@@ -61,6 +61,20 @@ def make_affectnet(root, rows=AFFECTNET_ROWS, ann_file='training.csv',
     return root
 
 
+def make_affectnet_set(root, codes, folder='train_set'):
+    """The later AffectNet release: ``<folder>/images/<id>.jpg`` (cropped
+    faces) and ``<folder>/annotations/<id>_exp.npy`` (the code as a numpy
+    string, like ``_val``/``_aro``/``_lnd`` beside it), ids 0.. in order."""
+    ann = osp.join(root, folder, 'annotations')
+    os.makedirs(ann, exist_ok=True)
+    for i, code in enumerate(codes):
+        np.save(osp.join(ann, f'{i}_exp.npy'), np.array(str(code)))
+        np.save(osp.join(ann, f'{i}_val.npy'), np.array('0.25'))
+        _write_image(osp.join(root, folder, 'images', f'{i}.jpg'), 24, 24,
+                     seed=i)
+    return osp.join(root, folder)
+
+
 # (name, label 1-7): RAF-DB basic's list_patition_label.txt
 RAFDB_ROWS = [('train_00001.jpg', 4), ('train_00002.jpg', 1),
               ('train_00003.jpg', 5), ('train_00004.jpg', 7),

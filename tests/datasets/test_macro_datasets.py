@@ -492,3 +492,37 @@ def test_every_code_gets_its_paper4_label(tmp_path, corpus):
     got = [PAPER4[ds.get_data_info(i)['label']] for i in range(len(ds))]
     assert got == [c for c in expected if c is not None]
     assert len(ds.excluded) == expected.count(None)
+
+
+def test_affectnet_set_folders_of_the_later_release(tmp_path):
+    # ids 0..11; listed in numeric order (10 after 9)
+    codes = [1, 0, 3, 7, 2, 5, 4, 6, 1, 3, 0, 1]
+    folder = fab.make_affectnet_set(str(tmp_path), codes)
+    ds = AffectNetDataset(data_root=str(tmp_path), ann_file='train_set')
+    expected = [PAPER4_OF['affectnet'][c] for c in codes]
+    assert [PAPER4[ds.get_data_info(i)['label']]
+            for i in range(len(ds))] == expected
+    info = ds.get_data_info(10)
+    assert info['img_path'] == osp.join(folder, 'images', '10.jpg')
+    assert info['bbox'] is None and info['where'].endswith('10_exp.npy')
+    assert len(AffectNetDataset(data_root=str(tmp_path), ann_file='train_set',
+                                per_class=1)) == 4
+    # a code outside 0-7 and an unreadable annotation: named
+    np.save(osp.join(folder, 'annotations', '3_exp.npy'), np.array('9'))
+    with pytest.raises(BadSampleError, match=r"3_exp\.npy: expected one "
+                       r"expression code 0-7 \(0 neutral.*7 contempt\), "
+                       r"got '9'"):
+        AffectNetDataset(data_root=str(tmp_path), ann_file='train_set')
+    open(osp.join(folder, 'annotations', '3_exp.npy'), 'wb').close()
+    with pytest.raises(BadSampleError, match=r'3_exp\.npy: .*unreadable'):
+        AffectNetDataset(data_root=str(tmp_path), ann_file='train_set')
+    os.remove(osp.join(folder, 'annotations', '3_exp.npy'))
+    os.remove(osp.join(folder, 'images', '4.jpg'))
+    with pytest.raises(MissingFileError, match=r'4_exp\.npy: image not '
+                       r'found: .*images/4\.jpg'):
+        AffectNetDataset(data_root=str(tmp_path), ann_file='train_set')
+    with pytest.raises(MissingFileError, match=r'not found: .*val_set'):
+        AffectNetDataset(data_root=str(tmp_path), ann_file='val_set')
+    os.makedirs(str(tmp_path / 'val_set' / 'images'))
+    with pytest.raises(MissingFileError, match='no annotations folder'):
+        AffectNetDataset(data_root=str(tmp_path), ann_file='val_set')

@@ -1,12 +1,19 @@
 """AffectNet (Mollahosseini et al. 2017), manually annotated part, as
 shipped: ``training.csv`` / ``validation.csv`` and
-``Manually_Annotated_Images/<subDirectory_filePath>``."""
+``Manually_Annotated_Images/<subDirectory_filePath>``; or the later
+release's ``train_set`` / ``val_set`` folders (``images/<id>.jpg``, cropped
+faces, and ``annotations/<id>_exp.npy``)."""
+import os
+import os.path as osp
+import re
 from typing import List
 
+import numpy as np
 from mmaction.registry import DATASETS
 
 from ..annotation_io import cell_str, read_table
 from ..class_setups import VOCABULARIES
+from ..errors import MissingFileError
 from .base import FaceImageDataset, int_cell
 
 _FIELDS = {
@@ -39,10 +46,15 @@ class AffectNetDataset(FaceImageDataset):
     (:class:`LoadFaceImage`). The paper trains on 1000 images per class:
     ``per_class=1000``.
 
+    The later release (``ann_file='train_set'`` or ``'val_set'``, a folder)
+    has one ``annotations/<id>_exp.npy`` per image ``images/<id>.jpg``
+    (already cropped: no face box), codes 0-7 as above.
+
     Args:
-        ann_file (str): ``'training.csv'`` or ``'validation.csv'``.
-        data_prefix (dict): ``img``: the image folder. Defaults to
-            ``dict(img='Manually_Annotated_Images')``.
+        ann_file (str): ``'training.csv'`` or ``'validation.csv'``; or the
+            ``train_set`` / ``val_set`` folder of the later release.
+        data_prefix (dict): ``img``: the image folder of the CSV release.
+            Defaults to ``dict(img='Manually_Annotated_Images')``.
         (others: :class:`FaceImageDataset`)
     """
     CORPUS = 'affectnet'
@@ -55,6 +67,8 @@ class AffectNetDataset(FaceImageDataset):
             **kwargs)
 
     def parse_records(self) -> List[dict]:
+        if osp.isdir(self.ann_file):
+            return self._parse_set_folder(self.ann_file)
         records = []
         names = VOCABULARIES[self.CORPUS]
         for row in read_table(self.ann_file, _FIELDS, required=list(_FIELDS),
@@ -75,4 +89,38 @@ class AffectNetDataset(FaceImageDataset):
             records.append(dict(emotion=names[code], bbox=bbox,
                                 img_path=self.image_path(path),
                                 where=row.where))
+        return records
+
+    def _parse_set_folder(self, folder: str) -> List[dict]:
+        """Records of a ``train_set`` / ``val_set`` folder, by image id."""
+        ann_dir = osp.join(folder, 'annotations')
+        if not osp.isdir(ann_dir):
+            raise MissingFileError(
+                f'{folder}: no annotations folder; expected the AffectNet '
+                'set layout images/<id>.jpg + annotations/<id>_exp.npy')
+        names = VOCABULARIES[self.CORPUS]
+        ids = sorted((m.group(1) for m in map(
+            re.compile(r'(\d+)_exp\.npy').fullmatch, os.listdir(ann_dir))
+            if m), key=int)
+        records = []
+        for image_id in ids:
+            where = osp.join(ann_dir, f'{image_id}_exp.npy')
+            try:
+                value = np.load(where, allow_pickle=False)
+                text = str(value.reshape(-1)[0]).strip() if value.size == 1 \
+                    else ''
+            except (EOFError, OSError, ValueError) as exc:
+                text = f'an unreadable file ({exc})'
+            try:
+                code = float(text)
+            except ValueError:
+                code = -1.0
+            if not (code.is_integer() and 0 <= code < 8):
+                self.bad(f'{where}: expected one expression code 0-7 '
+                         f'({_CODES[:_CODES.index(", 8")]}), got '
+                         f'{text or value!r}')
+                continue
+            records.append(dict(
+                emotion=names[int(code)], where=where,
+                img_path=osp.join(folder, 'images', f'{image_id}.jpg')))
         return records
