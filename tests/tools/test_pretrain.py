@@ -310,3 +310,39 @@ def test_extract_backbone_tool_errors(tmp_path, monkeypatch):
         with pytest.raises(SystemExit, match=r'^error: .*' + match):
             runpy.run_path(tool, run_name='__main__')
     assert not (tmp_path / 'out.pth').exists()
+
+
+def test_affectnet_pretraining_hands_every_tensor_to_akmnet(tmp_path):
+    """README walkthrough step 2 on a fabricated AffectNet: one iteration
+    of configs/pretrain/frameresnet_affectnet4.py through tools/train.py
+    (face boxes cropped, codes 8-10 excluded), then the paper's AKMNet
+    config (configs/pretrain/akm_casme2_affectnet.py) takes the export."""
+    sys.path.insert(0, osp.join(REPO, 'tests'))
+    import fabricate_faces as fab
+    root = str(tmp_path / 'affectnet')
+    fab.make_affectnet(root)
+    fab.make_affectnet(root, ann_file='validation.csv')
+    work = str(tmp_path / 'work')
+    opts = [f'{k}_dataloader.{o}' for k in ('train', 'val', 'test')
+            for o in (f'dataset.data_root={root}', 'num_workers=0',
+                      'batch_size=4')]
+    load_tool('train').main([
+        osp.join(REPO, 'configs', 'pretrain', 'frameresnet_affectnet4.py'),
+        '--work-dir', work, '--cfg-options', *opts,
+        'train_dataloader.dataset.per_class=1', 'train_cfg.max_epochs=1',
+        'train_cfg.val_interval=1'])
+    exported = torch.load(osp.join(work, 'backbone.pth'), map_location='cpu')
+    state = exported['state_dict']
+    assert exported['meta']['iter'] == 1  # 4 images (one per class)
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'pretrain',
+                                   'akm_casme2_affectnet.py'))
+    assert cfg.model.backbone.pretrained == \
+        'work_dirs/frameresnet_affectnet4/backbone.pth'
+    cfg.model.backbone.pretrained = osp.join(work, 'backbone.pth')
+    init_default_scope('mmaction')
+    akmnet = MODELS.build(cfg.model)
+    akmnet.init_weights()
+    own = akmnet.backbone.state_dict()
+    assert own.keys() == state.keys() and len(state) == 120
+    for k, v in state.items():
+        assert torch.equal(own[k], v), k
