@@ -5,6 +5,7 @@ expected.
 """
 import csv
 import io
+import itertools
 import os
 import os.path as osp
 import re
@@ -96,7 +97,7 @@ def read_table(path: str,
             f'{names} in the first {max_header_row} rows')
     rows, start, columns = found
     out: List[TableRow] = []
-    for number, cells in rows[start + 1:]:
+    for number, cells in itertools.islice(rows, start + 1, None):
         if all(c is None or str(c).strip() == '' for c in cells):
             continue
         values = {f: (cells[i] if i < len(cells) else None)
@@ -111,17 +112,15 @@ def _locate_header(tables, fields, required, max_header_row, headerless
     table (parse) that holds the header row; for a header-less copy
     (``headerless``: the column names in order) the parse whose first row
     has exactly that many cells, none a column name, with position -1."""
-    parsed = []  # the parses are made lazily: keep them for the second look
     for rows in tables:
         header = _find_header(rows, fields, required, max_header_row)
         if header is not None:
             return (rows, ) + header
-        parsed.append(rows)
     if not headerless:
         return None
     columns = _match_header(headerless, fields)
     names = {_norm_header(n) for n in headerless}
-    for rows in parsed:
+    for rows in tables:
         first = next((cells for _, cells in rows
                       if any(c is not None for c in cells)), None)
         if (first is not None and len(first) == len(headerless)
@@ -185,20 +184,30 @@ def read_text(path: str) -> str:
         return raw.decode('cp1252', errors='replace')
 
 
+class _CsvRows:
+    """``(row number, cells)`` of a csv text read with one delimiter, parsed
+    anew on each pass, so a header search reads only the first rows."""
+
+    def __init__(self, text: str, delimiter: str) -> None:
+        self.text, self.delimiter = text, delimiter
+
+    def __iter__(self):
+        reader = csv.reader(io.StringIO(self.text, newline=''),
+                            delimiter=self.delimiter)
+        for i, r in enumerate(reader, start=1):
+            yield i, [c if c.strip() != '' else None for c in r]
+
+
 def _csv_tables(path: str):
-    """The csv's rows as parsed with each plausible delimiter, the sniffed
-    one first (lazily: the caller stops at the first holding the header;
-    text rows above a header can mislead the sniffer)."""
+    """The csv's rows as read with each plausible delimiter, the sniffed
+    one first (the caller stops at the first holding the header; text rows
+    above a header can mislead the sniffer)."""
     text = read_text(path)
     try:
         first = csv.Sniffer().sniff(text[:8192], delimiters=',;\t').delimiter
     except csv.Error:  # one column, or too few rows to tell
         first = ','
-    for delimiter in dict.fromkeys((first, ',', ';', '\t')):
-        reader = csv.reader(io.StringIO(text, newline=''),
-                            delimiter=delimiter)
-        yield [(i, [c if c.strip() != '' else None for c in r])
-               for i, r in enumerate(reader, start=1)]
+    return [_CsvRows(text, d) for d in dict.fromkeys((first, ',', ';', '\t'))]
 
 
 def cell_int(row: TableRow, field: str, allow_unknown: bool = False) -> int:
