@@ -252,24 +252,35 @@ def _extra_column(data):
                       for line in data.replace(b'\r\n', b'\n').split(b'\n'))
 
 
+#: edits of an annotation file that real copies have
+TEXT_EDITS = {
+    'crlf': _crlf,  # saved on Windows
+    'bom': lambda d: b'\xef\xbb\xbf' + d,  # UTF-8 with BOM (Excel)
+    'bom_crlf': lambda d: b'\xef\xbb\xbf' + _crlf(d),
+    'extra_column': _extra_column,  # a column of the user's notes
+}
+
+
+def _shipped_and_copy(tmp_path, make, dataset, variant, ann_file):
+    """Samples of a shipped copy; root and annotation path of a second copy,
+    with ``variant``'s edit of :data:`TEXT_EDITS` made (if it is one)."""
+    shipped = _samples(dataset(data_root=make(str(tmp_path / 'shipped'))))
+    root = make(str(tmp_path / variant))
+    path = osp.join(root, ann_file)
+    if variant in TEXT_EDITS:
+        _edit(path, TEXT_EDITS[variant])
+    return shipped, root, path
+
+
 @pytest.mark.parametrize('variant', [
     'crlf', 'bom', 'bom_crlf', 'extra_column', 'no_header',
     'upper_ext', 'png_on_disk'])
 def test_affectnet_variants_load_like_the_shipped_copy(tmp_path, variant):
-    shipped = _samples(AffectNetDataset(
-        data_root=fab.make_affectnet(str(tmp_path / 'shipped'))))
-    root = fab.make_affectnet(str(tmp_path / variant))
-    csv_path = osp.join(root, 'training.csv')
+    shipped, root, csv_path = _shipped_and_copy(
+        tmp_path, fab.make_affectnet, AffectNetDataset, variant,
+        'training.csv')
     images = osp.join(root, 'Manually_Annotated_Images')
-    if variant == 'crlf':
-        _edit(csv_path, _crlf)
-    elif variant == 'bom':
-        _edit(csv_path, lambda d: b'\xef\xbb\xbf' + d)
-    elif variant == 'bom_crlf':
-        _edit(csv_path, lambda d: b'\xef\xbb\xbf' + _crlf(d))
-    elif variant == 'extra_column':
-        _edit(csv_path, _extra_column)
-    elif variant == 'no_header':  # the header row left out
+    if variant == 'no_header':  # the header row left out
         _edit(csv_path, lambda d: d.split(b'\n', 1)[1])
     elif variant == 'upper_ext':  # a1.jpg listed, A1.JPG's extension on disk
         os.rename(osp.join(images, '689', 'a1.jpg'),
@@ -360,19 +371,15 @@ def test_no_samples_left_is_one_error_saying_why(tmp_path, corpus):
         build()
 
 
-@pytest.mark.parametrize('variant', ['crlf', 'bom', 'tabs', 'cp1252',
+@pytest.mark.parametrize('variant', ['crlf', 'bom_crlf', 'tabs', 'cp1252',
                                      'upper_ext', 'original'])
 def test_rafdb_variants(tmp_path, variant):
-    shipped = RAFDBDataset(data_root=fab.make_rafdb(str(tmp_path / 's')))
-    root = fab.make_rafdb(str(tmp_path / variant))
-    ann = osp.join(root, 'EmoLabel', 'list_patition_label.txt')
+    shipped, root, ann = _shipped_and_copy(
+        tmp_path, fab.make_rafdb, RAFDBDataset, variant,
+        osp.join('EmoLabel', 'list_patition_label.txt'))
     aligned = osp.join(root, 'Image', 'aligned')
     kwargs = {}
-    if variant == 'crlf':
-        _edit(ann, _crlf)
-    elif variant == 'bom':
-        _edit(ann, lambda d: b'\xef\xbb\xbf' + d)
-    elif variant == 'tabs':
+    if variant == 'tabs':
         _edit(ann, lambda d: d.replace(b' ', b'\t'))
     elif variant == 'cp1252':  # a Windows editor's byte on a blank line
         _edit(ann, lambda d: d + b'\xa0\n')
@@ -387,9 +394,7 @@ def test_rafdb_variants(tmp_path, variant):
                       osp.join(original, name.replace('_aligned', '')))
         kwargs = dict(images='original')
     ds = RAFDBDataset(data_root=root, **kwargs)
-    assert [s[:2] for s in _samples(ds)] == [s[:2] for s in
-                                             _samples(shipped)]
-    assert [s[2] for s in _samples(ds)] == [s[2] for s in _samples(shipped)]
+    assert _samples(ds) == shipped
     if variant == 'original':
         assert ds.get_data_info(0)['img_path'].endswith(
             osp.join('Image', 'original', 'train_00001.jpg'))
@@ -410,20 +415,12 @@ def test_rafdb_bad_image_and_missing_list_named(tmp_path):
         RAFDBDataset(data_root=root)
 
 
-@pytest.mark.parametrize('variant', ['crlf', 'bom', 'extra_column',
+@pytest.mark.parametrize('variant', ['crlf', 'bom_crlf', 'extra_column',
                                      'spaced_header', 'usage_case'])
 def test_fer2013_variants(tmp_path, variant):
-    shipped = _samples(FER2013Dataset(
-        data_root=fab.make_fer2013(str(tmp_path / 's'))))
-    root = fab.make_fer2013(str(tmp_path / variant))
-    path = osp.join(root, 'fer2013.csv')
-    if variant == 'crlf':
-        _edit(path, _crlf)
-    elif variant == 'bom':
-        _edit(path, lambda d: b'\xef\xbb\xbf' + d)
-    elif variant == 'extra_column':
-        _edit(path, _extra_column)
-    elif variant == 'spaced_header':  # icml_face_data.csv: ' Usage', ...
+    shipped, root, path = _shipped_and_copy(
+        tmp_path, fab.make_fer2013, FER2013Dataset, variant, 'fer2013.csv')
+    if variant == 'spaced_header':  # icml_face_data.csv: ' Usage', ...
         _edit(path, lambda d: d.replace(b'emotion,pixels,Usage',
                                         b'emotion, Usage, pixels', 1))
         # columns reordered like that file: swap the cells of every row
