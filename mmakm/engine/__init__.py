@@ -10,6 +10,7 @@ from mmakm.datasets.errors import CorpusError
 from .checkpoint import (CheckpointError, MissingCheckpointError,
                          load_weights, read_checkpoint, use_checked_loading)
 from .consistency import (ConfigMismatchError, check_frame_cache,
+                          check_pretrained_backbone,
                           check_num_classes)
 from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
@@ -38,7 +39,7 @@ USER_ERRORS = (CheckpointError, ConfigMismatchError, UserInputError,
 __all__ = [
     'CheckpointError', 'MissingCheckpointError', 'load_weights', 'read_checkpoint',
     'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
-    'check_frame_cache',
+    'check_frame_cache', 'check_pretrained_backbone',
     'USER_ERRORS', 'UserInputError', 'CfgOptionsAction', 'check_cfg_options',
     'ensure_writable_dir', 'load_config', 'merge_cfg_options',
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',

@@ -5,7 +5,7 @@ from typing import Dict, Optional, Tuple
 from mmengine.config import Config
 
 __all__ = ['ConfigMismatchError', 'config_classes', 'check_num_classes',
-           'check_frame_cache']
+           'check_frame_cache', 'check_pretrained_backbone']
 
 
 class ConfigMismatchError(ValueError):
@@ -99,3 +99,23 @@ def check_frame_cache(cfg: Config) -> None:
             'config (python tools/preprocess.py CONFIG OUT_DIR, then '
             'train_dataloader.dataset.cache_dir=OUT_DIR and the same for '
             'test), or train with the recipe the cache was made with.')
+
+
+def check_pretrained_backbone(cfg: Config) -> None:
+    """Load the config's ``model.backbone.pretrained`` weights (a
+    ``FrameResNet`` given a file) into the backbone it builds, once: a file
+    that is missing or does not fit stops a LOSO run with one message
+    before its first fold, instead of failing every fold.
+
+    Raises:
+        mmakm.engine.CheckpointError: naming the file and the keys.
+    """
+    from mmengine.registry import init_default_scope
+
+    from mmaction.registry import MODELS
+    backbone = (cfg.get('model') or {}).get('backbone') or {}
+    if backbone.get('type') != 'FrameResNet' or not backbone.get(
+            'pretrained'):
+        return
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    MODELS.build(copy.deepcopy(backbone)).init_weights()

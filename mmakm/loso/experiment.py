@@ -7,8 +7,8 @@ from typing import Callable, Dict, List, Optional, Sequence
 
 from mmakm.engine import (apply_randomness_args, atomic_json_dump,
                           atomic_write_text, check_frame_cache,
-                          check_num_classes, ensure_writable_dir,
-                          ensure_synthetic_corpus)
+                          check_num_classes, check_pretrained_backbone,
+                          ensure_writable_dir, ensure_synthetic_corpus)
 from .plan import (Fold, LosoSetupError, check_corpora, derive_fold_cfg,
                    describe_protocol, load_config, plan_folds,
                    select_subjects)
@@ -110,6 +110,7 @@ def run_loso(config: str, work_dir: str,
     plan = plan_folds(work_dir, select_subjects(all_subjects, folds))
     if not report_only and not all(fold_finished(f) for f in plan):
         check_corpora(cfg)  # one message, not one failure per fold
+        check_pretrained_backbone(cfg)
     result = LosoResult(work_dir, plan)
     plan_path = osp.join(work_dir, 'loso_plan.json')
     with WorkDirLock(work_dir):

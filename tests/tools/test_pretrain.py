@@ -346,3 +346,26 @@ def test_affectnet_pretraining_hands_every_tensor_to_akmnet(tmp_path):
     assert own.keys() == state.keys() and len(state) == 120
     for k, v in state.items():
         assert torch.equal(own[k], v), k
+
+
+def test_loso_refuses_unfit_weights_before_any_fold(tmp_path, capsys):
+    """README walkthrough step 3 with a backbone of another stem: one
+    message before the first fold (not one failure per fold)."""
+    sys.path.insert(0, osp.join(REPO, 'tests'))
+    import fabricate as fab
+    root = fab.make_casme2(str(tmp_path / 'casme2'), rows=fab.CASME2_ROWS)
+    weights = _backbone_file(tmp_path / 'paper_stem.pth',
+                             FrameResNet(stem='paper'))
+    work = tmp_path / 'loso'
+    rc = load_tool('loso').main([
+        osp.join(REPO, 'configs', 'akm_casme2.py'), '--work-dir', str(work),
+        '--cfg-options', f'model.backbone.pretrained={weights}',
+        *[f'{loader}.dataset.{k}={v}'
+          for loader in ('train_dataloader', 'test_dataloader')
+          for k, v in (('data_root', root), ('cache_dir', None))]])
+    err = capsys.readouterr().err
+    assert rc == 2, err
+    assert re.search(r"^error: FrameResNet: .*paper_stem\.pth does not fit "
+                     r"this backbone \(stem='torchvision'", err, re.M), err
+    assert 'Traceback' not in err
+    assert not list(work.glob('fold_*'))
