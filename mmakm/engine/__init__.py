@@ -37,7 +37,8 @@ USER_ERRORS = (CheckpointError, ConfigMismatchError, UserInputError,
                CorpusError)
 
 __all__ = [
-    'CheckpointError', 'MissingCheckpointError', 'load_weights', 'read_checkpoint',
+    'CheckpointError', 'MissingCheckpointError', 'load_weights',
+    'read_checkpoint',
     'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
     'check_frame_cache', 'check_pretrained_backbone',
     'USER_ERRORS', 'UserInputError', 'CfgOptionsAction', 'check_cfg_options',

@@ -205,8 +205,8 @@ def test_handoff_gray_and_rgb_stems_adapt_exactly(tmp_path):
      r'layer4\.1\.conv1\.weight'),
     ('deeper', r'unexpected checkpoint key\(s\) not in the model: '
      r'layer1\.2\.conv1\.weight'),
-    ('mmaction_resnet', r'(?s)45 model key\(s\) missing.*unexpected checkpoint '
-     r'key\(s\) not in the model: conv1\.conv\.weight'),
+    ('mmaction_resnet', r'(?s)45 model key\(s\) missing.*unexpected '
+     r'checkpoint key\(s\) not in the model: conv1\.conv\.weight'),
 ])
 def test_handoff_mismatch_is_an_error_naming_keys(tmp_path, case, match):
     src = _trained(stem='paper') if case.startswith('paper') else _trained()
