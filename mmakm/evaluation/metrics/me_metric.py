@@ -70,7 +70,8 @@ class MEMetric(BaseMetric):
 
     def compute_metrics(self, results: list) -> dict:
         out = pooled_report(results, self._classes(results),
-                            per_corpus=self.per_corpus)
+                            per_corpus=self.per_corpus,
+                            source=type(self).__name__)
         if not self.with_confusion:
             out.pop('confusion_matrix')
         return out
@@ -80,10 +81,12 @@ class MEMetric(BaseMetric):
 class KeyFrameApexMetric(BaseMetric):
     """Key frames vs annotated apex (prefix ``keyframe`` by default).
 
-    Keys: ``num_clips``, ``apex_in_key``, ``apex_is_max_beta``,
-    ``dist_frames_mean|median|p90``, ``dist_ms_mean|median|p90``,
-    ``key_ratio_mean`` (see :func:`keyframe_apex_stats`). Samples without a
-    known apex or without ``key_frames``/``frame_weights`` are ignored.
+    Keys: ``num_clips``, ``num_excluded_no_apex``,
+    ``num_excluded_no_keyframes``, ``apex_in_key``, ``apex_is_max_beta``,
+    ``dist_frames_mean|median|p90``, ``num_clips_ms``,
+    ``dist_ms_mean|median|p90``, ``key_ratio_mean`` (see
+    :func:`keyframe_apex_stats`). Samples without a known apex or without
+    ``key_frames``/``frame_weights`` are left out and counted.
     """
     default_prefix: Optional[str] = 'keyframe'
 
@@ -95,6 +98,6 @@ class KeyFrameApexMetric(BaseMetric):
 
     def compute_metrics(self, results: list) -> dict:
         stats = keyframe_apex_stats(results)
-        stats.pop('dist_frames')
-        stats.pop('dist_ms')
+        for key in ('dist_frames', 'dist_ms', 'fps'):  # lists / not a score
+            stats.pop(key)
         return stats
