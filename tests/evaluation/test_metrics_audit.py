@@ -161,6 +161,10 @@ def test_head_of_another_size_than_the_class_setup_is_an_error():
         pooled_report(five, names(4), source='preds.pkl')
     metric = MEMetric()
     metric.dataset_meta = dict(classes=names(3))
+    metric.process({}, preds([0, 2], [0, 1], 3))
+    res = metric.evaluate(2)  # the matrix comes with its row names
+    assert res['classes'] == ['c0', 'c1', 'c2']
+    assert res['confusion_matrix'] == [[1, 0, 0], [0, 0, 0], [0, 1, 0]]
     metric.process({}, preds([0, 1], [0, 1], 4))
     with pytest.raises(ValueError, match='MEMetric: .*4 class scores'):
         metric.evaluate(2)

@@ -29,7 +29,8 @@ class MEMetric(BaseMetric):
     Keys (no prefix by default): ``acc``, ``UF1``, ``UAR``, ``num_samples``,
     ``precision/<class>``, ``recall/<class>``, ``f1/<class>``,
     ``support/<class>``, ``confusion_matrix`` (nested list, rows = ground
-    truth; omitted with ``confusion_matrix=False``), and per source corpus
+    truth) with ``classes`` (its row / column names, in order; both
+    omitted with ``confusion_matrix=False``), and per source corpus
     ``<corpus>/acc``, ``<corpus>/UF1``, ``<corpus>/UAR`` when the samples
     come from several corpora (or ``per_corpus=True``). Definitions (pooled,
     classes absent from ground truth and predictions left out of UF1) in
@@ -69,10 +70,12 @@ class MEMetric(BaseMetric):
         return [f'class{i}' for i in range(n)]
 
     def compute_metrics(self, results: list) -> dict:
-        out = pooled_report(results, self._classes(results),
-                            per_corpus=self.per_corpus,
+        classes = self._classes(results)
+        out = pooled_report(results, classes, per_corpus=self.per_corpus,
                             source=type(self).__name__)
-        if not self.with_confusion:
+        if self.with_confusion:  # its rows / columns, named in order
+            out['classes'] = list(classes)
+        else:
             out.pop('confusion_matrix')
         return out
 
