@@ -268,3 +268,45 @@ def test_keyframe_plot_tool_names_classes(tiny_config, tmp_path,
     assert keyframe_plot.main([str(path), '--out', str(tmp_path / 'kf2'),
                                '--config', tiny_config]) == 2
     assert '5 class scores' in capsys.readouterr().err
+
+
+FAKE_TRAIN = '''
+import argparse, os.path as osp
+p = argparse.ArgumentParser()
+p.add_argument('config'); p.add_argument('--work-dir')
+p.add_argument('--resume', action='store_true')
+a = p.parse_args()
+ck = osp.join(a.work_dir, 'epoch_1.pth')
+open(ck, 'wb').write(b'weights')
+open(osp.join(a.work_dir, 'last_checkpoint'), 'w').write(ck)
+'''
+FAKE_TEST = '''
+import argparse, pickle, sys
+p = argparse.ArgumentParser()
+p.add_argument('config'); p.add_argument('checkpoint')
+p.add_argument('--work-dir'); p.add_argument('--dump')
+a = p.parse_args()
+if 'sub02' in a.config:
+    sys.exit(3)  # this fold fails
+pickle.dump([dict(pred_score=[0.7, 0.1, 0.1, 0.1], gt_label=0,
+                  subject='casme2/sub01', clip_id='EP01')],
+            open(a.dump, 'wb'))
+'''
+
+
+def test_failed_fold_gives_an_incomplete_report_not_a_stale_one(
+        tiny_config, tmp_path, monkeypatch):
+    from mmakm.loso import run_loso
+    lib.install_fake_tools(tmp_path, monkeypatch, FAKE_TRAIN, FAKE_TEST)
+    work_dir = tmp_path / 'exp'
+    work_dir.mkdir()
+    # the report of an earlier run that had all three folds
+    (work_dir / 'loso_summary.json').write_text('{"complete": true}')
+    res = run_loso(tiny_config, str(work_dir), folds=['sub01', 'sub02'],
+                   seed=0, log=lambda m: None)
+    assert res.failed == ['casme2/sub02']
+    assert res.report.missing == ('casme2/sub02', 'casme2/sub03')
+    summary = json.loads((work_dir / 'loso_summary.json').read_text())
+    assert summary['complete'] is False
+    assert summary['folds'] == ['casme2/sub01']
+    assert summary['pooled']['num_samples'] == 1
