@@ -270,16 +270,6 @@ def test_keyframe_plot_tool_names_classes(tiny_config, tmp_path,
     assert '5 class scores' in capsys.readouterr().err
 
 
-FAKE_TRAIN = '''
-import argparse, os.path as osp
-p = argparse.ArgumentParser()
-p.add_argument('config'); p.add_argument('--work-dir')
-p.add_argument('--resume', action='store_true')
-a = p.parse_args()
-ck = osp.join(a.work_dir, 'epoch_1.pth')
-open(ck, 'wb').write(b'weights')
-open(osp.join(a.work_dir, 'last_checkpoint'), 'w').write(ck)
-'''
 FAKE_TEST = '''
 import argparse, pickle, sys
 p = argparse.ArgumentParser()
@@ -297,7 +287,8 @@ pickle.dump([dict(pred_score=[0.7, 0.1, 0.1, 0.1], gt_label=0,
 def test_failed_fold_gives_an_incomplete_report_not_a_stale_one(
         tiny_config, tmp_path, monkeypatch):
     from mmakm.loso import run_loso
-    lib.install_fake_tools(tmp_path, monkeypatch, FAKE_TRAIN, FAKE_TEST)
+    lib.install_fake_tools(tmp_path, monkeypatch, lib.FAKE_TRAIN,
+                           FAKE_TEST)
     work_dir = tmp_path / 'exp'
     work_dir.mkdir()
     # the report of an earlier run that had all three folds
