@@ -175,6 +175,23 @@ def test_report_files_agree_with_the_printed_table(tmp_path,
         assert img is not None and img.shape[0] > 100, name
 
 
+def test_report_says_which_classes_the_means_cover(tmp_path):
+    # no clip of 'others'; 'surprise' has no clip but is predicted once
+    preds = {'casme2/sub01': fold_preds('casme2/sub01', [(0, 0), (1, 2)]),
+             'casme2/sub02': fold_preds('casme2/sub02', [(1, 1), (0, 0)])}
+    report = build_report(str(tmp_path), write_folds(tmp_path, preds),
+                          CLASSES)
+    assert report.pooled['UAR_num_classes'] == 2
+    assert report.pooled['UF1_num_classes'] == 3
+    assert ('UAR is the mean over the 2 of 4 classes with clips (no clip: '
+            'surprise, others); UF1 over the 3 classes with clips or '
+            'predictions (others: no clip and never predicted).'
+            ) in report.markdown
+    # UF1 = mean(F1 positive 1, negative 2/3, surprise 0); UAR = (1 + .5)/2
+    assert report.pooled['UF1'] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    assert report.pooled['UAR'] == pytest.approx(0.75)
+
+
 @pytest.mark.parametrize('defect,message', [
     ('duplicate', r'fold_casme2_sub02/predictions\.pkl: sample 0 \(EP00, '
                   r'casme2/sub01\) \(onset 100, offset 115\) is already in '
