@@ -146,7 +146,7 @@ def normalize_sample(sample: dict) -> dict:
 
 
 def describe_sample(sample: dict, index: int) -> str:
-    """``sample 3 (clip EP02_01f, casme2/sub01)`` for error messages."""
+    """``sample 3 (EP02_01f, casme2/sub01)`` for error messages."""
     where = ', '.join(str(sample[k]) for k in ('clip_id', 'subject')
                       if sample.get(k) is not None)
     return f'sample {index}' + (f' ({where})' if where else '')
