@@ -266,24 +266,32 @@ def report_failures(results: Sequence[RunResult]) -> int:
 def random_reference(samples: Sequence[dict]) -> Dict[str, float]:
     """What a random selection of the same size would give, per clip.
 
-    A uniformly random subset of N of the T fed frames holds the apex with
-    probability N / T, so the expected "apex in key frames" of such a
-    selection is the mean share of frames selected. A uniformly random fed
-    frame lies E|apex - u| frames from the apex; ``dist_frames_median`` is
-    the median of that expectation over clips (the reference for
-    "|apex - max-β key frame|").
+    A uniformly random subset of N of the T fed frames holds one of the m
+    fed frames that count as the apex (the nearest to it: m = 2 when it lies
+    midway between two, as :func:`keyframe_apex_stats` counts) with
+    probability 1 − C(T − m, N) / C(T, N) (N / T for m = 1), so the expected
+    "apex in key frames" of such a selection is the mean of that over clips.
+    A uniformly random fed frame lies E|apex - u| frames from the apex;
+    ``dist_frames_median`` is the median of that expectation over clips
+    (the reference for "|apex - max-β key frame|").
     """
-    share, dist = [], []
+    hit, dist = [], []
     for s in samples:
         if s.get('apex', -1) is None or s.get('apex', -1) < 0 or \
                 s.get('key_frames') is None or \
                 s.get('frame_numbers_fed') is None:
             continue
-        numbers = np.asarray(s['frame_numbers_fed'], np.int64)
-        share.append(len(s['key_frames']) / max(len(numbers), 1))
-        dist.append(float(np.abs(numbers - s['apex']).mean()))
+        numbers = np.asarray(s['frame_numbers_fed'], np.int64).reshape(-1)
+        if not numbers.size:
+            continue
+        gap = np.abs(numbers - s['apex'])
+        total, chosen = numbers.size, len(s['key_frames'])
+        apex_frames = int((gap == gap.min()).sum())
+        hit.append(1 - math.comb(total - apex_frames, chosen) /
+                   math.comb(total, chosen))
+        dist.append(float(gap.mean()))
     nan = float('nan')
-    return dict(apex_in_key=float(np.mean(share)) if share else nan,
+    return dict(apex_in_key=float(np.mean(hit)) if hit else nan,
                 dist_frames_median=float(np.median(dist)) if dist else nan)
 
 

@@ -83,6 +83,24 @@ def test_random_reference_distance():
     assert math.isnan(nan['apex_in_key'])
 
 
+def test_random_reference_counts_both_frames_around_a_midway_apex():
+    from mmakm.evaluation.functional import keyframe_apex_stats
+
+    # fed frames 100, 102, ..., 114 (every 2nd), apex 105: 104 and 106 are
+    # equally near and both count as the apex, as in keyframe_apex_stats
+    clip = dict(_clip('s', 1, 0, 0, (1, 5), apex=105),
+                frame_numbers_fed=np.arange(100, 116, 2))
+    assert keyframe_apex_stats([dict(clip, key_frames=np.array([3]))])[
+        'apex_in_key'] == 1.0  # position 3 = frame 106
+    # 2 of 8 frames at random hold 104 or 106 with 1 - C(6,2)/C(8,2)
+    ref = random_reference([clip])
+    assert ref['apex_in_key'] == pytest.approx(1 - 15 / 28)
+    # an exhaustive count over every 2-frame subset agrees
+    from itertools import combinations
+    hits = [bool({2, 3} & set(c)) for c in combinations(range(8), 2)]
+    assert ref['apex_in_key'] == pytest.approx(np.mean(hits))
+
+
 def test_unfinished_and_keyframe_free_methods(tmp_path):
     tsn = _run(tmp_path, 'tsn', 0, {'s1': [_clip('s1', 1, 0, 0)],
                                     's2': [_clip('s2', 1, 1, 1)]})
