@@ -81,6 +81,22 @@ def check_output(path: str, what: str) -> None:
     ensure_writable_dir(osp.dirname(osp.abspath(path)), f'{what} folder')
 
 
+def check_device(device: str) -> None:
+    """UserInputError unless torch can put the model on ``device``."""
+    import torch
+
+    from mmakm.engine import UserInputError
+    try:
+        dev = torch.device(device)
+    except RuntimeError as exc:
+        raise UserInputError(f'--device {device}: {exc}') from None
+    count = torch.cuda.device_count() if torch.cuda.is_available() else 0
+    if dev.type == 'cuda' and (dev.index or 0) >= count:
+        raise UserInputError(
+            f'--device {device}: no such CUDA device here ({count} visible, '
+            f'torch {torch.__version__}); use --device cpu')
+
+
 def check_args(args) -> None:
     """Everything that can be checked before a frame is decoded.
 
@@ -109,6 +125,9 @@ def check_args(args) -> None:
             f'format {ext!r}; expected one of {", ".join(sorted(formats))}')
     if args.json:
         check_output(args.json, '--json')
+    check_device(args.device)
+    if args.fps is not None and not args.fps > 0:
+        raise UserInputError(f'--fps {args.fps}: expected a frame rate > 0')
     if args.face_size is not None and args.face_size < 16:
         raise UserInputError(f'--face-size {args.face_size}: expected at '
                              'least 16 (px)')
@@ -121,6 +140,18 @@ def check_args(args) -> None:
             and (args.offset is None or args.apex <= args.offset)):
         raise ValueError(f'--apex {args.apex} is outside the clip '
                          f'(--onset {args.onset} .. --offset {args.offset})')
+
+
+def check_model_input(cfg, apex) -> None:
+    """A model fed the annotated apex frame alone needs ``--apex``."""
+    from mmakm.apis.inference import test_pipeline_cfg
+    from mmakm.engine import UserInputError
+    for step in test_pipeline_cfg(cfg):
+        if (step.get('type') == 'MESampleFrames'
+                and step.get('mode') == 'apex' and apex is None):
+            raise UserInputError(
+                'this model classifies the apex frame alone (its test '
+                "pipeline samples mode='apex'): give --apex N")
 
 
 def check_clip(clip, apex) -> None:
@@ -193,7 +224,7 @@ def preprocess(clip, recipe: dict, input_path: str):
     Raises:
         NoFaceError: naming the input, when no face is found at all.
     """
-    from mmakm.preprocessing import preprocess_clip
+    from mmakm.preprocessing import FaceLostError, preprocess_clip
     if recipe['face'] is None and not recipe['magnify']:
         return clip.frames, dict(method='none'), recipe
     try:
@@ -202,6 +233,8 @@ def preprocess(clip, recipe: dict, input_path: str):
             recipe['magnify'], measure_motion=False, fps=clip.fps,
             frame_numbers=clip.frame_numbers)
         return out, info, recipe
+    except FaceLostError as exc:  # found, then lost: no other detector helps
+        raise FaceLostError(f'{input_path}: {exc}') from None
     except (NoFaceError, ImportError) as exc:
         if recipe['face']['detector'] == 'box':
             raise NoFaceError(f'{input_path}: {exc}; expected a visible '
@@ -232,6 +265,7 @@ def main(argv=None) -> int:
         # the video is decoded
         model, classes = init_model(args.config, args.checkpoint,
                                     args.device, args.cfg_options)
+        check_model_input(model.cfg, args.apex)
         recipe = demo_recipe(model.cfg, args)
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter('always')

@@ -306,8 +306,15 @@ def test_demo_errors_are_one_line_and_write_nothing(model, tmp_path,
     config, named, _, other = model
     grey = write_folder(str(tmp_path / 'grey'), np.full_like(face_frames, 128))
     video = write_video(str(tmp_path / 'face.mp4'), face_frames)
+    motion = np.zeros((12, 3))
+    motion[8:, 1] = 700  # the face leaves the frame at frame 8
+    leaving, _ = fc.make_face_on_wall(12, 0.0, 1.2, (320.0, 200.0),
+                                      motion=motion)
+    leaves = write_video(str(tmp_path / 'leaves.avi'), leaving, 'MJPG')
     out, js = tmp_path / 'o' / 'fig.png', tmp_path / 'o' / 'res.json'
     cases = [
+        ([leaves, config, named, '--stabilise'], f'{leaves}: the face of '
+         'the reference frame 0 is lost in 4 of 12 frames: 8 ('),
         ([grey, config, named], f'{grey}: no face found by the OpenCV Haar '
          'cascade; expected a visible frontal face (--no-face-crop feeds '
          'the full frames)'),
