@@ -236,6 +236,8 @@ def preprocess(clip, recipe: dict, input_path: str):
     except FaceLostError as exc:  # found, then lost: no other detector helps
         raise FaceLostError(f'{input_path}: {exc}') from None
     except (NoFaceError, ImportError) as exc:
+        if recipe['face'] is None:  # magnification alone
+            raise
         if recipe['face']['detector'] == 'box':
             raise NoFaceError(f'{input_path}: {exc}; expected a visible '
                               'frontal face (--no-face-crop feeds the full '
@@ -257,68 +259,80 @@ def face_box(info: dict, recipe: dict):
             round(-ty / s + side)]
 
 
+def prepare(args):
+    """``(model, classes, clip, face info, recipe)``: the checked
+    arguments, the model and the preprocessed clip."""
+    check_args(args)
+    # the model first: a checkpoint that does not fit fails before the
+    # video is decoded
+    model, classes = init_model(args.config, args.checkpoint, args.device,
+                                args.cfg_options)
+    check_model_input(model.cfg, args.apex)
+    recipe = demo_recipe(model.cfg, args)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter('always')
+        try:
+            clip = read_clip(args.input, args.onset, args.offset, args.fps)
+            check_clip(clip, args.apex)
+            clip.frames, face, recipe = preprocess(clip, recipe, args.input)
+        finally:
+            for w in caught:
+                print(f'warning: {w.message}', file=sys.stderr)
+    return model, classes, clip, face, recipe
+
+
+def recognise(args, model, classes, clip, face, recipe) -> None:
+    """Run the model on the clip; print the result, write the figure and
+    the JSON (each complete or absent)."""
+    res = infer_clip(model, clip, apex=args.apex, onset=args.onset,
+                     offset=args.offset)
+    probs = res['probs']
+    names = list(classes) if classes else [f'class {i}'
+                                            for i in range(len(probs))]
+    fed = res['frame_numbers_fed']
+    print(f'{clip.name}: {len(clip.frames)} frames '
+          f'{clip.frame_numbers[0]}..{clip.frame_numbers[-1]}, {len(fed)} '
+          f'fed, face {describe(recipe)}')
+    for name, p in sorted(zip(names, probs), key=lambda t: -t[1]):
+        print(f'  {name:<12s} {p:.4f}')
+    print(f'prediction: {names[res["pred_label"]]}')
+    summary = dict(input=args.input, face=describe(recipe),
+                   face_box=face_box(face, recipe),
+                   face_matrix=face.get('matrix'), classes=names,
+                   probs=[float(p) for p in probs],
+                   pred=names[res['pred_label']],
+                   frame_numbers_fed=fed.tolist())
+    if res['frame_weights'] is not None:
+        keys = res['key_frames'].reshape(-1).astype(int)
+        # positions within the fed frames -> the input's frame numbers
+        summary['key_frames'] = fed[keys].tolist()
+        summary['frame_weights'] = res['frame_weights'].reshape(-1).tolist()
+        shown = summary['key_frames'][:MAX_PRINTED_KEYS]
+        more = len(keys) - len(shown)
+        print(f'key frames ({len(keys)} of {len(fed)} fed): {shown}' +
+              (f' ... {more} more (all in --json)' if more else ''))
+        plot_key_frames(
+            res['frame_weights'], keys, frame_numbers=fed, apex=args.apex,
+            frames=take(clip.frames, res['fed_positions']), fps=clip.fps,
+            probs=probs, classes=names, title=clip.name, out=args.out)
+        print(f'figure: {args.out}')
+    else:
+        print('this model gives no key frames / β: no figure written',
+              file=sys.stderr)
+    if args.json:
+        atomic_json_dump(summary, args.json)
+
+
 def main(argv=None) -> int:
     args = parse_args(argv)
     try:
-        check_args(args)
-        # the model first: a checkpoint that does not fit fails before
-        # the video is decoded
-        model, classes = init_model(args.config, args.checkpoint,
-                                    args.device, args.cfg_options)
-        check_model_input(model.cfg, args.apex)
-        recipe = demo_recipe(model.cfg, args)
-        with warnings.catch_warnings(record=True) as caught:
-            warnings.simplefilter('always')
-            try:
-                clip = read_clip(args.input, args.onset, args.offset,
-                                 args.fps)
-                check_clip(clip, args.apex)
-                clip.frames, face, recipe = preprocess(clip, recipe,
-                                                       args.input)
-            finally:
-                for w in caught:
-                    print(f'warning: {w.message}', file=sys.stderr)
-        res = infer_clip(model, clip, apex=args.apex, onset=args.onset,
-                         offset=args.offset)
-        probs = res['probs']
-        names = list(classes) if classes else [f'class {i}' for i in
-                                                range(len(probs))]
-        print(f'{clip.name}: {len(clip.frames)} frames '
-              f'{clip.frame_numbers[0]}..{clip.frame_numbers[-1]}, '
-              f'{len(res["frame_numbers_fed"])} fed, face '
-              f'{describe(recipe)}')
-        for name, p in sorted(zip(names, probs), key=lambda t: -t[1]):
-            print(f'  {name:<12s} {p:.4f}')
-        print(f'prediction: {names[res["pred_label"]]}')
-        summary = dict(input=args.input, face=describe(recipe),
-                       face_box=face_box(face, recipe),
-                       face_matrix=face.get('matrix'),
-                       classes=names, probs=[float(p) for p in probs],
-                       pred=names[res['pred_label']],
-                       frame_numbers_fed=res['frame_numbers_fed'].tolist())
-        if res['frame_weights'] is not None:
-            keys = res['key_frames'].reshape(-1).astype(int)
-            fed = res['frame_numbers_fed']
-            summary['key_frames'] = fed[keys].tolist()
-            summary['frame_weights'] = res['frame_weights'].reshape(
-                -1).tolist()
-            shown = summary['key_frames'][:MAX_PRINTED_KEYS]
-            more = len(keys) - len(shown)
-            print(f'key frames ({len(keys)} of {len(fed)} fed): {shown}' +
-                  (f' ... {more} more (all in --json)' if more else ''))
-            plot_key_frames(
-                res['frame_weights'], keys, frame_numbers=fed,
-                apex=args.apex,
-                frames=take(clip.frames, res['fed_positions']),
-                fps=clip.fps, probs=probs, classes=names,
-                title=clip.name, out=args.out)
-            print(f'figure: {args.out}')
-        else:
-            print('this model gives no key frames / β: no figure written',
-                  file=sys.stderr)
-        if args.json:
-            atomic_json_dump(summary, args.json)
+        prepared = prepare(args)
     except (FileNotFoundError, ValueError, NoFaceError, *USER_ERRORS) as e:
+        print(f'error: {e}', file=sys.stderr)
+        return 2
+    try:
+        recognise(args, *prepared)
+    except USER_ERRORS as e:  # e.g. a video frame that cannot be decoded
         print(f'error: {e}', file=sys.stderr)
         return 2
     return 0

@@ -17,7 +17,6 @@ frames keeps that ratio near 1 while the decoded size grows with T.
 import argparse
 import os
 import os.path as osp
-import resource
 import subprocess
 import sys
 import time
