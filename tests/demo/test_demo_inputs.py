@@ -311,8 +311,12 @@ def test_demo_errors_are_one_line_and_write_nothing(model, tmp_path,
     leaving, _ = fc.make_face_on_wall(12, 0.0, 1.2, (320.0, 200.0),
                                       motion=motion)
     leaves = write_video(str(tmp_path / 'leaves.avi'), leaving, 'MJPG')
+    avi = write_video(str(tmp_path / 'face.avi'), face_frames, 'MJPG')
+    cut = tmp_path / 'cut.avi'  # damage found while the model is fed
+    cut.write_bytes(open(avi, 'rb').read()[:osp.getsize(avi) // 2])
     out, js = tmp_path / 'o' / 'fig.png', tmp_path / 'o' / 'res.json'
     cases = [
+        ([cut, config, named, '--no-face-crop'], f'{cut}: frame '),
         ([leaves, config, named, '--stabilise'], f'{leaves}: the face of '
          'the reference frame 0 is lost in 4 of 12 frames: 8 ('),
         ([grey, config, named], f'{grey}: no face found by the OpenCV Haar '
