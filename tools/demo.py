@@ -32,7 +32,7 @@ import mmakm  # noqa: E402,F401  (stack fixes before anything else)
 from mmakm.engine.user_input import CfgOptionsAction  # noqa: E402
 
 from mmakm.apis import infer_clip, init_model, read_clip  # noqa: E402
-from mmakm.apis.frames import take  # noqa: E402
+from mmakm.apis.frames import FrameSubset  # noqa: E402
 from mmakm.engine import USER_ERRORS  # noqa: E402
 from mmakm.engine.fileio import atomic_json_dump  # noqa: E402
 from mmakm.preprocessing import NoFaceError  # noqa: E402
@@ -313,7 +313,7 @@ def recognise(args, model, classes, clip, face, recipe) -> None:
               (f' ... {more} more (all in --json)' if more else ''))
         plot_key_frames(
             res['frame_weights'], keys, frame_numbers=fed, apex=args.apex,
-            frames=take(clip.frames, res['fed_positions']), fps=clip.fps,
+            frames=FrameSubset(clip.frames, res['fed_positions']), fps=clip.fps,
             probs=probs, classes=names, title=clip.name, out=args.out)
         print(f'figure: {args.out}')
     else:

@@ -24,7 +24,7 @@ import numpy as np
 from mmakm.engine.user_input import UserInputError
 
 __all__ = ['IMAGE_EXTS', 'BadClipError', 'Clip', 'FrameSequence',
-           'ImageFrames', 'VideoFrames', 'read_clip', 'take']
+           'ImageFrames', 'VideoFrames', 'FrameSubset', 'read_clip']
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 #: the formats whose headers :func:`~mmakm.datasets.check_clip_frames`
@@ -143,8 +143,9 @@ class VideoFrames(FrameSequence):
         return dict(self.__dict__, _cap=None, _pos=0)
 
 
-class take(Sequence):  # noqa: N801 (used like a function)
-    """``frames[p] for p in positions``, each decoded only when accessed."""
+class FrameSubset(Sequence):
+    """``frames[p] for p in positions``, each decoded only when accessed
+    (e.g. the fed frames of a clip, for the figure's strip)."""
 
     def __init__(self, frames: Sequence, positions: Sequence[int]) -> None:
         self.frames, self.positions = frames, list(positions)
@@ -154,7 +155,7 @@ class take(Sequence):  # noqa: N801 (used like a function)
 
     def __getitem__(self, i):
         if isinstance(i, slice):
-            return take(self.frames, self.positions[i])
+            return FrameSubset(self.frames, self.positions[i])
         return self.frames[self.positions[i]]
 
 
