@@ -1,6 +1,7 @@
 """Inference on a single clip (video file or frame folder) with face crop."""
 from .face import crop_frames, detect_face_box
-from .inference import Clip, infer_clip, init_model, read_clip
+from .frames import BadClipError, Clip, FrameSequence, read_clip
+from .inference import infer_clip, init_model
 
-__all__ = ['Clip', 'read_clip', 'detect_face_box', 'crop_frames',
-           'init_model', 'infer_clip']
+__all__ = ['Clip', 'FrameSequence', 'BadClipError', 'read_clip',
+           'detect_face_box', 'crop_frames', 'init_model', 'infer_clip']

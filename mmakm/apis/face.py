@@ -1,4 +1,6 @@
-"""Face crop of a whole clip for the demo (one box, OpenCV Haar cascade).
+"""Face crop of a whole clip at the frames' resolution (one box, OpenCV
+Haar cascade). ``tools/demo.py --face box`` uses the preprocessing's
+``detector='box'`` instead (the same box, scaled to the face size).
 
 The detector lives in :mod:`mmakm.preprocessing.face`; landmark alignment
 (eye line levelled, fixed inter-ocular distance) is

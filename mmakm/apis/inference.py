@@ -5,101 +5,14 @@ frames are written to a temporary folder as lossless PNGs and described by
 a sample dict shaped like ``MEBaseDataset``'s), so the demo sees exactly
 what ``tools/test.py`` would.
 """
-import os
 import os.path as osp
-import re
 import tempfile
-from dataclasses import dataclass, field
-from typing import List, Optional
+from typing import Optional
 
 import cv2
 import numpy as np
 
-IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
-
-
-@dataclass
-class Clip:
-    frames: List[np.ndarray]           # RGB uint8 HxWx3
-    frame_numbers: np.ndarray          # absolute frame number of each frame
-    fps: Optional[float] = None
-    name: str = 'clip'
-    sources: List[str] = field(default_factory=list)
-
-
-def _number(name: str) -> Optional[int]:
-    nums = re.findall(r'\d+', osp.splitext(name)[0])
-    return int(nums[-1]) if nums else None
-
-
-def _read_folder(path: str):
-    names = [n for n in os.listdir(path) if n.lower().endswith(IMAGE_EXTS)]
-    if not names:
-        raise ValueError(f'{path}: no image files ({", ".join(IMAGE_EXTS)})')
-    numbers = [_number(n) for n in names]
-    if None in numbers or len(set(numbers)) != len(numbers):
-        names.sort()
-        numbers = list(range(len(names)))
-    else:
-        order = np.argsort(numbers, kind='stable')
-        names = [names[i] for i in order]
-        numbers = [numbers[i] for i in order]
-    return names, np.asarray(numbers, dtype=np.int64)
-
-
-def _imread_rgb(path: str) -> np.ndarray:
-    img = cv2.imread(path, cv2.IMREAD_COLOR)
-    if img is None:
-        raise ValueError(f'cannot read image {path}')
-    return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
-
-
-def read_clip(path: str, onset: Optional[int] = None,
-              offset: Optional[int] = None,
-              fps: Optional[float] = None) -> Clip:
-    """A video file or a folder of frames, cut to onset..offset (inclusive).
-
-    Frame numbers: for a folder, the last number in each file name
-    (``img46.jpg`` -> 46; files without numbers: position); for a video,
-    the 0-based frame index. ``onset``/``offset`` use the same numbering.
-    """
-    if not osp.exists(path):
-        raise FileNotFoundError(f'{path}: no such file or folder')
-    lo = -np.inf if onset is None else onset
-    hi = np.inf if offset is None else offset
-    if lo > hi:
-        raise ValueError(f'onset {onset} is after offset {offset}')
-    name = osp.basename(osp.normpath(path))
-    if osp.isdir(path):
-        names, numbers = _read_folder(path)
-        keep = [i for i, n in enumerate(numbers) if lo <= n <= hi]
-        sources = [osp.join(path, names[i]) for i in keep]
-        frames = [_imread_rgb(p) for p in sources]
-        numbers = numbers[keep]
-    else:
-        cap = cv2.VideoCapture(path)
-        if not cap.isOpened():
-            raise ValueError(f'{path}: not a readable video (OpenCV cannot '
-                             'open it) nor a folder of frames')
-        fps = fps or (cap.get(cv2.CAP_PROP_FPS) or None)
-        frames, nums, i = [], [], 0
-        while i <= hi:
-            ok, img = cap.read()
-            if not ok:
-                break
-            if i >= lo:
-                frames.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
-                nums.append(i)
-            i += 1
-        cap.release()
-        numbers, sources = np.asarray(nums, dtype=np.int64), [path]
-    if not frames:
-        raise ValueError(f'{path}: no frames between onset {onset} and '
-                         f'offset {offset}')
-    shapes = {f.shape for f in frames}
-    if len(shapes) > 1:
-        raise ValueError(f'{path}: frames of different sizes {sorted(shapes)}')
-    return Clip(frames, numbers, fps, name, sources)
+from .frames import Clip
 
 
 def init_model(config, checkpoint: Optional[str], device: str = 'cpu',
@@ -110,8 +23,15 @@ def init_model(config, checkpoint: Optional[str], device: str = 'cpu',
     otherwise :class:`~mmakm.engine.checkpoint.CheckpointError` lists the
     missing, unexpected and mismatched keys.
 
-    Returns ``(model, classes)``; ``classes`` come from the checkpoint's
-    ``dataset_meta`` (None if it has none).
+    Returns ``(model, classes)``: the class names of the checkpoint's
+    ``dataset_meta``, else those of the config's test dataset (its class
+    setup), else None.
+
+    Raises:
+        CheckpointError: the checkpoint is unreadable or does not fit.
+        ConfigMismatchError: the checkpoint was trained for other classes
+            than the config's test dataset names, or the head's
+            ``num_classes`` disagrees with the class setup.
     """
     import mmakm  # noqa: F401  (stack fixes, registration)
     from mmaction.apis import init_recognizer
@@ -131,8 +51,31 @@ def init_model(config, checkpoint: Optional[str], device: str = 'cpu',
         load_weights(model, ckpt, checkpoint, strict=True)
         meta = ckpt.get('meta', {}) or {}
         classes = (meta.get('dataset_meta') or {}).get('classes')
+    classes = _check_classes(cfg, tuple(classes) if classes else None,
+                             checkpoint)
     model.eval()
-    return model, (tuple(classes) if classes else None)
+    return model, classes
+
+
+def _check_classes(cfg, ckpt_classes: Optional[tuple],
+                   checkpoint: Optional[str]) -> Optional[tuple]:
+    """The class names the model predicts (see :func:`init_model`)."""
+    from mmakm.engine.consistency import (ConfigMismatchError,
+                                          check_num_classes, config_classes)
+    try:
+        found = config_classes(cfg)
+    except Exception:  # noqa: BLE001 (a dataset that cannot be built lazily)
+        found = {}
+    check_num_classes(cfg, found)
+    test = [names for key, (_, names) in found.items()
+            if key.startswith('test_dataloader')]
+    cfg_classes = tuple(test[0]) if test else None
+    if ckpt_classes and cfg_classes and ckpt_classes != cfg_classes:
+        raise ConfigMismatchError(
+            f'{checkpoint} was trained for the classes {list(ckpt_classes)}'
+            f', the config\'s test dataset has {list(cfg_classes)}: use the '
+            'config the checkpoint was trained with (or its class_setup)')
+    return ckpt_classes or cfg_classes
 
 
 def test_pipeline_cfg(cfg):
@@ -162,9 +105,12 @@ def infer_clip(model, clip: Clip, apex: Optional[int] = None,
     init_default_scope(model.cfg.get('default_scope', 'mmaction'))
     pipeline = Compose(test_pipeline_cfg(model.cfg))
     fn = np.asarray(clip.frame_numbers, dtype=np.int64)
+    if len(clip.frames) != len(fn):
+        raise ValueError(f'{len(clip.frames)} frames for {len(fn)} frame '
+                         'numbers')
     with tempfile.TemporaryDirectory(prefix='mmakm_demo_') as tmp:
         paths = []
-        for n, frame in zip(fn, clip.frames):
+        for n, frame in zip(fn, clip.frames):  # one frame in memory at a time
             p = osp.join(tmp, f'img{int(n)}.png')
             cv2.imwrite(p, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
             paths.append(p)

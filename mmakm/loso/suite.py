@@ -110,7 +110,7 @@ def run_suite(methods: Sequence[Method], work_dir: str, root: str,
                 st == 'skipped' for st in res.status.values())
             spent = 0.0 if report_only or reused else time.time() - t0
             done = res is not None and res.report is not None and \
-                not res.failed
+                not res.failed and res.report.complete
             wall = _add_wall_time(osp.join(d, WALL_TIME_FILE), spent, done)
         log(f'=== {m.name} seed {seed}: {spent:.0f}s now, {wall:.0f}s '
             'in all ===')
@@ -266,24 +266,32 @@ def report_failures(results: Sequence[RunResult]) -> int:
 def random_reference(samples: Sequence[dict]) -> Dict[str, float]:
     """What a random selection of the same size would give, per clip.
 
-    A uniformly random subset of N of the T fed frames holds the apex with
-    probability N / T, so the expected "apex in key frames" of such a
-    selection is the mean share of frames selected. A uniformly random fed
-    frame lies E|apex - u| frames from the apex; ``dist_frames_median`` is
-    the median of that expectation over clips (the reference for
-    "|apex - max-β key frame|").
+    A uniformly random subset of N of the T fed frames holds one of the m
+    fed frames that count as the apex (the nearest to it: m = 2 when it lies
+    midway between two, as :func:`keyframe_apex_stats` counts) with
+    probability 1 − C(T − m, N) / C(T, N) (N / T for m = 1), so the expected
+    "apex in key frames" of such a selection is the mean of that over clips.
+    A uniformly random fed frame lies E|apex - u| frames from the apex;
+    ``dist_frames_median`` is the median of that expectation over clips
+    (the reference for "|apex - max-β key frame|").
     """
-    share, dist = [], []
+    hit, dist = [], []
     for s in samples:
         if s.get('apex', -1) is None or s.get('apex', -1) < 0 or \
                 s.get('key_frames') is None or \
                 s.get('frame_numbers_fed') is None:
             continue
-        numbers = np.asarray(s['frame_numbers_fed'], np.int64)
-        share.append(len(s['key_frames']) / max(len(numbers), 1))
-        dist.append(float(np.abs(numbers - s['apex']).mean()))
+        numbers = np.asarray(s['frame_numbers_fed'], np.int64).reshape(-1)
+        if not numbers.size:
+            continue
+        gap = np.abs(numbers - s['apex'])
+        total, chosen = numbers.size, len(s['key_frames'])
+        apex_frames = int((gap == gap.min()).sum())
+        hit.append(1 - math.comb(total - apex_frames, chosen) /
+                   math.comb(total, chosen))
+        dist.append(float(gap.mean()))
     nan = float('nan')
-    return dict(apex_in_key=float(np.mean(share)) if share else nan,
+    return dict(apex_in_key=float(np.mean(hit)) if hit else nan,
                 dist_frames_median=float(np.median(dist)) if dist else nan)
 
 
@@ -315,7 +323,8 @@ NUISANCE_STATS = ('key_in_movement', 'fed_in_movement', 'key_in_blink',
 
 def aggregate(results: Sequence[RunResult],
               truth: Optional[dict] = None) -> List[dict]:
-    """One record per method: mean ± std over its finished seeds.
+    """One record per method: mean ± std over its finished seeds (a seed
+    whose LOSO lacks folds counts as missing, not as a result).
 
     ``truth`` (``mmakm.datasets.synthetic.load_truth``) adds, for methods
     with key frames, where they fall: movement, blinks, head motion
@@ -328,7 +337,10 @@ def aggregate(results: Sequence[RunResult],
         by_method.setdefault(r.method.name, []).append(r)
     records = []
     for name, runs in by_method.items():
-        done = [r for r in runs if r.report is not None and not r.failed]
+        # a run pooled over part of its folds (--report-only before it
+        # finished) is not a seed's result: listed as missing
+        done = [r for r in runs if r.report is not None and not r.failed
+                and r.report.complete]
         rec = dict(method=name, note=runs[0].method.note,
                    config=runs[0].method.config,
                    seeds=[r.seed for r in done],

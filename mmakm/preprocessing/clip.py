@@ -70,7 +70,9 @@ def preprocess_clip(frames: np.ndarray,
 
     Args:
         frames (np.ndarray): (T, H, W, 3) uint8 RGB, onset first (the onset
-            is the reference frame of every step).
+            is the reference frame of every step); or a sequence of
+            (H, W, 3) frames decoded on access (e.g. a long video: with
+            ``face``, only the aligned frames are held in memory).
         face (dict, optional): alignment options (:data:`FACE_DEFAULTS`);
             None keeps the frames as they are.
         stabilise (dict, optional): per-frame rigid stabilisation to the
@@ -98,17 +100,22 @@ def preprocess_clip(frames: np.ndarray,
         NoFaceError: no face found in the reference frame(s);
             FaceLostError (a NoFaceError): the face is lost in some frames.
     """
-    frames = np.asarray(frames)
-    if frames.ndim != 4 or frames.dtype != np.uint8:
+    if isinstance(frames, np.ndarray) or not len(frames):
+        frames = np.asarray(frames)
+        shape, dtype = frames.shape, frames.dtype
+    else:  # a sequence of frames decoded on access: one frame in memory
+        first = np.asarray(frames[0])
+        shape, dtype = (len(frames),) + first.shape, first.dtype
+    if len(shape) != 4 or dtype != np.uint8:
         raise ValueError(f'expected frames (T, H, W, C) uint8, got '
-                         f'{frames.shape} {frames.dtype}')
+                         f'{shape} {dtype}')
     face = merged(FACE_DEFAULTS, face)
     stabilise = stabilise_options(stabilise)
-    info = dict(source_shape=list(frames.shape[1:3]))
+    info = dict(source_shape=list(shape[1:3]))
     if face is None:
         if stabilise is not None:
             raise ValueError('stabilise needs face alignment (face=None)')
-        out = frames
+        out = np.asarray(frames)
         info['method'] = 'none'
     else:
         size = int(face['size'])

@@ -252,17 +252,24 @@ def warp_clip(frames: np.ndarray, matrices: np.ndarray, size: int,
     (frame -> output) unless ``inverse`` (output -> frame). Bilinear;
     outside the frame the edge pixels are repeated (a constant fill would
     leave a border that moves with the head in stabilised clips).
+    ``frames`` may also be a sequence of (H, W, C) frames decoded on
+    access (a long video): only the output is held in memory.
     """
-    frames = np.asarray(frames)
     mats = np.broadcast_to(np.asarray(matrices, dtype=np.float64),
                            (len(frames), 2, 3))
     flags = cv2.INTER_LINEAR | (cv2.WARP_INVERSE_MAP if inverse else 0)
-    out = np.empty((len(frames), size, size) + frames.shape[3:],
-                   dtype=frames.dtype)
-    for t in range(len(frames)):  # one cv2 call per frame
-        warped = cv2.warpAffine(frames[t], mats[t], (size, size), flags=flags,
+    out = None
+    for t, frame in enumerate(frames):  # one cv2 call per frame
+        frame = np.asarray(frame)
+        if out is None:
+            out = np.empty((len(frames), size, size) + frame.shape[2:],
+                           dtype=frame.dtype)
+        warped = cv2.warpAffine(frame, mats[t], (size, size), flags=flags,
                                 borderMode=cv2.BORDER_REPLICATE)
         out[t] = warped.reshape(out.shape[1:])
+    if out is None:  # no frames
+        frames = np.asarray(frames)
+        return np.empty((0, size, size) + frames.shape[3:], frames.dtype)
     return out
 
 
@@ -290,7 +297,7 @@ def clip_alignment(frames: np.ndarray, landmarker: FaceLandmarker,
 def box_alignment(frames: np.ndarray, size: int = 144) -> np.ndarray:
     """(2, 3) matrix of the Haar box crop scaled to ``size`` (no rotation);
     NoFaceError if no frame has a face."""
-    box = detect_face_box(list(frames))
+    box = detect_face_box(frames)
     if box is None:
         raise NoFaceError('no face found by the OpenCV Haar cascade')
     x0, y0, x1, y1 = box

@@ -37,11 +37,12 @@ def _clip(subject, k, gt, pred, keys=(), apex=104, t=8, first=100):
 
 def _run(tmp_path, name, seed, preds_by_subject, wall=10.0):
     work_dir = str(tmp_path / name / f'seed{seed}')
-    folds = plan_folds(work_dir, sorted(preds_by_subject))
+    folds = plan_folds(work_dir, [f'casme2/{s}'
+                                  for s in sorted(preds_by_subject)])
     for f in folds:
         os.makedirs(f.work_dir)
         with open(f.predictions, 'wb') as fh:
-            pickle.dump(preds_by_subject[f.subject], fh)
+            pickle.dump(preds_by_subject[f.subject.split('/')[1]], fh)
     report = build_report(work_dir, folds, CLASSES)
     return RunResult(Method(name, f'configs/{name}.py', (0, 1)), seed,
                      work_dir, report, wall)
@@ -80,6 +81,24 @@ def test_random_reference_distance():
     nan = random_reference([_clip('s', 1, 0, 0), dict(_clip('s', 2, 0, 0,
                                                            (1, )), apex=-1)])
     assert math.isnan(nan['apex_in_key'])
+
+
+def test_random_reference_counts_both_frames_around_a_midway_apex():
+    from mmakm.evaluation.functional import keyframe_apex_stats
+
+    # fed frames 100, 102, ..., 114 (every 2nd), apex 105: 104 and 106 are
+    # equally near and both count as the apex, as in keyframe_apex_stats
+    clip = dict(_clip('s', 1, 0, 0, (1, 5), apex=105),
+                frame_numbers_fed=np.arange(100, 116, 2))
+    assert keyframe_apex_stats([dict(clip, key_frames=np.array([3]))])[
+        'apex_in_key'] == 1.0  # position 3 = frame 106
+    # 2 of 8 frames at random hold 104 or 106 with 1 - C(6,2)/C(8,2)
+    ref = random_reference([clip])
+    assert ref['apex_in_key'] == pytest.approx(1 - 15 / 28)
+    # an exhaustive count over every 2-frame subset agrees
+    from itertools import combinations
+    hits = [bool({2, 3} & set(c)) for c in combinations(range(8), 2)]
+    assert ref['apex_in_key'] == pytest.approx(np.mean(hits))
 
 
 def test_unfinished_and_keyframe_free_methods(tmp_path):

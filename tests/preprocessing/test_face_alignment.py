@@ -16,6 +16,7 @@ from mmakm.preprocessing import (FaceLandmarker, NoFaceError,  # noqa: E402
                                  cascade_path, estimate_rigid_warps,
                                  load_cascade, preprocess_clip,
                                  similarity_from_eyes, warp_displacement_px)
+from mmakm.preprocessing.clip import FACE_DEFAULTS  # noqa: E402
 from mmakm.preprocessing.face import canonical_eye_distance  # noqa: E402
 
 SIZE, MARGIN = 144, 0.1
@@ -149,25 +150,31 @@ def test_face_align_transform_equals_offline(landmarker):
         t(dict(imgs=list(noise), clip_id='c', subject='s'))
 
 
-def test_demo_aligns_the_face_and_falls_back():
-    import argparse
+def test_demo_aligns_the_face_and_refuses_no_face():
     import importlib.util
+
+    from mmakm.apis import Clip
     spec = importlib.util.spec_from_file_location(
         'demo_tool', osp.join(osp.dirname(osp.dirname(osp.dirname(
             osp.abspath(__file__)))), 'tools', 'demo.py'))
     demo = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(demo)
-    args = argparse.Namespace(no_face_crop=False, face='align', face_size=96,
-                              stabilise=False)
+    recipe = dict(face=dict(FACE_DEFAULTS, size=96), stabilise=None,
+                  magnify=None)
     frames, mats = fc.make_clip(3, -8.0, 2.0, (300, 240))
-    out, face = demo.face_frames(list(frames), args)
-    assert np.stack(out).shape == (3, 96, 96, 3)
+    clip = Clip(list(frames), np.arange(3))
+    out, face, used = demo.preprocess(clip, recipe, 'clip.mp4')
+    assert out.shape == (3, 96, 96, 3) and used == recipe
     eyes = fc.map_points(np.asarray(face['matrix']),
                          fc.map_points(mats[0], fc.PHOTO_EYES))
     assert abs(eyes[1, 1] - eyes[0, 1]) < 0.6
-    blank = [np.full((120, 160, 3), 128, np.uint8)] * 2
-    with pytest.warns(UserWarning, match='face alignment failed'):
-        out, face = demo.face_frames(blank, args)
-    assert face['how'] == 'none (full frame)' and out[0].shape == (120, 160, 3)
-    args.no_face_crop = True
-    assert demo.face_frames(list(frames), args)[1]['how'].startswith('none')
+    # no landmarks: the Haar box is tried (a warning), then no face at all
+    # is an error naming the input
+    blank = Clip([np.full((120, 160, 3), 128, np.uint8)] * 2, np.arange(2))
+    with pytest.warns(UserWarning, match='landmarks not found'):
+        with pytest.raises(NoFaceError, match=r'^blank\.mp4: no face .*'
+                           'Haar.*--no-face-crop'):
+            demo.preprocess(blank, recipe, 'blank.mp4')
+    none = dict(recipe, face=None)
+    out, face, _ = demo.preprocess(clip, none, 'clip.mp4')
+    assert out is clip.frames and face['method'] == 'none'
