@@ -26,7 +26,8 @@ from typing import Callable, List, Tuple, Union
 import torch
 from mmengine.logging import print_log
 
-__all__ = ['CheckpointError', 'StateDictMismatch', 'read_checkpoint',
+__all__ = ['CheckpointError', 'MissingCheckpointError', 'StateDictMismatch',
+           'read_checkpoint',
            'state_dict_mismatch', 'load_weights', 'use_checked_loading']
 
 #: prefixes stripped from checkpoint keys (DDP wrappers), as in mmengine
@@ -39,12 +40,18 @@ class CheckpointError(RuntimeError):
     """A checkpoint that is unreadable or does not fit the model."""
 
 
+class MissingCheckpointError(CheckpointError, FileNotFoundError):
+    """A local checkpoint file that does not exist (e.g. the config's
+    ``load_from``)."""
+
+
 def read_checkpoint(filename: str,
                     map_location: Union[str, Callable] = 'cpu') -> dict:
     """Read a checkpoint (local path or mmengine URI) into a dict.
 
     Raises:
-        FileNotFoundError: no such local file.
+        MissingCheckpointError: no such local file (a
+            FileNotFoundError).
         CheckpointError: naming the file: empty, truncated/corrupt, or
             refused by torch's safe loader.
     """
@@ -52,7 +59,8 @@ def read_checkpoint(filename: str,
     local = '://' not in str(filename)
     if local:
         if not osp.isfile(filename):
-            raise FileNotFoundError(f'checkpoint not found: {filename}')
+            raise MissingCheckpointError(
+                f'checkpoint not found: {filename}')
         if osp.getsize(filename) == 0:
             raise CheckpointError(
                 f'{filename}: empty checkpoint file (0 bytes)')

@@ -238,3 +238,15 @@ def test_train_prints_the_mismatch_before_any_work(casme2, tmp_path):
                        match=r'^error: train_dataloader: .*MESampleFrames'):
         load_tool('train').main([cfg, '--work-dir', str(work)])
     assert not list(work.glob('*.pth'))
+
+
+def test_missing_load_from_is_one_line(casme2, tmp_path):
+    """MMAction2's ``load_from`` (fine-tuning) naming a missing file: the
+    message alone, as for --resume."""
+    model, sampling, fmt = MIXES['tsn_sampleframes']
+    cfg = write_config(tmp_path / 'c.py', casme2, model, sampling, fmt)
+    absent = tmp_path / 'absent.pth'
+    with pytest.raises(SystemExit,
+                       match=rf'^error: checkpoint not found: {absent}$'):
+        load_tool('train').main([cfg, '--work-dir', str(tmp_path / 'w'),
+                                 '--cfg-options', f'load_from={absent}'])
