@@ -1,7 +1,10 @@
-"""--resume and data workers: a resumed run repeats the uninterrupted one
-with num_workers=0 or non-persistent workers (tested end to end in
-test_train_test.py); with persistent workers it cannot, and says so."""
+"""Reproducibility helpers: --resume with data workers (a resumed run
+repeats the uninterrupted one with num_workers=0 or non-persistent workers,
+tested end to end in test_train_test.py; with persistent workers it cannot,
+and says so) and tools/misc/compare_checkpoints.py."""
 import logging
+import os.path as osp
+import runpy
 
 import torch
 from mmengine.hooks import CheckpointHook
@@ -10,6 +13,8 @@ from torch.utils.data import DataLoader
 from mmakm.engine import AtomicCheckpointHook, get_rng_state
 from mmakm.engine.hooks import atomic_checkpoint_hook as hook_module
 from mmakm.engine.hooks.atomic_checkpoint_hook import persistent_worker_rng
+
+from tools_testlib import REPO
 
 
 def _loader(num_workers, persistent):
@@ -53,3 +58,27 @@ def test_resume_with_persistent_workers_warns(monkeypatch):
     logged.clear()
     hook.before_train(_Runner(_loader(2, True)))
     assert logged == []
+
+
+def _compare_tool():
+    return runpy.run_path(osp.join(REPO, 'tools', 'misc',
+                                   'compare_checkpoints.py'))
+
+
+def test_compare_checkpoints(tmp_path, capsys):
+    tool = _compare_tool()
+    sd = {'w': torch.arange(4.), 'n': torch.tensor(3)}
+    paths = {}
+    for name, state in (('a', sd), ('same', dict(sd)),
+                        ('off', dict(sd, w=torch.arange(4.) + 0.5)),
+                        ('extra', dict(sd, x=torch.ones(1)))):
+        paths[name] = str(tmp_path / f'{name}.pth')
+        torch.save(dict(state_dict=state, meta={}), paths[name])
+    assert tool['main']([paths['a'], paths['same']]) == 0
+    assert capsys.readouterr().out.strip().endswith('identical')
+    assert tool['main']([paths['a'], paths['off']]) == 1
+    assert 'max abs difference 0.5 (w)' in capsys.readouterr().out
+    assert tool['main']([paths['a'], paths['extra']]) == 1
+    assert 'only b: x' in capsys.readouterr().out
+    r = tool['compare_state_dicts'](sd, dict(sd, n=torch.tensor(4)))
+    assert not r['identical'] and r['key'] == 'n'
