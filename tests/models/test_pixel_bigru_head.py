@@ -103,3 +103,90 @@ def test_errors():
         head(torch.randn(5, 6, 2, 3), [5, 0])
     with pytest.raises(ValueError, match=r'\(C, h, w\)'):
         head(torch.randn(5, 6, 4, 4), [5])
+
+
+def padded_reference(head, x, key_lengths):
+    """The head through ``pack_padded_sequence`` / ``pad_packed_sequence``
+    of a zero-padded (B·hw, max_len, C) batch."""
+    from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+    hw = x.shape[2] * x.shape[3]
+    clips = x.flatten(2).transpose(1, 2).split(key_lengths.tolist())
+    padded = torch.nn.utils.rnn.pad_sequence(clips, batch_first=True)
+    padded = padded.transpose(1, 2).reshape(len(clips) * hw,
+                                            padded.shape[1], -1)
+    seq_lengths = key_lengths.repeat_interleave(hw)
+    out, _ = head.gru(pack_padded_sequence(padded, seq_lengths,
+                                           batch_first=True,
+                                           enforce_sorted=False))
+    out, _ = pad_packed_sequence(out, batch_first=True)
+    out = out.sum(1) / seq_lengths.unsqueeze(1)
+    feat = out.view(len(clips), hw, -1).transpose(1, 2).reshape(
+        len(clips), -1)
+    return head.fc_cls(feat)
+
+
+@pytest.mark.parametrize('lengths', [[1, 4, 7], [5, 5, 2, 5], [3], [1, 1]])
+def test_direct_packing_equals_pack_padded_sequence(lengths):
+    from torch.nn.utils.rnn import pack_padded_sequence
+
+    from mmakm.models.heads.pixel_bigru_head import packing_plan
+    head = build(dropout_ratio=0).train()
+    key_lengths = torch.tensor(lengths)
+    x = torch.randn(sum(lengths), 6, 2, 3, requires_grad=True)
+    plan = packing_plan(key_lengths.numpy(), 6)
+    ref_sizes = pack_padded_sequence(
+        torch.zeros(len(lengths) * 6, max(lengths), 1),
+        key_lengths.repeat_interleave(6), batch_first=True,
+        enforce_sorted=False).batch_sizes
+    assert torch.equal(plan.batch_sizes, ref_sizes)
+    assert sorted(plan.index[0] * 6 + plan.index[1]) == list(
+        range(sum(lengths) * 6))  # every (frame, position) read once
+    # the same scores and gradients as the padded path
+    grads = []
+    for fn in (head, lambda x, k: padded_reference(head, x, k)):
+        head.zero_grad()
+        x.grad = None
+        scores = fn(x, key_lengths)
+        (scores * torch.arange(1.0, 4.0)).sum().backward()
+        grads.append((scores.detach(), x.grad.clone(),
+                      head.gru.weight_hh_l0.grad.clone()))
+    for got, want in zip(*grads):
+        torch.testing.assert_close(got, want, rtol=1e-5, atol=1e-6)
+
+
+def count_head_ops(lengths):
+    """aten operators of the head's forward + backward outside the GRU (the
+    GRU replaced by one matmul), at paper sizes (512 channels, 4×4)."""
+    from torch.nn.utils.rnn import PackedSequence
+    from torch.utils._python_dispatch import TorchDispatchMode
+
+    class Count(TorchDispatchMode):
+        n = 0
+
+        def __torch_dispatch__(self, func, types, args=(), kwargs=None):
+            self.n += 1
+            return func(*args, **(kwargs or {}))
+
+    class OneMatmulGRU(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.w = torch.nn.Parameter(torch.randn(512, 64))
+
+        def forward(self, x):
+            return PackedSequence(x.data @ self.w, *x[1:]), None
+
+    head = build(in_channels=512, hidden_channels=32, spatial_size=4)
+    head.gru = OneMatmulGRU()
+    key_lengths = torch.tensor(lengths)
+    x = torch.randn(sum(lengths), 512, 4, 4, requires_grad=True)
+    with Count() as count:
+        head(x, key_lengths).sum().backward()
+    return count.n
+
+
+def test_head_ops_do_not_grow_with_clip_length():
+    # pack_padded_sequence / pad_packed_sequence copy once per time step
+    # (forward and backward): on a GPU each copy is a kernel launch
+    short = count_head_ops([5, 3, 1, 4, 2, 5, 3, 5])
+    long = count_head_ops([66, 40, 12, 70, 20, 50, 23, 70])
+    assert short == long < 100

@@ -12,7 +12,11 @@
 #   4. the runner's overhead on one fold: plain loop vs the Runner with
 #      RuntimeInfoHook vs with DeferredRuntimeInfoHook, sync points and
 #      cProfile of one more epoch (bench_runner_overhead.py --analyse);
-#   5. tools/benchmark.py --device DEVICE --quick --sections akmnet official
+#   5. where a training step's time goes, AKMNet next to the bare backbone
+#      (tools/benchmarks/profile_train_step.py, torch.profiler: GPU busy
+#      fraction, kernels a step, forward parts, backward nodes), fp32 and
+#      bf16 + channels_last;
+#   6. tools/benchmark.py --device DEVICE --quick --sections akmnet official
 #      per variant of BENCH_VARIANTS ("fp32", "amp_cl": --amp --channels-last)
 #      in the time left of BUDGET_S seconds (default 380).
 # Where the OpenMMLab packages are not installed, the wheels of ./.whl
@@ -22,7 +26,7 @@
 #   defaults: JOBS 8, EPOCHS 3, FOLDS sub01 ... sub08
 # Environment: DEVICE (cuda), CONFIG, WORK, PYTHON, BUDGET_S,
 #   RUNNER_EPOCHS (timed epochs of step 4, default 2), STEPS (the steps to
-#   run, default "plain loso runner bench"), MPS_MODES (default "off"),
+#   run, default "plain loso runner profile bench"), MPS_MODES (default "off"),
 #   BENCH_VARIANTS (default "fp32").
 # The logs end up in OUT_DIR/logs.tar.gz (few files come back from a device).
 set -uo pipefail
@@ -67,7 +71,7 @@ print(json.dumps(info))
 EOF
 } 2>&1 | tee "$OUT/env.txt"
 
-STEPS=${STEPS:-plain loso runner bench}
+STEPS=${STEPS:-plain loso runner profile bench}
 want() { [[ " $STEPS " == *" $1 "* ]]; }
 
 if want plain; then
@@ -126,7 +130,13 @@ $PY tools/benchmarks/bench_runner_overhead.py --config "$CONFIG" \
   2>&1 | grep -v Warning | tee "$OUT/runner_overhead.log" | tail -50
 fi
 
-left=$(( ${BUDGET_S:-380} - SECONDS ))
+if want profile; then
+step "profile of one training step, fp32 and bf16 + channels_last"
+$PY tools/benchmarks/profile_train_step.py --device "$DEVICE" \
+  --variants fp32 amp_cl --out "$OUT/profile.json" 2>&1 | grep -v Warning \
+  | tee "$OUT/profile.log" | grep -E '===|a step|AKMNet /'
+fi
+
 # fp32: as the authors' code trains; amp_cl: the GPU path (bf16 autocast +
 # channels_last) against the same reference
 for variant in ${BENCH_VARIANTS:-fp32}; do

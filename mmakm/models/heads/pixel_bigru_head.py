@@ -1,14 +1,60 @@
 """Pixel-wise bidirectional GRU head of AKMNet (eqs 1-4)."""
-from typing import Dict, Sequence, Tuple, Union
+from typing import Dict, NamedTuple, Sequence, Tuple, Union
+
+import numpy as np
 
 import torch
 import torch.nn as nn
 import torch.nn.functional as F
-from torch.nn.utils.rnn import pack_padded_sequence, pad_packed_sequence
+from torch.nn.utils.rnn import PackedSequence
 
 from mmaction.models.heads.base import BaseHead
 from mmaction.registry import MODELS
 from mmaction.utils import SampleList
+
+
+class PackingPlan(NamedTuple):
+    """Where every row of the GRU's packed input comes from and goes to.
+
+    Attributes:
+        index (np.ndarray): ``(4, R)`` int64; for packed row r: the key
+            frame (row of ``(ΣN, hw, C)``) and position it reads, and the
+            sequence (``clip·hw + position``) and time step it belongs to.
+        batch_sizes (torch.Tensor): ``(max_len,)`` int64 on the CPU,
+            sequences still running at each time step (PackedSequence's).
+    """
+
+    index: np.ndarray
+    batch_sizes: torch.Tensor
+
+
+def packing_plan(lengths: np.ndarray, positions: int) -> PackingPlan:
+    """The PackedSequence layout of ``positions`` sequences per clip.
+
+    Sequence ``s = clip·positions + p`` has its clip's length. As
+    ``pack_padded_sequence`` lays them out: time-major, and at each time
+    step the running sequences longest first (stable order on ties).
+
+    Args:
+        lengths (np.ndarray): ``(B,)`` key frames per clip (each ≥ 1).
+        positions (int): spatial positions h·w.
+    """
+    lengths = np.asarray(lengths, dtype=np.int64)
+    seq_len = np.repeat(lengths, positions)  # (S,)
+    order = np.argsort(-seq_len, kind='stable')  # longest first
+    sorted_len = seq_len[order]
+    batch_sizes = np.bincount(sorted_len - 1)[::-1].cumsum()[::-1]
+    offsets = np.cumsum(batch_sizes) - batch_sizes  # first row of step t
+    rank = np.repeat(np.arange(order.size), sorted_len)
+    step = np.arange(rank.size) - np.repeat(np.cumsum(sorted_len) -
+                                            sorted_len, sorted_len)
+    row = offsets[step] + rank  # packed row of (sequence rank, step)
+    seq = order[rank]
+    clip, pos = np.divmod(seq, positions)
+    frame = (np.cumsum(lengths) - lengths)[clip] + step
+    index = np.empty((4, rank.size), dtype=np.int64)
+    index[:, row] = np.stack([frame, pos, seq, step])
+    return PackingPlan(index, torch.from_numpy(batch_sizes.copy()))
 
 
 @MODELS.register_module()
@@ -18,7 +64,8 @@ class PixelBiGRUHead(BaseHead):
     For every clip and every spatial position (i, j), the sequence of the
     clip's key-frame feature vectors at (i, j) goes through the same
     ``nn.GRU``; all (clip, position) sequences run in ONE packed GRU call
-    (``pack_padded_sequence``, so no step runs on padding). Each position's
+    (a ``PackedSequence`` gathered straight from the key frames, see
+    :func:`packing_plan`, so no step runs on padding). Each position's
     outputs are averaged over its clip's key frames, positions are
     concatenated into G ``(2·hidden, h, w)``, flattened, passed through
     dropout and a linear classifier.
@@ -103,26 +150,19 @@ class PixelBiGRUHead(BaseHead):
         num, max_len = lengths_cpu.numel(), int(lengths_cpu.max())
         h, w = self.spatial_size
         hw = h * w
-        key_lengths = lengths_cpu.to(x.device, non_blocking=True)
 
-        # scatter the packed key frames into (B, max_len, hw, C)
-        seg = torch.repeat_interleave(  # output_size: no device sync
-            torch.arange(num, device=x.device), key_lengths,
-            output_size=x.shape[0])
-        starts = torch.cumsum(key_lengths, 0) - key_lengths
-        step = torch.arange(x.shape[0], device=x.device) - starts[seg]
+        # every (clip, position) sequence straight into the GRU's packed
+        # layout by one gather, and its outputs back by one scatter: no
+        # padded input, no per-time-step copies of pack/pad_packed_sequence
+        plan = packing_plan(lengths_cpu.numpy(), hw)
+        index = torch.from_numpy(plan.index).to(x.device, non_blocking=True)
         seq = x.flatten(2).transpose(1, 2)  # (ΣN, hw, C)
-        padded = seq.new_zeros(num, max_len, hw, x.shape[1])
-        padded[seg, step] = seq
-        padded = padded.transpose(1, 2).reshape(num * hw, max_len, -1)
-
+        data = seq[index[0], index[1]]  # (R, C), R = ΣN·hw, packed order
+        out = self.gru(PackedSequence(data, plan.batch_sizes))[0].data
+        padded = out.new_zeros(num * hw, max_len, out.shape[1])
+        padded[index[2], index[3]] = out  # zeros on padding
         seq_lengths = lengths_cpu.repeat_interleave(hw)
-        packed = pack_padded_sequence(padded, seq_lengths, batch_first=True,
-                                      enforce_sorted=False)
-        out, _ = self.gru(packed)
-        out, _ = pad_packed_sequence(out, batch_first=True,
-                                     total_length=max_len)  # zeros on padding
-        out = out.sum(1) / seq_lengths.to(
+        out = padded.sum(1) / seq_lengths.to(
             out.device, out.dtype, non_blocking=True).unsqueeze(1)
         # (B·hw, 2H) -> G (B, 2H, h, w) -> flat
         feat = out.view(num, hw, -1).transpose(1, 2).reshape(num, -1)
