@@ -6,7 +6,8 @@ expected. The tools (``tools/train.py``, ``tools/test.py``,
 (:data:`mmakm.engine.USER_ERRORS`).
 """
 
-__all__ = ['CorpusError', 'BadSampleError', 'MissingFileError', 'PipelineError']
+__all__ = ['CorpusError', 'BadSampleError', 'MissingFileError',
+           'PipelineError']
 
 
 class CorpusError(ValueError):

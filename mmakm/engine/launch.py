@@ -348,8 +348,8 @@ def build_runner(cfg: Config, launcher: str,
     corpus on first use (:func:`ensure_synthetic_corpus`), checks
     ``cls_head.num_classes`` against the data (:func:`check_num_classes`),
     the data preprocessor against the clips the pipelines give
-    (:func:`check_clip_batching`) and the frame cache against the config's recipe
-    (:func:`check_frame_cache`)
+    (:func:`check_clip_batching`) and the frame cache against the config's
+    recipe (:func:`check_frame_cache`)
     and makes checkpoint loading strict (:func:`use_checked_loading`).
 
     Args:
