@@ -19,8 +19,10 @@ job. Fold throughput (folds/h) is printed and written to
 ``<work_dir>/loso_timing.json``.
 
 Rerunning resumes: finished folds (``predictions.pkl`` present) are skipped,
-an interrupted fold resumes from its last checkpoint. When all folds are
-done, the predictions are pooled and written to ``<work_dir>``:
+an interrupted fold resumes from its last checkpoint. The predictions of
+the finished folds are pooled and written to ``<work_dir>`` (a report that
+lacks any fold of the protocol -- failed, or outside ``--folds`` -- says
+"Incomplete: N of M folds" in every output, docs/evaluation.md):
 ``loso_summary.{md,json,csv}``, ``per_fold.md``, ``confusion_matrix.png``,
 ``keyframe_apex.png`` / ``keyframes/`` (models with key frames).
 

@@ -46,12 +46,16 @@ def config_classes(cfg: Config) -> Dict[str, Tuple[str, Tuple[str, ...]]]:
 
 def check_num_classes(cfg: Config,
                       classes: Optional[Dict[str, tuple]] = None) -> None:
-    """``model.cls_head.num_classes`` must equal the number of classes of
-    every ME dataset of the config.
+    """Every ME dataset of the config must have the same classes, in the
+    same order, and ``model.cls_head.num_classes`` must equal their number.
 
-    A larger head trains and tests with dead classes, a smaller one fails
-    mid-epoch with an ``IndexError``; both are refused here, naming which
-    class setup gives how many classes.
+    Datasets whose class setups name other classes (or the same ones in
+    another order) give the same label index different meanings: a model
+    trained on one and tested on the other, or a concatenation of both,
+    would score against a shifted table. A larger head trains and tests
+    with dead classes, a smaller one fails mid-epoch with an
+    ``IndexError``. All are refused here, naming each dataset's class
+    setup and classes.
 
     Args:
         classes: ``config_classes(cfg)`` when already known.
@@ -60,12 +64,20 @@ def check_num_classes(cfg: Config,
         ConfigMismatchError: naming the head setting and every disagreeing
             dataset.
     """
+    if classes is None:
+        classes = config_classes(cfg)
+    if len({names for _, names in classes.values()}) > 1:
+        raise ConfigMismatchError(
+            'the datasets of the config have different classes (label i '
+            'would mean another class in each):\n  ' + '\n  '.join(
+                f'{k} ({desc}): {list(names)}'
+                for k, (desc, names) in classes.items()) +
+            '\nUse one class setup (the same classes, in the same order) '
+            'for all of them, e.g. a dict class_setup.')
     head = (cfg.get('model') or {}).get('cls_head') or {}
     num_classes = head.get('num_classes') if hasattr(head, 'get') else None
     if num_classes is None:
         return
-    if classes is None:
-        classes = config_classes(cfg)
     wrong = {k: v for k, v in classes.items() if len(v[1]) != num_classes}
     if not wrong:
         return

@@ -16,6 +16,12 @@ Definitions (docs/datasets.md; predictions of all LOSO folds pooled):
   truth but is never predicted counts with F1 = 0;
 * UAR = mean of recall over the classes present in the ground truth
   (N_c > 0); recall of an absent class is undefined and left out.
+
+These are scikit-learn's ``f1_score(average='macro')`` (labels: those in
+the ground truth or the predictions) and ``balanced_accuracy_score``.
+:func:`me_scores` reports how many classes each mean covers
+(``UF1_num_classes``, ``UAR_num_classes``), so a table can say when a class
+of the setup had no clip.
 """
 from typing import Dict, Iterable, Optional, Sequence
 
@@ -36,8 +42,12 @@ def confusion_matrix(gt, pred, num_classes: int) -> np.ndarray:
         raise ValueError(f'gt and pred differ in length: {gt.shape} vs '
                          f'{pred.shape}')
     for name, a in (('gt', gt), ('pred', pred)):
-        if a.size and (a.min() < 0 or a.max() >= num_classes):
-            raise ValueError(f'{name} labels must be in 0..{num_classes - 1}')
+        bad = np.flatnonzero((a < 0) | (a >= num_classes))
+        if bad.size:
+            raise ValueError(
+                f'{name} label {int(a[bad[0]])} (sample {int(bad[0])}'
+                f'{f" and {bad.size - 1} more" if bad.size > 1 else ""}) is '
+                f'not a class index; expected 0..{num_classes - 1}')
     cm = np.zeros((num_classes, num_classes), np.int64)
     np.add.at(cm, (gt, pred), 1)
     return cm
@@ -87,8 +97,10 @@ def me_scores(gt, pred, classes: Sequence[str]) -> dict:
     confusion matrix for one set of predictions."""
     cm = confusion_matrix(gt, pred, len(classes))
     st = per_class_stats(cm)
-    out = dict(acc=accuracy(cm), UF1=uf1(cm), UAR=uar(cm), num_samples=int(
-        cm.sum()))
+    out = dict(acc=accuracy(cm), UF1=uf1(cm), UAR=uar(cm),
+               num_samples=int(cm.sum()),
+               UF1_num_classes=int((~np.isnan(st['f1'])).sum()),
+               UAR_num_classes=int((~np.isnan(st['recall'])).sum()))
     for i, c in enumerate(classes):
         out[f'precision/{c}'] = float(st['precision'][i])
         out[f'recall/{c}'] = float(st['recall'][i])
@@ -133,23 +145,66 @@ def normalize_sample(sample: dict) -> dict:
     return out
 
 
+def describe_sample(sample: dict, index: int) -> str:
+    """``sample 3 (EP02_01f, casme2/sub01)`` for error messages."""
+    where = ', '.join(str(sample[k]) for k in ('clip_id', 'subject')
+                      if sample.get(k) is not None)
+    return f'sample {index}' + (f' ({where})' if where else '')
+
+
+def check_predictions(samples: Sequence[dict], classes: Sequence[str],
+                      source: str = 'predictions') -> None:
+    """Every normalised prediction must fit the class setup ``classes``.
+
+    A model whose head has another number of classes than the dataset's
+    class setup, or labels outside ``0..K-1``, would give a confusion
+    matrix shifted against its row and column names; that is refused.
+
+    Raises:
+        ValueError: naming ``source``, the sample and what was expected.
+    """
+    k = len(classes)
+    for i, s in enumerate(samples):
+        score = s.get('pred_score')
+        if score is not None and len(score) != k:
+            raise ValueError(
+                f'{source}: {describe_sample(s, i)} has {len(score)} class '
+                f'scores; the class setup has {k} classes {list(classes)} '
+                "(the model's num_classes and the dataset's classes differ)")
+        for key in ('gt_label', 'pred_label'):
+            if not 0 <= s[key] < k:
+                raise ValueError(
+                    f'{source}: {describe_sample(s, i)}: {key} {s[key]} is '
+                    f'not a class index; expected 0..{k - 1} for '
+                    f'{list(classes)}')
+
+
 def pooled_report(samples: Iterable[dict], classes: Sequence[str],
-                  per_corpus: Optional[bool] = None) -> dict:
+                  per_corpus: Optional[bool] = None,
+                  source: str = 'predictions') -> dict:
     """Scores of predictions pooled over all LOSO folds.
 
     Args:
         samples: prediction dicts (see :func:`normalize_sample`), e.g. the
             concatenated DumpResults pickles of all folds.
-        classes: class names (dataset ``metainfo['classes']``).
+        classes: class names (dataset ``metainfo['classes']``), in label
+            order.
         per_corpus: also report ``<corpus>/acc|UF1|UAR`` (and
             ``<corpus>/num_samples``); default: when more than one corpus.
+        source: what the samples are, for error messages (a file name).
 
     Returns:
         dict with ``acc``, ``UF1``, ``UAR``, ``num_samples``,
-        ``precision/<c>``, ``recall/<c>``, ``f1/<c>``, ``support/<c>``,
-        ``confusion_matrix`` (nested list) and the per-corpus keys.
+        ``UF1_num_classes``, ``UAR_num_classes``, ``precision/<c>``,
+        ``recall/<c>``, ``f1/<c>``, ``support/<c>``, ``confusion_matrix``
+        (nested list) and the per-corpus keys.
+
+    Raises:
+        ValueError: a sample that does not fit ``classes``
+            (:func:`check_predictions`).
     """
     samples = [normalize_sample(s) for s in samples]
+    check_predictions(samples, classes, source)
     gt = np.array([s['gt_label'] for s in samples], np.int64)
     pred = np.array([s['pred_label'] for s in samples], np.int64)
     out = me_scores(gt, pred, classes)
@@ -193,45 +248,66 @@ def keyframe_apex_stats(samples: Iterable[dict]) -> dict:
     Uses the samples with a known apex (>= 0), ``key_frames`` (0-based
     positions within the fed clip), ``frame_weights`` (beta of every fed
     frame) and ``frame_numbers_fed`` (absolute numbers of the fed frames).
-    The apex is located at the fed frame nearest to it (the apex itself
-    unless frames were strided/resampled).
+    Other samples are excluded and counted: a clip without apex annotation
+    (``apex`` -1 or absent: SMIC, some SAMM rows) is never taken as frame 0.
+    The apex is located at the fed frame(s) nearest to it: the apex itself
+    unless frames were strided/resampled; when the apex lies midway
+    between two fed frames both count as the apex.
 
     Returns:
-        ``num_clips``; ``apex_in_key`` (share of clips whose apex frame is a
-        key frame); ``apex_is_max_beta`` (share whose apex is the highest-beta
-        key frame); ``dist_frames_mean|median|p90`` = |apex - the max-beta key
+        ``num_clips`` (clips scored); ``num_excluded_no_apex``,
+        ``num_excluded_no_keyframes`` (a clip with apex but without key
+        frames / β / fed frame numbers, e.g. a TSN dump); ``apex_in_key``
+        (share of clips whose apex frame is a key frame);
+        ``apex_is_max_beta`` (share whose apex is the highest-beta key
+        frame); ``dist_frames_mean|median|p90`` = |apex - the max-beta key
         frame| in frames (absolute frame numbers; see
         :func:`max_beta_key_frame`) and ``dist_ms_mean|median|p90`` (via
-        each clip's fps; clips without fps are left out of the ms stats);
-        ``key_ratio_mean`` (share of fed frames selected); ``dist_frames`` /
-        ``dist_ms`` per clip (lists).
+        each clip's own fps) over ``num_clips_ms`` clips (those with an
+        fps); ``fps``: the frame rate shared by all scored clips (None when
+        they differ or none is known); ``key_ratio_mean`` (share of fed
+        frames selected); ``dist_frames`` / ``dist_ms`` per clip (lists).
+
+    Raises:
+        ValueError: a clip whose ``frame_weights`` or ``key_frames`` do not
+            fit its fed frames.
     """
     in_key, is_max, dist_f, dist_ms, ratio = [], [], [], [], []
-    for s in samples:
+    no_apex = no_keys = 0
+    rates = set()
+    for i, s in enumerate(samples):
         s = normalize_sample(s) if 'gt_label' in s else s
         apex = s.get('apex', -1)
         if apex is None or apex < 0:
+            no_apex += 1
             continue
         if s.get('key_frames') is None or s.get('frame_weights') is None \
                 or s.get('frame_numbers_fed') is None:
+            no_keys += 1
             continue
-        numbers = np.asarray(s['frame_numbers_fed'], np.int64)
-        beta = np.asarray(s['frame_weights'], np.float64)
-        keys = np.asarray(s['key_frames'], np.int64)
-        if len(numbers) != len(beta):
+        numbers = np.asarray(s['frame_numbers_fed'], np.int64).reshape(-1)
+        beta = np.asarray(s['frame_weights'], np.float64).reshape(-1)
+        keys = np.asarray(s['key_frames'], np.int64).reshape(-1)
+        if len(numbers) != len(beta) or not len(numbers):
             raise ValueError(
-                f"clip {s.get('clip_id')}: frame_weights has {len(beta)} "
+                f'{describe_sample(s, i)}: frame_weights has {len(beta)} '
                 f'values for {len(numbers)} fed frames')
-        apex_pos = int(np.argmin(np.abs(numbers - apex)))
+        if keys.size and (keys.min() < 0 or keys.max() >= len(numbers)):
+            raise ValueError(
+                f'{describe_sample(s, i)}: key frame positions {keys.tolist()}'
+                f' outside the {len(numbers)} fed frames')
+        gap = np.abs(numbers - apex)
+        apex_pos = np.flatnonzero(gap == gap.min())
         best_key = max_beta_key_frame(keys, beta)
-        in_key.append(apex_pos in set(keys.tolist()))
-        is_max.append(keys.size > 0 and best_key == apex_pos)
+        in_key.append(bool(np.isin(apex_pos, keys).any()))
+        is_max.append(keys.size > 0 and best_key in apex_pos)
         d = abs(int(numbers[best_key]) - apex)
         dist_f.append(d)
         fps = s.get('fps')
+        rates.add(float(fps) if fps else None)
         if fps:
             dist_ms.append(1000.0 * d / fps)
-        ratio.append(keys.size / max(len(numbers), 1))
+        ratio.append(keys.size / len(numbers))
     nan = float('nan')
 
     def stat(values, fn):
@@ -239,14 +315,18 @@ def keyframe_apex_stats(samples: Iterable[dict]) -> dict:
 
     return dict(
         num_clips=len(in_key),
+        num_excluded_no_apex=no_apex,
+        num_excluded_no_keyframes=no_keys,
         apex_in_key=stat(in_key, np.mean),
         apex_is_max_beta=stat(is_max, np.mean),
         dist_frames_mean=stat(dist_f, np.mean),
         dist_frames_median=stat(dist_f, np.median),
         dist_frames_p90=stat(dist_f, lambda v: np.percentile(v, 90)),
+        num_clips_ms=len(dist_ms),
         dist_ms_mean=stat(dist_ms, np.mean),
         dist_ms_median=stat(dist_ms, np.median),
         dist_ms_p90=stat(dist_ms, lambda v: np.percentile(v, 90)),
+        fps=rates.pop() if len(rates) == 1 else None,
         key_ratio_mean=stat(ratio, np.mean),
         dist_frames=[int(v) for v in dist_f],
         dist_ms=[float(v) for v in dist_ms])

@@ -1,7 +1,4 @@
-"""Figures (matplotlib, Agg), written atomically (temp file + os.replace)."""
-import os
-import os.path as osp
-import tempfile
+"""Figures (matplotlib, Agg), written atomically (complete or absent)."""
 from typing import Optional, Sequence
 
 import numpy as np
@@ -10,19 +7,28 @@ import numpy as np
 def plot_confusion_matrix(cm, classes: Sequence[str], path: str,
                           title: Optional[str] = None,
                           normalize: bool = True) -> str:
-    """Write a confusion-matrix PNG (rows: ground truth) and return path.
+    """Write a confusion-matrix PNG and return ``path``.
 
-    With ``normalize`` cells are coloured by row share and show
-    ``count`` and ``share``.
+    Args:
+        cm: ``(K, K)`` counts, rows = ground truth, columns = prediction,
+            in the order of ``classes``.
+        classes: the K class names (the class setup's order).
+        normalize: colour cells by row share and show ``count`` and
+            ``share``.
+
+    Raises:
+        ValueError: ``cm`` is not ``(K, K)`` for the K ``classes``.
     """
-    import matplotlib
-    matplotlib.use('Agg', force=False)
+    from mmakm.visualization import savefig_atomic
     import matplotlib.pyplot as plt
     cm = np.asarray(cm, np.int64)
+    n = len(classes)
+    if cm.shape != (n, n):
+        raise ValueError(f'a confusion matrix of shape {cm.shape} for '
+                         f'{n} classes {list(classes)}')
     rows = cm.sum(1, keepdims=True)
     share = np.divide(cm, rows, out=np.zeros(cm.shape, float),
                       where=rows > 0)
-    n = len(classes)
     fig, ax = plt.subplots(figsize=(1.2 * n + 2, 1.1 * n + 1.5))
     try:
         ax.imshow(share if normalize else cm, cmap='Blues',
@@ -41,18 +47,7 @@ def plot_confusion_matrix(cm, classes: Sequence[str], path: str,
         if title:
             ax.set_title(title)
         fig.tight_layout()
-        folder = osp.dirname(osp.abspath(path))
-        os.makedirs(folder, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(suffix='.png', dir=folder,
-                                   prefix='.' + osp.basename(path) + '.')
-        os.close(fd)
-        try:
-            fig.savefig(tmp, format='png', dpi=100)
-            os.replace(tmp, path)
-        except BaseException:
-            if osp.exists(tmp):
-                os.remove(tmp)
-            raise
+        savefig_atomic(fig, path, dpi=100)
     finally:
         plt.close(fig)
     return path

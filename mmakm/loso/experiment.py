@@ -94,8 +94,9 @@ def run_loso(config: str, work_dir: str,
             ``OMP_NUM_THREADS``, else 1; see
             :func:`mmakm.loso.runner.fold_threads`).
     Returns:
-        LosoResult; ``report`` is None unless every chosen fold finished
-        (or ``report_only`` and at least one did).
+        LosoResult; ``report`` (None when no chosen fold is finished) pools
+        the chosen finished folds and names every other subject of the
+        protocol as missing (``report.complete`` is False then).
     """
     from .report import build_report  # matplotlib only when reporting
     work_dir = osp.abspath(work_dir)
@@ -140,10 +141,14 @@ def run_loso(config: str, work_dir: str,
                 atomic_json_dump(result.timing,
                                  osp.join(work_dir, 'loso_timing.json'))
         finished = [f for f in plan if fold_finished(f)]
-        if finished and (report_only or len(finished) == len(plan)):
+        if finished:
+            # missing: every subject of the protocol not pooled (a failed
+            # fold, a --folds subset): marked incomplete, never passed off
+            # as the LOSO result, and no older report stays behind
+            pooled = {f.subject for f in finished}
             result.report = build_report(
                 work_dir, finished, classes, config=config,
-                missing=[f.subject for f in plan if f not in finished])
+                missing=[s for s in all_subjects if s not in pooled])
             log(f'[loso] pooled report of {len(finished)} fold(s) in '
                 f'{work_dir}')
     return result

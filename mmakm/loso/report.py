@@ -3,7 +3,9 @@
 All numbers come from :mod:`mmakm.evaluation` (``pooled_report``,
 ``keyframe_apex_stats``, ``me_scores``) on the predictions of all folds
 pooled, as the protocol prescribes (docs/datasets.md); per-fold numbers are given
-for inspection only. Every file is written atomically.
+for inspection only. A report that lacks folds of the protocol says so
+("Incomplete: N of M folds") in every table, file and figure it writes.
+Every file is written atomically.
 """
 import csv
 import io
@@ -16,6 +18,7 @@ from mmakm.engine import atomic_json_dump, atomic_write_text
 from mmakm.engine.safe_pickle import safe_load
 from mmakm.evaluation import (keyframe_apex_stats, me_scores, normalize_sample,
                               plot_confusion_matrix, pooled_report)
+from mmakm.evaluation.functional import check_predictions, describe_sample
 
 from .plan import Fold
 
@@ -30,6 +33,16 @@ class LosoReport:
     per_fold: List[dict]
     classes: Tuple[str, ...]
     markdown: str
+    missing: Tuple[str, ...] = ()  # protocol subjects whose fold is absent
+
+    @property
+    def complete(self) -> bool:
+        """Every fold of the LOSO protocol is pooled."""
+        return not self.missing
+
+    @property
+    def num_folds_total(self) -> int:
+        return len(self.per_fold) + len(self.missing)
 
     def row(self) -> dict:
         """The headline numbers (one line of a method table)."""
@@ -37,6 +50,9 @@ class LosoReport:
         return dict(acc=self.pooled['acc'], UF1=self.pooled['UF1'],
                     UAR=self.pooled['UAR'],
                     num_samples=self.pooled['num_samples'],
+                    folds=len(self.per_fold),
+                    folds_total=self.num_folds_total,
+                    complete=self.complete,
                     apex_in_key=kf.get('apex_in_key', float('nan')),
                     apex_is_max_beta=kf.get('apex_is_max_beta', float('nan')),
                     dist_frames_median=kf.get('dist_frames_median',
@@ -115,6 +131,31 @@ def fold_row(fold: Fold, samples: List[dict], classes) -> dict:
                 classes_present=len(present))
 
 
+def incomplete_note(num_folds: int, missing: Sequence[str]) -> str:
+    """``Incomplete: 6 of 8 folds (missing: ...)``, '' when none is
+    missing: the marker every output of a partial LOSO carries."""
+    if not missing:
+        return ''
+    return (f'Incomplete: {num_folds} of {num_folds + len(missing)} folds '
+            f'(missing: {", ".join(missing)})')
+
+
+def _unscored_note(pooled: dict, classes: Sequence[str]) -> List[str]:
+    """Which classes UF1 / UAR leave out (undefined: no clip of the class,
+    or never predicted either), so a reader recomputing them knows."""
+    no_gt = [c for c in classes if pooled[f'support/{c}'] == 0]
+    if not no_gt:
+        return []
+    never = [c for c in no_gt if math.isnan(pooled[f'f1/{c}'])]
+    line = (f'UAR is the mean over the {pooled["UAR_num_classes"]} of '
+            f'{len(classes)} classes with clips (no clip: '
+            f'{", ".join(no_gt)}); UF1 over the '
+            f'{pooled["UF1_num_classes"]} classes with clips or predictions')
+    if never:
+        line += f' ({", ".join(never)}: no clip and never predicted)'
+    return [line + '.', '']
+
+
 def _summary_markdown(pooled, kf, classes, per_fold, missing, title):
     n = pooled['num_samples']
     out = [f'## {title}' if title else '## LOSO (pooled over folds)', '',
@@ -122,10 +163,10 @@ def _summary_markdown(pooled, kf, classes, per_fold, missing, title):
            'all folds pooled (leak-free: fixed schedule, last checkpoint).',
            '']
     if missing:
-        out += [f'**Incomplete: {len(missing)} fold(s) missing: '
-                f'{", ".join(missing)}**', '']
+        out += [f'**{incomplete_note(len(per_fold), missing)}**', '']
     out += [md_table(['acc', 'UF1', 'UAR', 'clips'],
                      [[pooled['acc'], pooled['UF1'], pooled['UAR'], n]]), '']
+    out += _unscored_note(pooled, classes)
     out += ['### Per class', '', md_table(
         ['class', 'support', 'precision', 'recall', 'F1'],
         [[c, pooled[f'support/{c}'], pooled[f'precision/{c}'],
@@ -150,6 +191,16 @@ def _summary_markdown(pooled, kf, classes, per_fold, missing, title):
     else:
         out += ['n/a (no apex annotation, or the model gives no key frames)',
                 '']
+    excluded = [f'{kf[k]} clip(s) {what}' for k, what in (
+        ('num_excluded_no_apex', 'without apex annotation'),
+        ('num_excluded_no_keyframes', 'without key frames'))
+        if kf.get(k)]
+    if excluded:
+        out += ['Excluded from the key-frame statistics: '
+                + ' and '.join(excluded) + '.', '']
+    if kf.get('num_clips') and kf['num_clips_ms'] != kf['num_clips']:
+        out += [f'ms over the {kf["num_clips_ms"]} clips with a known frame '
+                'rate.', '']
     return '\n'.join(out)
 
 
@@ -162,15 +213,56 @@ def _csv_text(flat: Dict[str, object]) -> str:
     return buf.getvalue()
 
 
+def check_fold_predictions(fold: Fold, preds: List[dict],
+                           classes: Sequence[str], seen: Dict[tuple, str]
+                           ) -> None:
+    """A fold's predictions may be pooled: they fit the class setup, hold
+    the fold's own held-out subject only, and no clip is already pooled
+    (``seen``: clip key -> file, updated).
+
+    Raises:
+        ValueError: naming the predictions file, the sample and why.
+    """
+    src = fold.predictions
+    check_predictions(preds, classes, src)
+    for i, p in enumerate(preds):
+        subject = p.get('subject')
+        if subject is not None and subject != fold.subject:
+            raise ValueError(
+                f'{src}: {describe_sample(p, i)} is of subject {subject}, '
+                f'not of the held-out subject {fold.subject} of this fold')
+        key = (p.get('corpus'), subject, p.get('clip_id'), p.get('onset'),
+               p.get('offset'))
+        if p.get('clip_id') is None:
+            continue  # not identifiable: nothing to compare
+        if key in seen:
+            raise ValueError(
+                f'{src}: {describe_sample(p, i)} (onset {key[3]}, offset '
+                f'{key[4]}) is already in {seen[key]}; a clip is pooled once')
+        seen[key] = src
+
+
 def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
                  config: Optional[str] = None,
                  missing: Sequence[str] = ()) -> LosoReport:
-    """Pool the finished folds of ``work_dir`` and write the report files."""
+    """Pool the finished folds of ``work_dir`` and write the report files.
+
+    Args:
+        folds: the finished folds to pool.
+        classes: the class setup's names, in label order.
+        missing: subjects of the LOSO protocol whose fold is not pooled;
+            every output is then marked incomplete.
+
+    Raises:
+        ValueError: a fold's predictions are unreadable, do not fit
+            ``classes``, hold another subject, or repeat a pooled clip.
+    """
     from mmakm.visualization import apex_offset_histogram, plot_key_frames
-    classes = tuple(classes)
-    samples, per_fold = [], []
+    classes, missing = tuple(classes), tuple(missing)
+    samples, per_fold, seen = [], [], {}
     for fold in folds:
         preds = load_predictions(fold.predictions)
+        check_fold_predictions(fold, preds, classes, seen)
         for p in preds:
             p.setdefault('fold', fold.subject)
         samples += preds
@@ -180,12 +272,16 @@ def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
     title = (f'LOSO: {osp.basename(config)}' if config else None)
     markdown = _summary_markdown(pooled, kf, classes, per_fold, missing,
                                  title)
-    report = LosoReport(pooled, kf, per_fold, classes, markdown)
+    report = LosoReport(pooled, kf, per_fold, classes, markdown, missing)
+    note = incomplete_note(len(per_fold), missing)
+    short_note = (f'\nincomplete: {len(per_fold)} of '
+                  f'{report.num_folds_total} folds' if missing else '')
 
     headline = report.row()
     atomic_json_dump(json_safe(dict(
         config=config, classes=list(classes), folds=[f.subject for f in folds],
-        missing_folds=list(missing), headline=headline, pooled=pooled,
+        missing_folds=list(missing), complete=report.complete,
+        incomplete=note or None, headline=headline, pooled=pooled,
         keyframe_apex=kf, per_fold=per_fold)),
                      osp.join(work_dir, 'loso_summary.json'))
     atomic_write_text(markdown + '\n', osp.join(work_dir, 'loso_summary.md'))
@@ -195,21 +291,23 @@ def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
                  if not isinstance(v, list)})
     atomic_write_text(_csv_text(flat), osp.join(work_dir, 'loso_summary.csv'))
     atomic_write_text(
+        (f'**{note}**\n\n' if note else '') +
         md_table(['fold', 'subject', 'clips', 'correct', 'acc', 'UF1', 'UAR'],
                  [[r['fold'], r['subject'], r['num_samples'], r['correct'],
                    r['acc'], r['UF1'], r['UAR']] for r in per_fold]) +
         '\n\nUF1/UAR per fold are n/a where a fold lacks a class (undefined); '
         'the pooled numbers are in loso_summary.md.\n',
         osp.join(work_dir, 'per_fold.md'))
-    plot_confusion_matrix(pooled['confusion_matrix'], classes,
-                          osp.join(work_dir, 'confusion_matrix.png'),
-                          title=f'{title or "LOSO"} (pooled)')
+    plot_confusion_matrix(
+        pooled['confusion_matrix'], classes,
+        osp.join(work_dir, 'confusion_matrix.png'),
+        title=f'{title or "LOSO"} (pooled, {pooled["num_samples"]} clips)'
+        + short_note)
     if kf.get('num_clips'):
-        fps = next((s['fps'] for s in samples if s.get('fps')), None)
-        apex_offset_histogram(kf['dist_frames'], fps=fps,
-                              title=f'|apex − max-β key frame| over '
-                                    f'{kf["num_clips"]} clips',
-                              out=osp.join(work_dir, 'keyframe_apex.png'))
+        apex_offset_histogram(
+            kf['dist_frames'], fps=kf['fps'],
+            title=f'|apex − max-β key frame| over {kf["num_clips"]} clips'
+            + short_note, out=osp.join(work_dir, 'keyframe_apex.png'))
     drawn = 0
     for s in samples:
         if drawn >= MAX_CLIP_FIGURES:
@@ -238,7 +336,9 @@ def write_method_table(rows: Sequence[Tuple[str, LosoReport]],
     for name, rep in rows:
         r = rep.row()
         has_kf = bool(r['keyframe_clips'])
-        table_rows.append([name, r['acc'], r['UF1'], r['UAR'],
+        label = name if r['complete'] else (
+            f"{name} (incomplete: {r['folds']} of {r['folds_total']} folds)")
+        table_rows.append([label, r['acc'], r['UF1'], r['UAR'],
                            r['apex_in_key'] if has_kf else float('nan'),
                            (f"{r['dist_ms_median']:.1f}" if has_kf and not
                             math.isnan(r['dist_ms_median']) else

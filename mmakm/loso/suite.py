@@ -110,7 +110,7 @@ def run_suite(methods: Sequence[Method], work_dir: str, root: str,
                 st == 'skipped' for st in res.status.values())
             spent = 0.0 if report_only or reused else time.time() - t0
             done = res is not None and res.report is not None and \
-                not res.failed
+                not res.failed and res.report.complete
             wall = _add_wall_time(osp.join(d, WALL_TIME_FILE), spent, done)
         log(f'=== {m.name} seed {seed}: {spent:.0f}s now, {wall:.0f}s '
             'in all ===')
@@ -315,7 +315,8 @@ NUISANCE_STATS = ('key_in_movement', 'fed_in_movement', 'key_in_blink',
 
 def aggregate(results: Sequence[RunResult],
               truth: Optional[dict] = None) -> List[dict]:
-    """One record per method: mean ± std over its finished seeds.
+    """One record per method: mean ± std over its finished seeds (a seed
+    whose LOSO lacks folds counts as missing, not as a result).
 
     ``truth`` (``mmakm.datasets.synthetic.load_truth``) adds, for methods
     with key frames, where they fall: movement, blinks, head motion
@@ -328,7 +329,10 @@ def aggregate(results: Sequence[RunResult],
         by_method.setdefault(r.method.name, []).append(r)
     records = []
     for name, runs in by_method.items():
-        done = [r for r in runs if r.report is not None and not r.failed]
+        # a run pooled over part of its folds (--report-only before it
+        # finished) is not a seed's result: listed as missing
+        done = [r for r in runs if r.report is not None and not r.failed
+                and r.report.complete]
         rec = dict(method=name, note=runs[0].method.note,
                    config=runs[0].method.config,
                    seeds=[r.seed for r in done],

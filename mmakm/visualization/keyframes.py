@@ -165,7 +165,9 @@ def plot_key_frames(frame_weights,
 
 def apex_offset_histogram(offsets_frames, fps: Optional[float] = None,
                           title: str = '', out: Optional[str] = None):
-    """Histogram of |apex − argmax β| over clips (frames; ms on top axis)."""
+    """Histogram of |apex − max-β key frame| over clips (frames; ms on the
+    top axis when ``fps`` is given: pass it only when every clip has that
+    frame rate, e.g. ``keyframe_apex_stats(...)['fps']``)."""
     d = np.asarray(offsets_frames, dtype=np.float64)
     fig, ax = plt.subplots(figsize=(6, 3.4))
     if d.size:
@@ -176,7 +178,7 @@ def apex_offset_histogram(offsets_frames, fps: Optional[float] = None,
         ax.axvline(np.median(d), color=KEY_COLOR, ls='--',
                    label=f'median {np.median(d):.1f} fr')
         ax.legend(fontsize=8)
-    ax.set_xlabel('|apex − argmax β| (frames)')
+    ax.set_xlabel('|apex − max-β key frame| (frames)')
     ax.set_ylabel('clips')
     if fps:
         sec = ax.secondary_xaxis('top', functions=(lambda x: x * 1000 / fps,

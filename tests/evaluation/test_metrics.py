@@ -65,9 +65,9 @@ def test_pooled_report_per_corpus():
 
 def test_pooled_over_folds_from_dumps(tmp_path):
     """Folds lacking a class still pool correctly (DumpResults pickles)."""
-    folds = [[sample(0, 0, 'x', 's1'), sample(0, 1, 'x', 's1')],
-             [sample(1, 1, 'x', 's2')],
-             [sample(2, 2, 'x', 's3'), sample(1, 2, 'x', 's3')]]
+    folds = [[sample(0, 0, 'x', 's1', 3), sample(0, 1, 'x', 's1', 3)],
+             [sample(1, 1, 'x', 's2', 3)],
+             [sample(2, 2, 'x', 's3', 3), sample(1, 2, 'x', 's3', 3)]]
     paths = []
     for k, fold in enumerate(folds):
         p = tmp_path / f'fold{k}.pkl'

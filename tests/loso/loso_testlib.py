@@ -81,6 +81,23 @@ def run(cmd, timeout=300, check=True):
     return proc
 
 
+#: stand-in ``tools/train.py``: logs the call to ``calls.txt`` and writes a
+#: checkpoint (for :func:`install_fake_tools`)
+FAKE_TRAIN = '''
+import argparse, os, os.path as osp, sys
+p = argparse.ArgumentParser()
+p.add_argument('config'); p.add_argument('--work-dir')
+p.add_argument('--seed'); p.add_argument('--resume', action='store_true')
+a = p.parse_args()
+with open(osp.join(a.work_dir, 'calls.txt'), 'a') as f:
+    f.write('train resume=%s threads=%s\\n' % (a.resume,
+            os.environ['OMP_NUM_THREADS']))
+ck = osp.join(a.work_dir, 'epoch_1.pth')
+open(ck, 'wb').write(b'weights')
+open(osp.join(a.work_dir, 'last_checkpoint'), 'w').write(ck)
+'''
+
+
 def install_fake_tools(tmp_path, monkeypatch, train: str, test: str):
     """Stand-in ``tools/train.py`` / ``tools/test.py`` (``MMAKM_TOOLS``)."""
     import textwrap

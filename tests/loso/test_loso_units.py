@@ -62,19 +62,7 @@ def test_subject_selection_and_names():
         plan_folds('/w', ['a/b', 'a_b'])
 
 
-FAKE_TRAIN = '''
-import argparse, os, os.path as osp, sys
-p = argparse.ArgumentParser()
-p.add_argument('config'); p.add_argument('--work-dir')
-p.add_argument('--seed'); p.add_argument('--resume', action='store_true')
-a = p.parse_args()
-with open(osp.join(a.work_dir, 'calls.txt'), 'a') as f:
-    f.write('train resume=%s threads=%s\\n' % (a.resume,
-            os.environ['OMP_NUM_THREADS']))
-ck = osp.join(a.work_dir, 'epoch_1.pth')
-open(ck, 'wb').write(b'weights')
-open(osp.join(a.work_dir, 'last_checkpoint'), 'w').write(ck)
-'''
+FAKE_TRAIN = lib.FAKE_TRAIN
 FAKE_TEST = '''
 import argparse, os, os.path as osp, pickle, sys
 p = argparse.ArgumentParser()

@@ -37,11 +37,12 @@ def _clip(subject, k, gt, pred, keys=(), apex=104, t=8, first=100):
 
 def _run(tmp_path, name, seed, preds_by_subject, wall=10.0):
     work_dir = str(tmp_path / name / f'seed{seed}')
-    folds = plan_folds(work_dir, sorted(preds_by_subject))
+    folds = plan_folds(work_dir, [f'casme2/{s}'
+                                  for s in sorted(preds_by_subject)])
     for f in folds:
         os.makedirs(f.work_dir)
         with open(f.predictions, 'wb') as fh:
-            pickle.dump(preds_by_subject[f.subject], fh)
+            pickle.dump(preds_by_subject[f.subject.split('/')[1]], fh)
     report = build_report(work_dir, folds, CLASSES)
     return RunResult(Method(name, f'configs/{name}.py', (0, 1)), seed,
                      work_dir, report, wall)

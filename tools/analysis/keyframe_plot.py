@@ -4,8 +4,10 @@
         [--config CONFIG] [--max N] [--clips ID ...]
 
 One figure per clip (β curve, key frames, annotated apex) and a histogram
-of |apex − argmax β|. With ``--config`` (the config the predictions were
-made with) the frames are read from the dataset and a frame strip is added.
+of |apex − max-β key frame| (clips without apex annotation are left out and
+counted). With ``--config`` (the config the predictions were made with) the
+frames are read from the dataset and a frame strip is added, and classes
+are named as in the dataset's class setup (else by their index).
 """
 import argparse
 import os.path as osp
@@ -17,31 +19,33 @@ import mmakm  # noqa: E402,F401
 import cv2  # noqa: E402
 
 from mmakm.evaluation import keyframe_apex_stats  # noqa: E402
+from mmakm.evaluation.functional import check_predictions  # noqa: E402
 from mmakm.loso.report import load_predictions  # noqa: E402
 from mmakm.visualization import (apex_offset_histogram,  # noqa: E402
                                  plot_key_frames)
 
 
-def clip_frames(config: str) -> dict:
+def clip_frames(config: str):
     """``{(subject, clip_id): {frame number: image path}}`` of the
-    config's test data."""
+    config's test data, and its class names."""
     from mmaction.registry import DATASETS
     from mmengine.registry import init_default_scope
 
     from mmakm.loso.plan import leaf_datasets, load_config
     cfg = load_config(config)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    table = {}
+    table, classes = {}, None
     for leaf in leaf_datasets(cfg.test_dataloader.dataset):
         leaf = dict(leaf, pipeline=[])
         leaf.pop('subjects', None)
         ds = DATASETS.build(leaf)
+        classes = classes or tuple(ds.metainfo.get('classes') or ())
         for i in range(len(ds)):
             info = ds.get_data_info(i)
             if 'frame_paths' in info:
                 table[(info['subject'], info['clip_id'])] = dict(
                     zip(map(int, info['frame_numbers']), info['frame_paths']))
-    return table
+    return table, classes
 
 
 def main(argv=None) -> int:
@@ -65,7 +69,17 @@ def main(argv=None) -> int:
         print('error: no predictions with key frames / β (AKMNet dumps '
               'have them)', file=sys.stderr)
         return 1
-    frames_of = clip_frames(args.config) if args.config else {}
+    frames_of, classes = clip_frames(args.config) if args.config else ({},
+                                                                      None)
+    if classes:
+        try:  # names would be shifted against a model of another setup
+            check_predictions(samples, classes, args.predictions)
+        except ValueError as e:
+            print(f'error: {e}', file=sys.stderr)
+            return 2
+
+    def name_of(label: int) -> str:
+        return classes[label] if classes else f'class {label}'
     written = []
     for s in samples[:args.max]:
         fed = s.get('frame_numbers_fed')
@@ -79,20 +93,25 @@ def main(argv=None) -> int:
         plot_key_frames(s['frame_weights'], s['key_frames'],
                         frame_numbers=fed, apex=s.get('apex'), frames=frames,
                         fps=s.get('fps'), probs=s.get('pred_score'),
+                        classes=classes,
                         title=f"{s.get('subject')} {s.get('clip_id')} "
-                              f"(gt {s['gt_label']}, pred {s['pred_label']})",
+                              f"(gt {name_of(s['gt_label'])}, pred "
+                              f"{name_of(s['pred_label'])})",
                         out=out)
         written.append(out)
     kf = keyframe_apex_stats(samples)
     if kf['num_clips']:
-        fps = next((s['fps'] for s in samples if s.get('fps')), None)
         hist = osp.join(args.out, 'keyframe_apex.png')
-        apex_offset_histogram(kf['dist_frames'], fps=fps, out=hist)
+        apex_offset_histogram(kf['dist_frames'], fps=kf['fps'], out=hist)
         written.append(hist)
         print(f"apex in key frames: {kf['apex_in_key']:.3f}, apex = max-β "
               f"key frame: {kf['apex_is_max_beta']:.3f}, median "
-              f"|apex − argmax β|: {kf['dist_frames_median']:.1f} frames "
-              f"({kf['dist_ms_median']:.1f} ms) over {kf['num_clips']} clips")
+              f"|apex − max-β key frame|: {kf['dist_frames_median']:.1f} "
+              f"frames ({kf['dist_ms_median']:.1f} ms) over "
+              f"{kf['num_clips']} clips")
+    if kf['num_excluded_no_apex']:
+        print(f"{kf['num_excluded_no_apex']} clip(s) without apex annotation "
+              'left out of the key-frame statistics')
     print(f'{len(written)} figure(s) in {args.out}')
     return 0
 

@@ -4,8 +4,9 @@
 
 Reads ``WORK_DIR/loso_plan.json`` (written by tools/loso.py) and every
 finished fold's ``predictions.pkl``; writes loso_summary.{md,json,csv},
-per_fold.md, confusion_matrix.png and the key-frame plots again (folds
-still missing are listed in the report). Trains nothing.
+per_fold.md, confusion_matrix.png and the key-frame plots again. Subjects
+of the protocol whose fold is not pooled are listed, and every output is
+marked "Incomplete: N of M folds". Trains nothing.
 """
 import argparse
 import json
@@ -40,11 +41,14 @@ def main(argv=None) -> int:
     if not finished:
         print(f'error: no finished fold in {args.work_dir}', file=sys.stderr)
         return 1
+    # the protocol's subjects (the plan's folds may be a --folds subset)
+    pooled = {f.subject for f in finished}
+    subjects = plan.get('subjects') or [f.subject for f in folds]
     try:
         report = build_report(osp.abspath(args.work_dir), finished,
                               plan['classes'], config=plan.get('config'),
-                              missing=[f.subject for f in folds
-                                       if f not in finished])
+                              missing=[s for s in subjects
+                                       if s not in pooled])
     except ValueError as e:  # an unreadable or unsafe predictions.pkl
         print(f'error: {e}', file=sys.stderr)
         return 2

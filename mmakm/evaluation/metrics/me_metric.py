@@ -29,7 +29,8 @@ class MEMetric(BaseMetric):
     Keys (no prefix by default): ``acc``, ``UF1``, ``UAR``, ``num_samples``,
     ``precision/<class>``, ``recall/<class>``, ``f1/<class>``,
     ``support/<class>``, ``confusion_matrix`` (nested list, rows = ground
-    truth; omitted with ``confusion_matrix=False``), and per source corpus
+    truth) with ``classes`` (its row / column names, in order; both
+    omitted with ``confusion_matrix=False``), and per source corpus
     ``<corpus>/acc``, ``<corpus>/UF1``, ``<corpus>/UAR`` when the samples
     come from several corpora (or ``per_corpus=True``). Definitions (pooled,
     classes absent from ground truth and predictions left out of UF1) in
@@ -69,9 +70,12 @@ class MEMetric(BaseMetric):
         return [f'class{i}' for i in range(n)]
 
     def compute_metrics(self, results: list) -> dict:
-        out = pooled_report(results, self._classes(results),
-                            per_corpus=self.per_corpus)
-        if not self.with_confusion:
+        classes = self._classes(results)
+        out = pooled_report(results, classes, per_corpus=self.per_corpus,
+                            source=type(self).__name__)
+        if self.with_confusion:  # its rows / columns, named in order
+            out['classes'] = list(classes)
+        else:
             out.pop('confusion_matrix')
         return out
 
@@ -80,10 +84,12 @@ class MEMetric(BaseMetric):
 class KeyFrameApexMetric(BaseMetric):
     """Key frames vs annotated apex (prefix ``keyframe`` by default).
 
-    Keys: ``num_clips``, ``apex_in_key``, ``apex_is_max_beta``,
-    ``dist_frames_mean|median|p90``, ``dist_ms_mean|median|p90``,
-    ``key_ratio_mean`` (see :func:`keyframe_apex_stats`). Samples without a
-    known apex or without ``key_frames``/``frame_weights`` are ignored.
+    Keys: ``num_clips``, ``num_excluded_no_apex``,
+    ``num_excluded_no_keyframes``, ``apex_in_key``, ``apex_is_max_beta``,
+    ``dist_frames_mean|median|p90``, ``num_clips_ms``,
+    ``dist_ms_mean|median|p90``, ``key_ratio_mean`` (see
+    :func:`keyframe_apex_stats`). Samples without a known apex or without
+    ``key_frames``/``frame_weights`` are left out and counted.
     """
     default_prefix: Optional[str] = 'keyframe'
 
@@ -95,6 +101,6 @@ class KeyFrameApexMetric(BaseMetric):
 
     def compute_metrics(self, results: list) -> dict:
         stats = keyframe_apex_stats(results)
-        stats.pop('dist_frames')
-        stats.pop('dist_ms')
+        for key in ('dist_frames', 'dist_ms', 'fps'):  # lists / not a score
+            stats.pop(key)
         return stats
