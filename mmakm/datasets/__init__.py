@@ -9,7 +9,8 @@ from .casme3 import CASME3Dataset
 from .class_setups import canonical_emotion, resolve_class_setup
 from .device_corpus import (DeviceCorpusDataset, PackedClips, corpus_index,
                             load_corpus)
-from .errors import BadSampleError, CorpusError, MissingFileError
+from .errors import (BadSampleError, CorpusError, MissingFileError,
+                     PipelineError)
 from .integrity import FrameProblem, check_clip_frames, read_image_size
 from .macro import (AffectNetDataset, FaceImageDataset, FER2013Dataset,
                     RAFDBDataset)
@@ -29,6 +30,7 @@ ME_META_KEYS = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
 
 __all__ = [
     'MEBaseDataset', 'BadSampleError', 'CorpusError', 'MissingFileError',
+    'PipelineError',
     'CASME2Dataset', 'SAMMDataset',
     'SMICDataset', 'CASME1Dataset', 'CASME3Dataset', 'MEGC2019Dataset',
     'MEAnnotationDataset', 'list_subjects', 'loso_folds',

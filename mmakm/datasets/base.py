@@ -40,6 +40,7 @@ from .annotation_io import cell_int, cell_str, scan_frames
 from .class_setups import VOCABULARIES, canonical_emotion, resolve_class_setup
 from .errors import BadSampleError, CorpusError, MissingFileError
 from .integrity import check_clip_frames
+from .transforms.pipeline_check import check_me_pipeline
 
 
 class MEBaseDataset(BaseActionDataset):
@@ -133,6 +134,7 @@ class MEBaseDataset(BaseActionDataset):
             data_prefix=dict(data_prefix),
             metainfo=metainfo,
             **kwargs)
+        check_me_pipeline(self.pipeline.transforms, type(self).__name__)
 
     # ------------------------------------------------------------------
     # to be implemented by the corpus classes

@@ -6,7 +6,8 @@ expected. The tools (``tools/train.py``, ``tools/test.py``,
 (:data:`mmakm.engine.USER_ERRORS`).
 """
 
-__all__ = ['CorpusError', 'BadSampleError', 'MissingFileError']
+__all__ = ['CorpusError', 'BadSampleError', 'MissingFileError',
+           'PipelineError']
 
 
 class CorpusError(ValueError):
@@ -20,3 +21,9 @@ class BadSampleError(CorpusError):
 class MissingFileError(BadSampleError, FileNotFoundError):
     """A file or folder that the annotation or the layout needs is
     missing."""
+
+
+class PipelineError(ValueError):
+    """A dataset pipeline whose transforms cannot read ME samples (a
+    config error, named by step; see
+    :func:`mmakm.datasets.transforms.pipeline_check.check_me_pipeline`)."""

@@ -5,13 +5,13 @@ Importing this package registers ``AtomicCheckpointHook``,
 ``AutocastOptimWrapper`` (OPTIM_WRAPPERS) and the ``'atomic_local'``
 mmengine file backend.
 """
-from mmakm.datasets.errors import CorpusError
+from mmakm.datasets.errors import CorpusError, PipelineError
 
 from .checkpoint import (CheckpointError, MissingCheckpointError,
                          load_weights, read_checkpoint, use_checked_loading)
-from .consistency import (ConfigMismatchError, check_frame_cache,
-                          check_pretrained_backbone,
-                          check_num_classes)
+from .consistency import (ConfigMismatchError, check_clip_batching,
+                          check_frame_cache, check_num_classes,
+                          check_pretrained_backbone)
 from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
                      atomic_torch_save, atomic_write_bytes, atomic_write_text)
@@ -34,13 +34,13 @@ from .user_input import (CfgOptionsAction, UserInputError,
 #: errors of the user's input (files, configs, arguments, corpora) that the
 #: tools print as a message alone, without a traceback
 USER_ERRORS = (CheckpointError, ConfigMismatchError, UserInputError,
-               CorpusError)
+               CorpusError, PipelineError)
 
 __all__ = [
     'CheckpointError', 'MissingCheckpointError', 'load_weights',
     'read_checkpoint',
     'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
-    'check_frame_cache', 'check_pretrained_backbone',
+    'check_frame_cache', 'check_pretrained_backbone', 'check_clip_batching',
     'USER_ERRORS', 'UserInputError', 'CfgOptionsAction', 'check_cfg_options',
     'ensure_writable_dir', 'load_config', 'merge_cfg_options',
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',

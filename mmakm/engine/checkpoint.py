@@ -41,7 +41,8 @@ class CheckpointError(RuntimeError):
 
 
 class MissingCheckpointError(CheckpointError, FileNotFoundError):
-    """A checkpoint file that does not exist."""
+    """A local checkpoint file that does not exist (e.g. the config's
+    ``load_from``)."""
 
 
 def read_checkpoint(filename: str,

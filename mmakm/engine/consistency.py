@@ -5,7 +5,8 @@ from typing import Dict, Optional, Tuple
 from mmengine.config import Config
 
 __all__ = ['ConfigMismatchError', 'config_classes', 'check_num_classes',
-           'check_frame_cache', 'check_pretrained_backbone']
+           'check_frame_cache', 'check_pretrained_backbone',
+           'check_clip_batching']
 
 
 class ConfigMismatchError(ValueError):
@@ -131,3 +132,92 @@ def check_pretrained_backbone(cfg: Config) -> None:
         return
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     MODELS.build(copy.deepcopy(backbone)).init_weights()
+
+
+def _registered(registry, type_):
+    """The class a config ``type`` names (None if unknown)."""
+    cls = registry.get(type_) if isinstance(type_, str) else type_
+    return cls if isinstance(cls, type) else None
+
+
+def _varying_length_sampler(pipeline) -> Optional[dict]:
+    """The ``MESampleFrames`` step of ``pipeline`` if it feeds clips of
+    varying length (every ``stride``-th frame onset..offset, at most
+    ``max_len``), else None (fixed ``num_frames``, ``num_clips`` segments,
+    one frame, or another sampler)."""
+    for step in pipeline or ():
+        if (isinstance(step, dict) and step.get('type') == 'MESampleFrames'
+                and step.get('mode', 'clip') == 'clip'
+                and step.get('num_frames') is None
+                and step.get('num_clips') is None):
+            return step
+    return None
+
+
+def check_clip_batching(cfg: Config) -> None:
+    """The model's data preprocessor must take the clips the pipelines
+    give.
+
+    * ``MEDataPreprocessor`` (and ``MEDeviceCorpusPreprocessor``) pack
+      variable-length clips into ``(ΣT, C, H, W)`` with per-sample
+      ``num_frames``: only recognizers that read packed clips (``AKMNet``)
+      take that; MMAction2's ``Recognizer2D``/``Recognizer3D`` expect
+      ``(N, ...)`` batches and fail deep inside the backbone.
+    * Any other preprocessor (MMAction2's ``ActionDataPreprocessor``)
+      stacks the clips of a batch, which needs equal lengths: with
+      ``MESampleFrames`` feeding every frame onset..offset and a batch of
+      more than one clip, training would fail at the first batch that
+      happens to mix lengths.
+
+    Raises:
+        ConfigMismatchError: naming the preprocessor, the model or the
+            dataloader and what to change.
+    """
+    from mmengine.registry import init_default_scope
+
+    from mmaction.registry import MODELS
+    from mmakm.loso.plan import dataloader_datasets
+    from mmakm.models import AKMNet, MEDataPreprocessor
+    model = cfg.get('model') or {}
+    if not hasattr(model, 'get'):
+        return
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+    model_cls = _registered(MODELS, model.get('type'))
+    packed_model = model_cls is not None and issubclass(model_cls, AKMNet)
+    pre = model.get('data_preprocessor') or {}
+    pre_type = pre.get('type') if hasattr(pre, 'get') else None
+    if pre_type is None:  # the recognizer's default
+        pre_type = 'MEDataPreprocessor' if packed_model else \
+            'ActionDataPreprocessor'
+    pre_cls = _registered(MODELS, pre_type)
+    packs = pre_cls is not None and issubclass(pre_cls, MEDataPreprocessor)
+    pre_name = getattr(pre_cls, '__name__', str(pre_type))
+    if packs:
+        if model_cls is not None and not packed_model:
+            raise ConfigMismatchError(
+                f'model.data_preprocessor {pre_name} packs the clips of a '
+                'batch into (sum T, C, H, W) for recognizers that read '
+                f'packed clips (AKMNet); model {model_cls.__name__} expects '
+                '(N, ...) batches: use dict(type=\'ActionDataPreprocessor\', '
+                "mean=..., std=..., format_shape='NCHW' or 'NCTHW') with "
+                'fixed-length clips (MESampleFrames num_clips=N or '
+                'num_frames=K).')
+        return
+    for loader, leaves in dataloader_datasets(cfg):
+        if (cfg[loader].get('batch_size') or 1) <= 1:
+            continue
+        for leaf in leaves:
+            step = _varying_length_sampler(leaf.get('pipeline'))
+            if step is None:
+                continue
+            raise ConfigMismatchError(
+                f'{loader}: {dict(step)} feeds every frame onset..offset '
+                'of each clip (clips of different lengths), but '
+                f'model.data_preprocessor {pre_name} stacks the clips of a '
+                f'batch ({loader}.batch_size={cfg[loader].batch_size}) and '
+                'needs equal lengths. Give MESampleFrames num_clips=N '
+                '(TSN-style segments, FormatShape NCHW) or num_frames=K '
+                '(K frames evenly spaced, FormatShape NCTHW for 3D models; '
+                'the configs/_base_ pipelines tsn_*/i3d_*_pipeline), or use '
+                'a recognizer that takes variable-length clips (AKMNet with '
+                'MEDataPreprocessor).')

@@ -346,9 +346,10 @@ def build_runner(cfg: Config, launcher: str,
     Sets up gloo + CPU DDP before the Runner where torch has no accelerator
     (:func:`setup_cpu_distributed`), generates the built-in synthetic
     corpus on first use (:func:`ensure_synthetic_corpus`), checks
-    ``cls_head.num_classes`` against the data (:func:`check_num_classes`)
-    and the frame cache against the config's recipe
-    (:func:`check_frame_cache`)
+    ``cls_head.num_classes`` against the data (:func:`check_num_classes`),
+    the data preprocessor against the clips the pipelines give
+    (:func:`check_clip_batching`) and the frame cache against the config's
+    recipe (:func:`check_frame_cache`)
     and makes checkpoint loading strict (:func:`use_checked_loading`).
 
     Args:
@@ -361,10 +362,12 @@ def build_runner(cfg: Config, launcher: str,
 
     from mmaction.registry import RUNNERS
     from .checkpoint import use_checked_loading
-    from .consistency import check_frame_cache, check_num_classes
+    from .consistency import (check_clip_batching, check_frame_cache,
+                              check_num_classes)
     setup_cpu_distributed(cfg, launcher)
     ensure_synthetic_corpus(cfg)
     check_num_classes(cfg)
+    check_clip_batching(cfg)
     check_frame_cache(cfg)
     if 'runner_type' not in cfg:
         runner = Runner.from_cfg(cfg)

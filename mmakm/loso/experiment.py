@@ -6,9 +6,10 @@ from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence
 
 from mmakm.engine import (apply_randomness_args, atomic_json_dump,
-                          atomic_write_text, check_frame_cache,
-                          check_num_classes, check_pretrained_backbone,
-                          ensure_writable_dir, ensure_synthetic_corpus)
+                          atomic_write_text, check_clip_batching,
+                          check_frame_cache, check_num_classes,
+                          check_pretrained_backbone, ensure_writable_dir,
+                          ensure_synthetic_corpus)
 from .plan import (Fold, LosoSetupError, check_corpora, derive_fold_cfg,
                    describe_protocol, load_config, plan_folds,
                    select_subjects)
@@ -107,6 +108,7 @@ def run_loso(config: str, work_dir: str,
     ensure_synthetic_corpus(cfg)
     all_subjects, classes = describe_protocol(cfg)
     check_num_classes(cfg)
+    check_clip_batching(cfg)
     check_frame_cache(cfg)
     plan = plan_folds(work_dir, select_subjects(all_subjects, folds))
     if not report_only and not all(fold_finished(f) for f in plan):

@@ -16,6 +16,7 @@ changes that make ``kill -9`` + ``--resume`` safe and exact:
    dropout then draw the same numbers as an uninterrupted run, so a resumed
    run ends with the same weights and metrics.
 """
+import logging
 import os.path as osp
 import random
 from typing import List, Optional
@@ -67,6 +68,28 @@ def set_rng_state(state: dict) -> None:
         cuda_states = state['cuda']
         if len(cuda_states) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(cuda_states)
+
+
+def persistent_worker_rng(loader) -> Optional[str]:
+    """Why a resumed run cannot repeat the random draws of the
+    uninterrupted one with this train dataloader (None: it can).
+
+    Persistent data workers are seeded once and carry their RNG states
+    (random crops, flips, segment offsets) from epoch to epoch, in other
+    processes: the checkpoint cannot hold them, so resumed workers start
+    again from the first epoch's seeds. Non-persistent workers are seeded
+    afresh every epoch (mmengine's ``worker_init_fn``), and ``num_workers=0``
+    draws from the main process' checkpointed RNG.
+    """
+    if not (getattr(loader, 'persistent_workers', False)
+            and getattr(loader, 'num_workers', 0) > 0):
+        return None
+    return ('train_dataloader has persistent_workers=True: its '
+            f'{loader.num_workers} data workers carry their RNG states '
+            'across epochs and the checkpoint cannot hold them, so this '
+            'resumed run draws other augmentations than an uninterrupted '
+            'one (other final weights). For an exact resume train with '
+            'train_dataloader.persistent_workers=False (or num_workers=0).')
 
 
 @HOOKS.register_module()
@@ -131,6 +154,9 @@ class AtomicCheckpointHook(CheckpointHook):
             self._rng_to_restore = None
             print_log('Restored the RNG states saved in the checkpoint.',
                       logger='current')
+            why = persistent_worker_rng(runner.train_dataloader)
+            if why:
+                print_log(why, logger='current', level=logging.WARNING)
 
     # ------------------------------------------------------------ checkpoint
     def _save_checkpoint_with_step(self, runner, step, meta):

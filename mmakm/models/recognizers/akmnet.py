@@ -13,6 +13,35 @@ from .micro_batch import (check_cls_loss, check_train_cfg,
                           micro_batched_train_step)
 
 
+#: modules that mix frames over time (MMAction2's TSM/TIN/TANet/TimeSformer
+#: blocks, 3D convolutions, pooling and norms over T)
+_TEMPORAL_MODULES = ('TemporalShift', 'TemporalInterlace', 'TAM',
+                     'DividedTemporalAttentionWithNorm', 'Conv2plus1d')
+_3D_MODULES = (torch.nn.Conv3d, torch.nn.ConvTranspose3d, torch.nn.MaxPool3d,
+               torch.nn.AvgPool3d, torch.nn.AdaptiveAvgPool3d,
+               torch.nn.AdaptiveMaxPool3d, torch.nn.BatchNorm3d)
+
+
+def check_per_frame_backbone(backbone: torch.nn.Module) -> None:
+    """AKMNet's backbone sees the packed frames of all clips
+    ``(ΣT, C, H, W)``: it must treat each frame alone. A backbone that
+    mixes frames over time (3D convolutions, temporal shift/attention)
+    would mix frames across clip boundaries, or fail on the 4D input, so
+    it is refused by design (use it under MMAction2's Recognizer2D/3D)."""
+    for name, module in backbone.named_modules():
+        kind = type(module).__name__
+        if isinstance(module, _3D_MODULES) or kind in _TEMPORAL_MODULES:
+            raise ValueError(
+                f'AKMNet needs a per-frame (2D) backbone: it gets the '
+                'packed frames of all clips (sum T, C, H, W). '
+                f'{type(backbone).__name__} mixes frames over time '
+                f"({kind} at '{name or 'backbone'}'), across clip "
+                'boundaries in a packed batch. Use FrameResNet or a 2D '
+                "MMAction2 backbone (ResNet, MobileNetV2, ResNetTSM with "
+                'is_shift=False, ...); temporal backbones run under '
+                'Recognizer2D/Recognizer3D with fixed-length clips.')
+
+
 @MODELS.register_module()
 class AKMNet(BaseRecognizer):
     """Adaptive Key-frame Mining Network for variable-length clips.
@@ -71,6 +100,7 @@ class AKMNet(BaseRecognizer):
                          data_preprocessor=data_preprocessor)
         if not self.with_neck:
             raise ValueError('AKMNet needs a neck (KeyFrameMining).')
+        check_per_frame_backbone(self.backbone)
         selection = getattr(self.neck, 'selection', 'mining')
         if loss_aux and selection != 'mining':
             # L_GS / L_MMM act on a mined B: on a random, soft or full B they
