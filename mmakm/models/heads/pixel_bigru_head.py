@@ -32,8 +32,9 @@ def packing_plan(lengths: np.ndarray, positions: int) -> PackingPlan:
     """The PackedSequence layout of ``positions`` sequences per clip.
 
     Sequence ``s = clip·positions + p`` has its clip's length. As
-    ``pack_padded_sequence`` lays them out: time-major, and at each time
-    step the running sequences longest first (stable order on ties).
+    ``pack_padded_sequence(..., enforce_sorted=False)`` lays them out:
+    time-major, and at each time step the running sequences longest first,
+    sorted as it sorts them.
 
     Args:
         lengths (np.ndarray): ``(B,)`` key frames per clip (each ≥ 1).
@@ -41,8 +42,11 @@ def packing_plan(lengths: np.ndarray, positions: int) -> PackingPlan:
     """
     lengths = np.asarray(lengths, dtype=np.int64)
     seq_len = np.repeat(lengths, positions)  # (S,)
-    order = np.argsort(-seq_len, kind='stable')  # longest first
-    sorted_len = seq_len[order]
+    # longest first, in exactly pack_padded_sequence's order (the same
+    # sort): ties in another order would sum the GRU's weight gradients
+    # over its batch rows in another order, i.e. not bit-identically
+    sorted_len, order = (v.numpy() for v in torch.sort(
+        torch.from_numpy(seq_len), descending=True))
     batch_sizes = np.bincount(sorted_len - 1)[::-1].cumsum()[::-1]
     offsets = np.cumsum(batch_sizes) - batch_sizes  # first row of step t
     rank = np.repeat(np.arange(order.size), sorted_len)
