@@ -411,7 +411,9 @@ def suite_tables(records: Sequence[dict]) -> str:
                      for r in records])
     missing = [f"{r['method']} (seeds {r['missing_seeds']})"
                for r in records if r['missing_seeds']]
-    out = [rows, '', scores, '', keyframes]
+    out = [rows, '', 'Scores: each seed\'s LOSO figures on the predictions '
+           'of all its folds pooled; "±" is the standard deviation over '
+           'seeds, never over folds.', '', scores, '', keyframes]
     if nuisance:
         out += ['', nuisance]
     if missing:

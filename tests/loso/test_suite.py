@@ -69,6 +69,7 @@ def test_aggregate_mean_std_over_seeds_and_reference(tmp_path):
     assert rec['key_ratio_mean'] == pytest.approx(7 / 32)
     table = suite_tables([rec])
     assert '0.625 ± 0.177' in table and '0.750, 0.500' not in table
+    assert 'standard deviation over seeds, never over folds' in table
     assert '0.219' in table or '0.2188' in table
 
 
