@@ -9,6 +9,7 @@ Every file is written atomically.
 """
 import csv
 import io
+import json
 import math
 import os.path as osp
 from dataclasses import dataclass
@@ -242,6 +243,73 @@ def check_fold_predictions(fold: Fold, preds: List[dict],
         seen[key] = src
 
 
+class LosoPlanError(ValueError):
+    """A work dir without a readable ``loso_plan.json``."""
+
+
+@dataclass
+class LosoRun:
+    """What a ``tools/loso.py`` work dir holds, read from its plan.
+
+    Attributes:
+        plan (dict): ``loso_plan.json``.
+        folds (list[Fold]): every planned fold, resolved under the work dir
+            (so a moved work dir still works).
+        finished (list[Fold]): the folds with predictions.
+        missing (list[str]): subjects of the protocol (the plan's folds may
+            be a ``--folds`` subset) whose fold is not finished.
+    """
+    plan: dict
+    folds: List[Fold]
+    finished: List[Fold]
+    missing: List[str]
+
+
+def read_loso_run(work_dir: str) -> LosoRun:
+    """Read ``WORK_DIR/loso_plan.json`` and find the finished folds.
+
+    Raises:
+        LosoPlanError: no such plan, or one that is not JSON.
+    """
+    from .runner import fold_finished
+    plan_path = osp.join(work_dir, 'loso_plan.json')
+    if not osp.isfile(plan_path):
+        raise LosoPlanError(
+            f'{plan_path} not found (not a tools/loso.py work dir)')
+    try:
+        with open(plan_path) as f:
+            plan = json.load(f)
+    except (OSError, ValueError) as exc:
+        raise LosoPlanError(f'{plan_path}: unreadable plan ({exc})') from exc
+    folds = [Fold(f['subject'], osp.join(osp.abspath(work_dir),
+                                         osp.basename(f['work_dir'])))
+             for f in plan['folds']]
+    finished = [f for f in folds if fold_finished(f)]
+    pooled = {f.subject for f in finished}
+    subjects = plan.get('subjects') or [f.subject for f in folds]
+    return LosoRun(plan, folds, finished,
+                   [s for s in subjects if s not in pooled])
+
+
+def fold_predictions(folds: Sequence[Fold],
+                     classes: Sequence[str]) -> List[List[dict]]:
+    """The predictions of each of ``folds`` (one list per fold), checked
+    together by :func:`check_fold_predictions` (so no clip is pooled twice)
+    and tagged with their ``fold``.
+
+    Raises:
+        ValueError: as :func:`check_fold_predictions`.
+    """
+    out, seen = [], {}
+    for fold in folds:
+        preds = load_predictions(fold.predictions)
+        check_fold_predictions(fold, preds, tuple(classes), seen)
+        for p in preds:
+            p.setdefault('fold', fold.subject)
+        out.append(preds)
+    return out
+
+
 def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
                  config: Optional[str] = None,
                  missing: Sequence[str] = ()) -> LosoReport:
@@ -259,14 +327,10 @@ def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
     """
     from mmakm.visualization import apex_offset_histogram, plot_key_frames
     classes, missing = tuple(classes), tuple(missing)
-    samples, per_fold, seen = [], [], {}
-    for fold in folds:
-        preds = load_predictions(fold.predictions)
-        check_fold_predictions(fold, preds, classes, seen)
-        for p in preds:
-            p.setdefault('fold', fold.subject)
-        samples += preds
-        per_fold.append(fold_row(fold, preds, classes))
+    by_fold = fold_predictions(folds, classes)
+    samples = [p for preds in by_fold for p in preds]
+    per_fold = [fold_row(fold, preds, classes)
+                for fold, preds in zip(folds, by_fold)]
     pooled = pooled_report(samples, classes)
     kf = keyframe_apex_stats(samples)
     title = (f'LOSO: {osp.basename(config)}' if config else None)

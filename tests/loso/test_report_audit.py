@@ -318,3 +318,36 @@ def test_failed_fold_gives_an_incomplete_report_not_a_stale_one(
     assert summary['complete'] is False
     assert summary['folds'] == ['casme2/sub01']
     assert summary['pooled']['num_samples'] == 1
+
+
+def test_keyframe_nuisance_tool_pools_the_plan_with_the_same_checks(
+        tmp_path, capsys):
+    sys.path.insert(0, osp.join(lib.TOOLS, 'analysis'))
+    import keyframe_nuisance
+    corpus = tmp_path / 'corpus'
+    corpus.mkdir()
+    (corpus / '.mmakm_synthetic_truth.json').write_text('{}')
+    work = tmp_path / 'run'
+    folds = write_folds(work, {s: fold_preds(s, LABELS[s])
+                               for s in SUBJECTS[:2]})
+    write_plan(work, folds)
+    # a predictions file left from an earlier run of another protocol: not
+    # in the plan, so not pooled
+    stray = work / 'fold_casme2_sub09'
+    stray.mkdir()
+    with open(stray / 'predictions.pkl', 'wb') as fh:
+        pickle.dump(fold_preds('casme2/sub09', [(0, 0)] * 4), fh)
+    args = [str(work), '--corpus', str(corpus)]
+    assert keyframe_nuisance.main(args) == 0
+    row = [line for line in capsys.readouterr().out.splitlines()
+           if line.startswith(f'| {work} |')]
+    assert row and row[0].split(' | ')[1:3] == ['2 of 3', '5']
+    # a fold that may not be pooled: the message alone
+    with open(folds[1].predictions, 'wb') as fh:
+        pickle.dump(fold_preds('casme2/sub01', [(0, 0)]), fh)
+    assert keyframe_nuisance.main(args) == 2
+    err = capsys.readouterr().err
+    assert err.startswith('error: ') and 'not of the held-out subject' in err
+    assert keyframe_nuisance.main([str(tmp_path / 'nowhere'), '--corpus',
+                                   str(corpus)]) == 2
+    assert 'loso_plan.json not found' in capsys.readouterr().err

@@ -6,7 +6,9 @@ head motion (and key frames vs apex).
     python tools/analysis/keyframe_nuisance.py --config CFG [--checkpoint CKPT]
         [--corpus data/synthetic]
 
-Reads every ``fold_*/predictions.pkl`` of each LOSO work dir, or runs the
+Reads the finished folds' predictions of each LOSO work dir (from its
+``loso_plan.json``, checked as the pooled report checks them; the "folds"
+column says how many of the protocol's folds are pooled), or runs the
 model of ``--config`` (weights from ``--checkpoint``, else freshly
 initialised with the config's seed) on every clip of the corpus with the
 config's test pipeline; with the generator's ground truth of the corpus
@@ -14,7 +16,6 @@ config's test pipeline; with the generator's ground truth of the corpus
 (:func:`mmakm.evaluation.nuisance.keyframe_nuisance_stats`).
 """
 import argparse
-import glob
 import os.path as osp
 import sys
 
@@ -25,7 +26,8 @@ import mmakm  # noqa: E402,F401
 from mmakm.datasets.synthetic import load_truth  # noqa: E402
 from mmakm.evaluation import keyframe_apex_stats  # noqa: E402
 from mmakm.evaluation.nuisance import keyframe_nuisance_stats  # noqa: E402
-from mmakm.loso.report import load_predictions, md_table  # noqa: E402
+from mmakm.loso.report import (fold_predictions, md_table,  # noqa: E402
+                               read_loso_run)
 from mmakm.loso.suite import random_reference  # noqa: E402
 
 
@@ -71,16 +73,22 @@ def main(argv=None):
                                       args.corpus)))
     rows = []
     for d, samples in sources:
+        folds = 'all clips'
         if samples is None:
-            samples = []
-            for path in sorted(glob.glob(osp.join(d, 'fold_*',
-                                                  'predictions.pkl'))):
-                samples += load_predictions(path)
+            try:  # an unreadable plan, or predictions that may not pool
+                run = read_loso_run(d)
+                samples = [p for preds in fold_predictions(
+                    run.finished, run.plan['classes']) for p in preds]
+            except ValueError as e:
+                print(f'error: {e}', file=sys.stderr)
+                return 2
+            folds = (f'{len(run.finished)} of '
+                     f'{len(run.finished) + len(run.missing)}')
         kf = keyframe_apex_stats(samples)
         nu = keyframe_nuisance_stats(samples, truth)
         ref = random_reference(samples)
         acc = sum(int(s['pred_label'] == s['gt_label']) for s in samples)
-        rows.append([d, len(samples), acc / max(len(samples), 1),
+        rows.append([d, folds, len(samples), acc / max(len(samples), 1),
                      kf['apex_in_key'], ref['apex_in_key'],
                      kf['dist_frames_median'], ref['dist_frames_median'],
                      nu['key_in_movement'], nu['fed_in_movement'],
@@ -88,12 +96,13 @@ def main(argv=None):
                      nu['key_head_px'], nu['fed_head_px'],
                      nu['rho_beta_movement'], nu['rho_beta_blink'],
                      nu['rho_beta_head']])
-    print(md_table(['run', 'clips', 'acc', 'apex in key', 'random ref',
+    print(md_table(['run', 'folds', 'clips', 'acc', 'apex in key', 'random ref',
                     'median dist (fr)', 'random (fr)', 'key in mv',
                     'fed in mv', 'key in blink', 'fed in blink',
                     'head key (px)', 'head fed (px)', 'ρ β-mv', 'ρ β-blink',
                     'ρ β-head'], rows))
+    return 0
 
 
 if __name__ == '__main__':
-    main()
+    sys.exit(main())
