@@ -12,7 +12,6 @@ alignment keeps only the aligned crops).
 import operator
 import os
 import os.path as osp
-import re
 import warnings
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -21,6 +20,8 @@ from typing import List, Optional
 import cv2
 import numpy as np
 
+from mmakm.datasets.annotation_io import frame_number, scan_frames
+from mmakm.datasets.errors import CorpusError
 from mmakm.engine.user_input import UserInputError
 
 __all__ = ['IMAGE_EXTS', 'BadClipError', 'Clip', 'FrameSequence',
@@ -32,7 +33,6 @@ IMAGE_EXTS = ('.jpg', '.jpeg', '.png', '.bmp', '.tif', '.tiff')
 _HEADER_CHECKED = ('.jpg', '.jpeg', '.png', '.bmp')
 #: how many bad files / missing numbers a message lists
 _MAX_LISTED = 5
-_LAST_INT = re.compile(r'(\d+)(?!.*\d)')
 
 
 class BadClipError(UserInputError):
@@ -207,24 +207,20 @@ def folder_frames(path: str):
     if not names:
         raise BadClipError(f'{path}: no image files ({", ".join(IMAGE_EXTS)})'
                            '; expected one image per frame')
-    found = [_LAST_INT.search(osp.splitext(n)[0]) for n in names]
-    if not any(found):
+    found = [frame_number(osp.splitext(n)[0]) for n in names]
+    if all(n is None for n in found):
         return [osp.join(path, n) for n in names], np.arange(len(names))
-    unnumbered = [n for n, m in zip(names, found) if m is None]
+    unnumbered = [n for n, number in zip(names, found) if number is None]
     if unnumbered:
         raise BadClipError(f'{path}: image(s) without a frame number in the '
                            f'name: {_listed(unnumbered)}; expected names like '
                            'img46.jpg (or no number in any name)')
-    by_number = {}
-    for name, m in zip(names, found):
-        n = int(m.group(1))
-        if n in by_number:
-            raise BadClipError(f'{path}: two images for frame {n}: '
-                               f'{by_number[n]} and {name}; expected one '
-                               'image per frame number')
-        by_number[n] = name
+    try:  # the corpora's rule: numbered by the name's last integer, once
+        by_number = scan_frames(path, extensions=IMAGE_EXTS)
+    except CorpusError as exc:
+        raise BadClipError(str(exc)) from exc
     numbers = np.array(sorted(by_number), dtype=np.int64)
-    return [osp.join(path, by_number[n]) for n in numbers], numbers
+    return [by_number[n] for n in numbers], numbers
 
 
 def read_clip(path: str, onset: Optional[int] = None,

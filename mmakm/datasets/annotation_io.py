@@ -237,12 +237,20 @@ def cell_str(row: TableRow, field: str) -> str:
     return str(value).strip()
 
 
-def scan_frames(folder: str, pattern: Optional[str] = None
-                ) -> Dict[int, str]:
+def frame_number(stem: str) -> Optional[int]:
+    """The frame number of an image name without extension: its last
+    integer (``img46`` -> 46, ``006_05562`` -> 5562), None if it has none.
+    """
+    m = _LAST_INT.search(stem)
+    return int(m.group(1)) if m else None
+
+
+def scan_frames(folder: str, pattern: Optional[str] = None,
+                extensions: Sequence[str] = IMAGE_EXTS) -> Dict[int, str]:
     """Map frame number -> image path for the images of a clip folder.
 
-    Images are the files with an extension of :data:`IMAGE_EXTS` in any
-    case (``.jpg``, ``.JPG``, ``.bmp``, ...). The frame number is the last
+    Images are the files with an extension of ``extensions``
+    (:data:`IMAGE_EXTS` by default) in any case (``.jpg``, ``.JPG``, ``.bmp``, ...). The frame number is the last
     integer in the file name (``img46.jpg``, ``reg_img46.jpg``,
     ``006_05562.jpg``, ``image123456.bmp``, ``123.jpg``, zero-padded or
     not); ``pattern`` (a regex with one group, matched case-insensitively
@@ -256,7 +264,7 @@ def scan_frames(folder: str, pattern: Optional[str] = None
     frames: Dict[int, str] = {}
     for name in sorted(os.listdir(folder)):
         stem, ext = osp.splitext(name)
-        if name.startswith('.') or ext.lower() not in IMAGE_EXTS:
+        if name.startswith('.') or ext.lower() not in extensions:
             continue
         m = match(stem)
         if not m:
