@@ -351,3 +351,6 @@ def test_keyframe_nuisance_tool_pools_the_plan_with_the_same_checks(
     assert keyframe_nuisance.main([str(tmp_path / 'nowhere'), '--corpus',
                                    str(corpus)]) == 2
     assert 'loso_plan.json not found' in capsys.readouterr().err
+    (work / 'loso_plan.json').write_text('{"folds": [')  # cut short
+    assert keyframe_nuisance.main(args) == 2
+    assert 'loso_plan.json: unreadable plan' in capsys.readouterr().err
