@@ -13,7 +13,9 @@ config is ``<work_dir>/fold_configs/fold_<subject>.py``):
   fold resumes from it (``--resume``);
 * ``train_done.json``  training finished (names the last checkpoint);
 * ``predictions.pkl``  the fold is finished: the test dump, moved into
-  place atomically once ``tools/test.py`` has succeeded.
+  place atomically once ``tools/test.py`` has succeeded;
+* ``.fold.lock``  locked by the process running the fold's command
+  (:func:`fold_lock`), so no two processes ever run one fold.
 
 A rerun skips finished folds without touching them, tests a trained fold
 without retraining it, and resumes an interrupted training.
