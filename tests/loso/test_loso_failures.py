@@ -5,6 +5,8 @@ Ctrl-C stops the workers, ``--report-only`` without finished folds says so.
 Stand-in tools (``MMAKM_TOOLS``) keep these fast; the real tools under the
 same failures are in docs/robustness.md ("Distributed runs and LOSO under
 failures")."""
+import contextlib
+import io
 import os
 import os.path as osp
 import signal
@@ -42,14 +44,7 @@ ck = osp.join(a.work_dir, 'epoch_1.pth')
 open(ck, 'wb').write(b'weights')
 open(osp.join(a.work_dir, 'last_checkpoint'), 'w').write(ck)
 '''
-FAKE_TEST = '''
-import argparse, pickle
-p = argparse.ArgumentParser()
-p.add_argument('config'); p.add_argument('checkpoint')
-p.add_argument('--work-dir'); p.add_argument('--dump')
-a = p.parse_args()
-open(a.dump, 'wb').write(pickle.dumps([dict(pred_score=[1.0], gt_label=0)]))
-'''
+
 
 #: a LOSO runner process over the folds of ``sys.argv[1]``
 RUNNER = '''
@@ -66,7 +61,7 @@ runner.run(folds)
 @pytest.fixture
 def slow_tools(tmp_path, monkeypatch):
     return lib.install_fake_tools(tmp_path, monkeypatch, SLOW_TRAIN,
-                                  FAKE_TEST)
+                                  lib.FAKE_TEST)
 
 
 def _alive(pid: int) -> bool:
@@ -179,8 +174,6 @@ def test_work_dir_lock_waits_then_names_the_dir(tmp_path):
 def test_report_only_without_finished_folds_says_so(tiny_config, tmp_path):
     sys.path.insert(0, lib.TOOLS)
     import loso
-    import contextlib
-    import io
     err = io.StringIO()
     with contextlib.redirect_stderr(err):
         rc = loso.main([tiny_config, '--work-dir', str(tmp_path / 'w'),

@@ -42,7 +42,8 @@ def _options(corpus, **kwargs):
 def _torchrun(script, *args):
     """``bash tools/dist_{train,test}.sh ARGS`` on a free port."""
     proc = subprocess.run(
-        ['bash', script, *args], cwd=REPO, env=tool_env(PORT=free_port(), PYTHON=sys.executable),
+        ['bash', script, *args], cwd=REPO,
+        env=tool_env(PORT=free_port(), PYTHON=sys.executable),
         capture_output=True, text=True, timeout=240)
     assert proc.returncode == 0, proc.stdout[-3000:] + proc.stderr[-4000:]
     return proc
