@@ -108,14 +108,19 @@ def run_command(tool: str, argv, log_path: str) -> int:
 
 def run_request(request: dict) -> int:
     """:func:`run_command` of a request, under its fold's lock if it names
-    one (a fold another process holds is an error in the log)."""
+    one (a fold another process holds is an error in the log); the
+    temporary files of writes killed mid-way are removed from the fold dir
+    first."""
     tool, argv, log_path = request['tool'], request['argv'], request['log']
     if not request.get('lock'):
         return run_command(tool, argv, log_path)
+    from mmakm.engine.fileio import remove_interrupted_writes
     from mmakm.loso.plan import LosoSetupError
     from mmakm.loso.runner import fold_lock
     try:
         with fold_lock(request['lock']):
+            # nobody else writes there now: a *.tmp is a killed write's
+            remove_interrupted_writes(request['lock'])
             return run_command(tool, argv, log_path)
     except (LosoSetupError, OSError) as exc:  # held, or not creatable
         with open(log_path, 'a') as log:

@@ -1,6 +1,7 @@
 """LOSO under failures on a shared machine: a runner killed on its own
 leaves no worker training behind, one fold is never run by two processes,
-Ctrl-C stops the workers, ``--report-only`` without finished folds says so.
+Ctrl-C stops the workers, a killed write's temporary file is cleared,
+``--report-only`` without finished folds says so.
 
 Stand-in tools (``MMAKM_TOOLS``) keep these fast; the real tools under the
 same failures are in docs/robustness.md ("Distributed runs and LOSO under
@@ -154,6 +155,21 @@ def test_sigint_stops_workers_cleanly(slow_tools, tmp_path, to_group):
     _wait(lambda: not any(map(_alive, pids)), timeout=10,
           what='the workers to end')
     assert not any(fold_finished(f) for f in folds)
+
+
+def test_rerun_removes_the_temporary_files_of_killed_writes(
+        slow_tools, tmp_path, monkeypatch):
+    """A worker killed mid-write leaves ``.<name>.<random>.tmp`` (never a
+    torn file under the real name); the next run of the fold removes it."""
+    monkeypatch.setenv('FAKE_QUICK', '1')
+    fold, = lib.empty_folds(tmp_path, 1)
+    stale = osp.join(fold.work_dir, '.epoch_1.pth.k3j4x9.tmp')
+    other = osp.join(fold.work_dir, 'notes.tmp')  # not one of ours
+    for path in (stale, other):
+        open(path, 'wb').write(b'partial')
+    assert FoldRunner(log=lambda m: None).run([fold]) == {
+        fold.subject: 'done'}
+    assert not osp.exists(stale) and osp.exists(other)
 
 
 def test_work_dir_lock_waits_then_names_the_dir(tmp_path):
