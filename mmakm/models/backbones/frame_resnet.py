@@ -205,8 +205,11 @@ class FrameResNet(BaseModule):
             raise ValueError('FrameResNet expects packed frames '
                              f'(ΣT, C, H, W), got shape {tuple(x.shape)}.')
         if x.shape[1] != self.in_channels:
-            raise ValueError(f'FrameResNet was built for {self.in_channels} '
-                             f'input channels, got {x.shape[1]}.')
+            raise ValueError(
+                f'FrameResNet was built for {self.in_channels} input '
+                f'channels, got {x.shape[1]}: set model.backbone.in_channels='
+                f'{x.shape[1]}, or let the data preprocessor convert the '
+                f'frames (MEDataPreprocessor channels={self.in_channels}).')
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         chunk = (self.train_chunk_size if self.training else
