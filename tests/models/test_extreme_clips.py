@@ -226,27 +226,30 @@ def test_features_all_zero_after_relu_stay_finite_under_autocast(dtype):
     assert torch.isfinite(neck.attention.weight.grad).all()
 
 
-@pytest.mark.parametrize('dtype', ['bfloat16', 'float16'])
-def test_autocast_train_step_on_degenerate_clips(dtype):
-    """AutocastOptimWrapper (float16: with GradScaler) on the degenerate
-    batch, once more with every backbone feature zero: finite logs, and
-    float16's scaler finds no inf/NaN gradient (the step is taken)."""
+@pytest.mark.parametrize('dtype', ['float32', 'bfloat16', 'float16'])
+def test_train_step_on_degenerate_clips_in_every_precision(dtype):
+    """float32, and AutocastOptimWrapper (float16: with GradScaler), on the
+    degenerate batch, once more with every backbone feature zero: finite
+    logs, a step taken (float16's scaler found no inf/NaN gradient)."""
+    amp = dict() if dtype == 'float32' else dict(
+        type='AutocastOptimWrapper', dtype=dtype)
     for zero_features in (False, True):
         torch.manual_seed(0)
         model = build(micro_batch_frames=8)
         if zero_features:
             model.backbone.register_forward_hook(
                 lambda m, i, o: torch.zeros_like(o))
-        wrapper = wrapper_of(model, type='AutocastOptimWrapper', dtype=dtype)
+        wrapper = wrapper_of(model, **amp)
         before = model.cls_head.fc_cls.weight.detach().clone()
         clips = degenerate_clips()
         log = model.train_step(
             dict(inputs=clips, data_samples=samples_for(clips)), wrapper)
         assert all(torch.isfinite(v) for v in log.values()), log
         assert not torch.equal(before, model.cls_head.fc_cls.weight)
-        if wrapper.loss_scaler is not None:
+        if getattr(wrapper, 'loss_scaler', None) is not None:
             assert wrapper.loss_scaler.get_scale() == 2.**16  # not backed off
-        with torch.autocast('cpu', dtype=getattr(torch, dtype)):
+        with torch.autocast('cpu', dtype=getattr(torch, dtype),
+                            enabled=dtype != 'float32'):
             assert_predictions_fit(predict(model, clips), clips)
 
 
