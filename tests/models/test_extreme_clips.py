@@ -326,3 +326,18 @@ def test_random_training_draws_resume_from_the_checkpoint(tmp_path,
     hook.after_load_checkpoint(runner, checkpoint)
     hook.before_train(runner)
     assert torch.equal(train_draw(resumed, clips), uninterrupted)
+
+
+def test_one_frame_too_small_for_train_mode_batchnorm_says_what_to_change():
+    """A 1-frame 32-px clip alone gives layer4's BatchNorm one value per
+    channel: an error naming the settings (torch's says only the size)."""
+    model = build(micro_batch_frames=1, size=32)
+    clips = [torch.randint(0, 256, (t, 3, 32, 32), dtype=torch.uint8)
+             for t in (1, 3)]
+    with pytest.raises(ValueError, match='1 frame of 32x32 px.*norm_eval'):
+        model.train_step(dict(inputs=clips, data_samples=samples_for(clips)),
+                         wrapper_of(model))
+    model = build(size=32)  # the whole batch in one forward: 4 frames
+    log = model.train_step(dict(inputs=clips, data_samples=samples_for(clips)),
+                           wrapper_of(model))
+    assert all(torch.isfinite(v) for v in log.values())
