@@ -341,3 +341,19 @@ def test_one_frame_too_small_for_train_mode_batchnorm_says_what_to_change():
     log = model.train_step(dict(inputs=clips, data_samples=samples_for(clips)),
                            wrapper_of(model))
     assert all(torch.isfinite(v) for v in log.values())
+
+
+def test_random_draws_follow_the_run_seed_unless_the_neck_has_one():
+    """``seed=None``: torch's seed when the neck is built (the runner's
+    ``--seed``), so runs with other seeds draw other key frames."""
+    x, lengths = torch.rand(60, 4, 1, 1), [25, 35]
+
+    def draw(run_seed, **kwargs):
+        torch.manual_seed(run_seed)
+        neck = KeyFrameMining(in_channels=4, selection='random', **kwargs)
+        torch.rand(7)  # what else the run draws does not matter
+        return neck(x, lengths).selection
+
+    assert torch.equal(draw(5), draw(5))
+    assert not torch.equal(draw(5), draw(6))
+    assert torch.equal(draw(5, seed=3), draw(6, seed=3))

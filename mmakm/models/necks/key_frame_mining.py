@@ -153,7 +153,10 @@ class KeyFrameMining(BaseModule):
         use_global_correlation (bool): step 2 on/off. Defaults to True.
         threshold (str): ``'>'`` (paper) or ``'>='`` (official code).
         grad_rule (str): ``'paper'`` or ``'official'``.
-        seed (int): seed of the generator used by ``selection='random'``.
+        seed (int, optional): seed of the generators of
+            ``selection='random'``. None (default): torch's seed when the
+            neck is built, i.e. the run's ``randomness.seed`` (``--seed``),
+            so runs with other seeds draw other key frames.
         eps (float): epsilon of the cosine similarity.
         init_cfg (dict, optional): mmengine init config.
     """
@@ -165,7 +168,7 @@ class KeyFrameMining(BaseModule):
                  use_global_correlation: bool = True,
                  threshold: str = '>',
                  grad_rule: str = 'paper',
-                 seed: int = 0,
+                 seed: Optional[int] = None,
                  eps: float = 1e-8,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -193,7 +196,7 @@ class KeyFrameMining(BaseModule):
         self.use_global_correlation = use_global_correlation
         self.threshold = threshold
         self.grad_rule = grad_rule
-        self.seed = seed
+        self.seed = torch.initial_seed() if seed is None else seed
         self.eps = eps
         # 'train' / 'eval' generators of selection='random', made on use
         self._generators: Dict[str, torch.Generator] = {}
