@@ -17,7 +17,7 @@ from mmakm.models import KeyFrameMining
 from mmakm.models.backbones.frame_resnet import CPU_INFER_CHUNK
 from mmakm.models.losses import GSMMMLoss
 
-from models_testlib import tiny_akmnet_cfg
+from models_testlib import assert_same_prediction, tiny_akmnet_cfg
 
 #: (selection, grad_rule, threshold, mining losses)
 MODES = [('mining', 'paper', '>', True), ('mining', 'paper', '>=', True),
@@ -135,12 +135,7 @@ def test_mixed_1_and_300_frames_map_to_their_clips():
     batched = predict(model, clips)
     assert_predictions_fit(batched, clips)
     for clip, got in zip(clips, batched):
-        alone = predict(model, [clip])[0]
-        torch.testing.assert_close(got.frame_weights, alone.frame_weights,
-                                   atol=1e-5, rtol=1e-4)
-        torch.testing.assert_close(got.pred_score, alone.pred_score,
-                                   atol=1e-5, rtol=1e-4)
-        assert got.key_frames.tolist() == alone.key_frames.tolist()
+        assert_same_prediction(got, predict(model, [clip])[0])
 
 
 def test_long_clip_eval_runs_the_backbone_in_bounded_chunks():

@@ -227,7 +227,8 @@ class KeyFrameMining(BaseModule):
             output_size=x.shape[0])
 
         if self.selection == 'all':
-            ones = x.new_ones(x.shape[0])
+            ones = x.new_ones(x.shape[0], dtype=torch.promote_types(
+                x.dtype, torch.float32))  # float32 as β of the other modes
             return KeyFrameOutput(x, lengths, ones, ones, ones)
         if self.selection == 'random':
             with torch.no_grad():  # only the count of eq 8 is used
