@@ -1,0 +1,252 @@
+"""What the README and docs/*.md name, read from their markdown, and the
+checks that it exists: tool scripts, their ``--options``, repository paths,
+``mmakm.*`` names, ``make`` targets, links and their anchors.
+
+Each ``check_*`` function takes ``(doc, text)`` (the markdown file's path
+relative to the repository, its text) and returns problems as
+``'<doc>:<line>: <what>'`` strings, so a test can run it on the shipped docs
+and on a fabricated page with known drift.
+
+Run as a script (``python docs_testlib.py tools/x.py ...``) it prints the
+option strings of each tool's argument parser as JSON: the parser is
+captured when the tool calls ``parse_args`` (every tool checks its
+arguments before any work), in a process of its own.
+"""
+import argparse
+import glob
+import importlib
+import json
+import os.path as osp
+import re
+import runpy
+import sys
+from typing import Dict, Iterator, List, Optional, Tuple
+
+REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+
+FENCE = re.compile(r'^```[^\n]*\n(.*?)^```', re.S | re.M)
+INLINE = re.compile(r'`([^`\n]+)`')
+# a script path, not the tail of tests/tools/...
+SCRIPT = re.compile(r'(?<![\w/.-])(tools/[\w/.-]+\.(?:py|sh))')
+OPTION = re.compile(r'(?<![\w-])(--[A-Za-z][\w-]*)')
+REPO_PATH = re.compile(
+    r'(?<![\w/.$<{-])((?:configs|tools|tests|mmakm|docs)/[\w/.{},<>*-]*)')
+# a config named relative to configs/ (`baselines/r18_apex_<corpus>.py`)
+CONFIG_SUBDIR = re.compile(
+    r'(?<![\w/.-])((?:_base_|ablations|baselines|casme2_sized|evidence|'
+    r'pretrain)/[\w/.{},<>*-]+\.py)')
+DOTTED = re.compile(r'(?<![\w.])(mmakm(?:\.\w+)+)')
+MAKE = re.compile(r'(?<![\w-])make (\w+)')
+LINK = re.compile(r'\]\(([^)\s]+)\)')
+HEADING = re.compile(r'^#{1,6}[ \t]+(.+?)[ \t#]*$', re.M)
+#: commands of other programs shown in the docs: their options are theirs
+EXTERNAL = ('pip', 'pytest', 'torchrun', 'git', 'make', 'srun', 'sbatch')
+
+
+def doc_files() -> List[str]:
+    """README.md and docs/*.md, relative to the repository."""
+    return ['README.md'] + sorted(
+        osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'docs', '*.md')))
+
+
+def _without_fences(text: str) -> str:
+    """``text`` with fenced blocks blanked (line numbers kept)."""
+    return FENCE.sub(lambda m: '\n' * m.group(0).count('\n'), text)
+
+
+def code_snippets(text: str) -> Iterator[Tuple[int, str]]:
+    """(line, code) of every command of a fenced block (``\\`` continuation
+    lines joined, ``# comment`` cut) and of every inline code span."""
+    for m in FENCE.finditer(text):
+        first_line = text.count('\n', 0, m.start(1)) + 1
+        buf, start = '', None
+        for i, line in enumerate(m.group(1).split('\n')):
+            start = first_line + i if start is None else start
+            if line.rstrip().endswith('\\'):
+                buf += line.rstrip()[:-1] + ' '
+                continue
+            code = re.split(r'(?:^|\s)#\s', buf + line)[0]
+            if code.strip():
+                yield start, code
+            buf, start = '', None
+    prose = _without_fences(text)
+    for m in INLINE.finditer(prose):
+        yield prose.count('\n', 0, m.start()) + 1, m.group(1)
+
+
+def tool_commands(text: str) -> Iterator[Tuple[int, str, List[str]]]:
+    """(line, script, options) of every tools/ script named in code; the
+    options are those written after it, up to the next script."""
+    for line, code in code_snippets(text):
+        found = list(SCRIPT.finditer(code))
+        for k, m in enumerate(found):
+            end = found[k + 1].start() if k + 1 < len(found) else len(code)
+            yield line, m.group(1), OPTION.findall(code[m.end():end])
+
+
+def expand(pattern: str) -> List[str]:
+    """Shell brace expansion (``akm_{casme2,samm}.py``)."""
+    m = re.search(r'\{([^{}]*)\}', pattern)
+    if not m:
+        return [pattern]
+    return [p for alt in m.group(1).split(',')
+            for p in expand(pattern[:m.start()] + alt + pattern[m.end():])]
+
+
+def _exists(path: str) -> bool:
+    """A repository path exists; ``<name>`` / ``*`` placeholders match at
+    least one file."""
+    pattern = re.sub(r'<[^>]*>', '*', path)
+    return bool(glob.glob(osp.join(REPO, pattern)))
+
+
+def check_paths(doc: str, text: str) -> List[str]:
+    """Every configs/, tools/, tests/, mmakm/, docs/ path in code (tool
+    scripts included, and configs named relative to configs/) exists."""
+    problems = []
+    for line, code in code_snippets(text):
+        named = [m.group(1) for m in REPO_PATH.finditer(code)]
+        named += ['configs/' + m.group(1) for m in CONFIG_SUBDIR.finditer(code)
+                  if not code[:m.start()].endswith('configs/')]
+        for path in named:
+            path = path.rstrip('.,;:')
+            for p in expand(path):
+                if not _exists(p):
+                    problems.append(f'{doc}:{line}: {p} does not exist')
+    return problems
+
+
+def check_python_names(doc: str, text: str) -> List[str]:
+    """Every ``mmakm.x.y`` in code is a module or an attribute of one."""
+    problems = []
+    for line, code in code_snippets(text):
+        for name in DOTTED.findall(code):
+            parts = name.split('.')
+            for k in range(len(parts), 0, -1):
+                try:
+                    obj = importlib.import_module('.'.join(parts[:k]))
+                    break
+                except ImportError:
+                    continue
+            for attr in parts[k:]:
+                obj = getattr(obj, attr, None)
+                if obj is None:
+                    problems.append(f'{doc}:{line}: {name} does not exist')
+                    break
+    return problems
+
+
+def make_targets() -> set:
+    with open(osp.join(REPO, 'Makefile')) as f:
+        return set(re.findall(r'^([\w-]+):', f.read(), re.M))
+
+
+def check_make_targets(doc: str, text: str) -> List[str]:
+    targets = make_targets()
+    return [f'{doc}:{line}: make {t}: no such Makefile target'
+            for line, code in code_snippets(text)
+            for t in MAKE.findall(code) if t not in targets]
+
+
+def heading_anchor(heading: str) -> str:
+    """GitHub's anchor of a heading: markdown marks and links dropped,
+    lower case, punctuation removed, spaces as hyphens."""
+    heading = re.sub(r'\[([^\]]*)\]\([^)]*\)', r'\1', heading)
+    heading = re.sub(r'[^\w\- ]', '', heading.replace('`', '').lower())
+    return heading.replace(' ', '-')
+
+
+def anchors(text: str) -> set:
+    """Anchors of a markdown page's headings (repeats get ``-1``, ...)."""
+    out, seen = set(), {}
+    for heading in HEADING.findall(_without_fences(text)):
+        slug = heading_anchor(heading)
+        n = seen.get(slug, 0)
+        seen[slug] = n + 1
+        out.add(slug if n == 0 else f'{slug}-{n}')
+    return out
+
+
+def check_links(doc: str, text: str) -> List[str]:
+    """Every relative link's file exists; every anchor names a heading."""
+    problems = []
+    prose = _without_fences(text)
+    for m in LINK.finditer(prose):
+        target = m.group(1)
+        if re.match(r'[a-z]+:', target):
+            continue
+        line = prose.count('\n', 0, m.start()) + 1
+        path, _, anchor = target.partition('#')
+        full = (osp.normpath(osp.join(REPO, osp.dirname(doc), path))
+                if path else osp.join(REPO, doc))
+        if not osp.exists(full):
+            problems.append(f'{doc}:{line}: link {target}: no such file')
+            continue
+        if anchor:
+            with open(full) as f:
+                target_text = text if not path else f.read()
+            if anchor not in anchors(target_text):
+                problems.append(
+                    f'{doc}:{line}: link {target}: no heading with that '
+                    f'anchor')
+    return problems
+
+
+def check_options(doc: str, text: str,
+                  options: Dict[str, Optional[List[str]]]) -> List[str]:
+    """Every ``--option`` written after a tools/*.py script is one of its
+    parser's (``options``: script -> its option strings, None when it has
+    no parser); every other ``--option`` in code, outside the commands of
+    other programs, is some tool's."""
+    problems = []
+    known = set().union(*(o for o in options.values() if o))
+    for line, script, opts in tool_commands(text):
+        if not script.endswith('.py') or not opts or script not in options:
+            continue
+        accepted = options[script]
+        if accepted is None:
+            problems.append(f'{doc}:{line}: {script} takes no options')
+            continue
+        problems += [f'{doc}:{line}: {script} has no option {o}'
+                     for o in opts if o not in accepted]
+    for line, code in code_snippets(text):
+        words = code.split()
+        if SCRIPT.search(code) or not words or words[0] in EXTERNAL:
+            continue
+        problems += [f'{doc}:{line}: {o} is no option of any tool'
+                     for o in OPTION.findall(code) if o not in known]
+    return problems
+
+
+class _Captured(Exception):
+    pass
+
+
+def parser_options(script: str) -> Optional[List[str]]:
+    """Option strings of the parser ``script`` builds when run as a user
+    runs it (None if it parses no arguments before returning)."""
+    path = osp.join(REPO, script)
+    captured = {}
+
+    def capture(self, args=None, namespace=None):
+        captured['parser'] = self
+        raise _Captured
+
+    saved = (sys.argv, list(sys.path),
+             argparse.ArgumentParser.parse_known_args)
+    sys.argv = [path]
+    sys.path.insert(0, osp.dirname(path))
+    argparse.ArgumentParser.parse_known_args = capture
+    try:
+        runpy.run_path(path, run_name='__main__')
+    except _Captured:
+        pass
+    finally:
+        sys.argv, sys.path[:] = saved[0], saved[1]
+        argparse.ArgumentParser.parse_known_args = saved[2]
+    parser = captured.get('parser')
+    return None if parser is None else sorted(parser._option_string_actions)
+
+
+if __name__ == '__main__':
+    print(json.dumps({s: parser_options(s) for s in sys.argv[1:]}))
