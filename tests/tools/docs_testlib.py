@@ -19,6 +19,7 @@ import json
 import os.path as osp
 import re
 import runpy
+import shlex
 import sys
 from typing import Dict, Iterator, List, Optional, Tuple
 
@@ -133,6 +134,42 @@ def check_python_names(doc: str, text: str) -> List[str]:
                 if obj is None:
                     problems.append(f'{doc}:{line}: {name} does not exist')
                     break
+    return problems
+
+
+def cfg_options_commands(text: str) -> Iterator[Tuple[int, str, List[str]]]:
+    """(line, config, ``k=v`` tokens) of every command that names a
+    config of the repository (no placeholder) and gives ``--cfg-options``;
+    tokens holding a shell variable are left out."""
+    for line, code in code_snippets(text):
+        m = re.search(r'(?<![\w/.-])(configs/[\w/.-]+\.py)\b(.*?)'
+                      r'--cfg-options\s+(.*)', code)
+        if not m:
+            continue
+        tokens = []
+        for token in shlex.split(m.group(3).replace('[', ' [ ')):
+            if token.startswith(('--', '[', ']', '|')):
+                break
+            if '$' not in token and '=' in token:
+                tokens.append(token.rstrip(']'))
+        if tokens:
+            yield line, m.group(1), tokens
+
+
+def check_cfg_options_keys(doc: str, text: str) -> List[str]:
+    """Every ``--cfg-options`` key shown with a config is one the tools
+    accept for it (:func:`mmakm.engine.user_input.check_cfg_options`)."""
+    from mmakm.engine.user_input import (CfgOptionsAction, UserInputError,
+                                         load_config)
+    parser = argparse.ArgumentParser()
+    parser.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction)
+    problems = []
+    for line, config, tokens in cfg_options_commands(text):
+        options = parser.parse_args(['--cfg-options'] + tokens).cfg_options
+        try:
+            load_config(osp.join(REPO, config), options)
+        except UserInputError as exc:
+            problems.append(f'{doc}:{line}: {config}: {exc}')
     return problems
 
 

@@ -18,8 +18,8 @@ from tools_testlib import REPO, tool_env
 
 DOCS = D.doc_files()
 TEXTS = {doc: open(osp.join(REPO, doc)).read() for doc in DOCS}
-TEXT_CHECKS = [D.check_paths, D.check_python_names,
-               D.check_make_targets, D.check_links]
+TEXT_CHECKS = [D.check_paths, D.check_python_names, D.check_make_targets,
+               D.check_links, D.check_cfg_options_keys]
 
 
 @pytest.fixture(scope='module')
@@ -103,6 +103,7 @@ DRIFTED = """# Page
 python tools/train.py configs/akm_casme2.py --seeds 0   # renamed option
 python tools/no_such_tool.py configs/akm_nosuch.py
 python tools/loso.py configs/akm_{casme2,nosuch}.py --jobs 2
+python tools/train.py configs/akm_casme2.py --cfg-options train_cfg.max_epoch=5
 ```
 
 `tools/demo.py` writes `--out`; `--no-such-flag` is no tool's;
@@ -120,6 +121,7 @@ def test_checks_find_fabricated_drift(tool_options):
                   'README.md:7: configs/akm_nosuch.py does not exist',
                   'README.md:8: configs/akm_nosuch.py does not exist',
                   'tools/train.py has no option --seeds',
+                  'did you mean train_cfg.max_epochs?',
                   '--no-such-flag is no option of any tool',
                   'configs/baselines/r18_nosuch_<corpus>.py does not exist',
                   'mmakm.datasets.no_such_name does not exist',
