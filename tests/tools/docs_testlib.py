@@ -76,13 +76,15 @@ def code_snippets(text: str) -> Iterator[Tuple[int, str]]:
 
 
 def tool_commands(text: str) -> Iterator[Tuple[int, str, List[str]]]:
-    """(line, script, options) of every tools/ script named in code; the
-    options are those written after it, up to the next script."""
+    """(line, script, words) of every tools/ script named in code; the
+    words are those written after it, up to the next script, with the
+    ``[optional]`` brackets of a synopsis dropped."""
     for line, code in code_snippets(text):
         found = list(SCRIPT.finditer(code))
         for k, m in enumerate(found):
             end = found[k + 1].start() if k + 1 < len(found) else len(code)
-            yield line, m.group(1), OPTION.findall(code[m.end():end])
+            args = code[m.end():end]
+            yield line, m.group(1), re.sub(r'[\[\]]', ' ', args).split()
 
 
 def expand(pattern: str) -> List[str]:
@@ -229,23 +231,37 @@ def check_links(doc: str, text: str) -> List[str]:
     return problems
 
 
-def check_options(doc: str, text: str,
-                  options: Dict[str, Optional[List[str]]]) -> List[str]:
+def check_options(doc: str, text: str, options: Dict[str, Optional[dict]]
+                  ) -> List[str]:
     """Every ``--option`` written after a tools/*.py script is one of its
-    parser's (``options``: script -> its option strings, None when it has
-    no parser); every other ``--option`` in code, outside the commands of
-    other programs, is some tool's."""
+    parser's, and a value written for an option with choices is one of
+    them (``options``: script -> :func:`parser_options`); every other
+    ``--option`` in code, outside the commands of other programs, is some
+    tool's."""
     problems = []
     known = set().union(*(o for o in options.values() if o))
-    for line, script, opts in tool_commands(text):
-        if not script.endswith('.py') or not opts or script not in options:
+    for line, script, words in tool_commands(text):
+        if not script.endswith('.py') or script not in options:
             continue
         accepted = options[script]
-        if accepted is None:
-            problems.append(f'{doc}:{line}: {script} takes no options')
-            continue
-        problems += [f'{doc}:{line}: {script} has no option {o}'
-                     for o in opts if o not in accepted]
+        for i, word in enumerate(words):
+            if not OPTION.fullmatch(word):
+                continue
+            if accepted is None or word not in accepted:
+                problems.append(f'{doc}:{line}: {script} has no option {word}')
+                continue
+            choices, many = accepted[word]
+            if not choices:
+                continue
+            values = []
+            for value in words[i + 1:]:
+                if value.startswith('-') or not re.fullmatch(r'[a-z]\w*',
+                                                             value):
+                    break        # the next option, or a placeholder
+                values.append(value)
+            problems += [f'{doc}:{line}: {script} {word}: {v!r} is not one of '
+                         f'{choices}' for v in values[:None if many else 1]
+                         if v not in choices]
     for line, code in code_snippets(text):
         words = code.split()
         if SCRIPT.search(code) or not words or words[0] in EXTERNAL:
@@ -259,9 +275,10 @@ class _Captured(Exception):
     pass
 
 
-def parser_options(script: str) -> Optional[List[str]]:
-    """Option strings of the parser ``script`` builds when run as a user
-    runs it (None if it parses no arguments before returning)."""
+def parser_options(script: str) -> Optional[dict]:
+    """Option string -> ``(choices or None, takes several values)`` of the
+    parser ``script`` builds when run as a user runs it (None if it parses
+    no arguments before returning)."""
     path = osp.join(REPO, script)
     captured = {}
 
@@ -282,7 +299,11 @@ def parser_options(script: str) -> Optional[List[str]]:
         sys.argv, sys.path[:] = saved[0], saved[1]
         argparse.ArgumentParser.parse_known_args = saved[2]
     parser = captured.get('parser')
-    return None if parser is None else sorted(parser._option_string_actions)
+    if parser is None:
+        return None
+    return {option: (list(action.choices) if action.choices else None,
+                     action.nargs in ('+', '*'))
+            for option, action in parser._option_string_actions.items()}
 
 
 if __name__ == '__main__':

@@ -46,7 +46,7 @@ def test_docs_are_found():
     assert len(DOCS) >= 10
     commands = [c for doc in DOCS for c in D.tool_commands(TEXTS[doc])]
     assert len(commands) > 100
-    assert ('tools/train.py' in {s for _, s, _ in commands})
+    assert 'tools/train.py' in {s for _, s, _ in commands}
 
 
 @pytest.mark.parametrize('doc', DOCS)
@@ -101,6 +101,7 @@ DRIFTED = """# Page
 
 ```bash
 python tools/train.py configs/akm_casme2.py --seeds 0   # renamed option
+python tools/benchmark.py --sections akmnet nosuch --device cuda --quick
 python tools/no_such_tool.py configs/akm_nosuch.py
 python tools/loso.py configs/akm_{casme2,nosuch}.py --jobs 2
 python tools/train.py configs/akm_casme2.py --cfg-options train_cfg.max_epoch=5
@@ -118,9 +119,10 @@ def test_checks_find_fabricated_drift(tool_options):
     found = '\n'.join(p for check in TEXT_CHECKS for p in check(doc, DRIFTED))
     found += '\n' + '\n'.join(D.check_options(doc, DRIFTED, tool_options))
     for drift in ['tools/no_such_tool.py does not exist',
-                  'README.md:7: configs/akm_nosuch.py does not exist',
                   'README.md:8: configs/akm_nosuch.py does not exist',
+                  'README.md:9: configs/akm_nosuch.py does not exist',
                   'tools/train.py has no option --seeds',
+                  "tools/benchmark.py --sections: 'nosuch' is not one of",
                   'did you mean train_cfg.max_epochs?',
                   '--no-such-flag is no option of any tool',
                   'configs/baselines/r18_nosuch_<corpus>.py does not exist',
@@ -133,6 +135,7 @@ def test_checks_find_fabricated_drift(tool_options):
     # what exists is not reported, what does not is reported once
     assert found.count('tools/no_such_tool.py') == 1
     for fine in ['configs/akm_casme2.py does', 'tools/loso.py has no',
+                 "'akmnet' is not", "'cuda'",
                  '--jobs', '--out', '#a-heading-with-code', 'tools/demo.py']:
         assert fine not in found, found
     assert found.count('README.md:6:') == 1     # line numbers are the page's
