@@ -1,6 +1,7 @@
 """What the README and docs/*.md name, read from their markdown, and the
-checks that it exists: tool scripts, their ``--options``, repository paths,
-``mmakm.*`` names, ``make`` targets, links and their anchors.
+checks that it exists: tool scripts, their ``--options`` and choices,
+repository paths, ``mmakm.*`` names, ``make`` targets, links and their
+anchors, ``--cfg-options`` keys shown with a config.
 
 Each ``check_*`` function takes ``(doc, text)`` (the markdown file's path
 relative to the repository, its text) and returns problems as
@@ -109,8 +110,7 @@ def check_paths(doc: str, text: str) -> List[str]:
     problems = []
     for line, code in code_snippets(text):
         named = [m.group(1) for m in REPO_PATH.finditer(code)]
-        named += ['configs/' + m.group(1) for m in CONFIG_SUBDIR.finditer(code)
-                  if not code[:m.start()].endswith('configs/')]
+        named += ['configs/' + m.group(1) for m in CONFIG_SUBDIR.finditer(code)]
         for path in named:
             path = path.rstrip('.,;:')
             for p in expand(path):
