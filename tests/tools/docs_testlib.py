@@ -48,7 +48,8 @@ EXTERNAL = ('pip', 'pytest', 'torchrun', 'git', 'make', 'srun', 'sbatch')
 def doc_files() -> List[str]:
     """README.md and docs/*.md, relative to the repository."""
     return ['README.md'] + sorted(
-        osp.relpath(p, REPO) for p in glob.glob(osp.join(REPO, 'docs', '*.md')))
+        osp.relpath(p, REPO)
+        for p in glob.glob(osp.join(REPO, 'docs', '*.md')))
 
 
 def _without_fences(text: str) -> str:
@@ -110,7 +111,8 @@ def check_paths(doc: str, text: str) -> List[str]:
     problems = []
     for line, code in code_snippets(text):
         named = [m.group(1) for m in REPO_PATH.finditer(code)]
-        named += ['configs/' + m.group(1) for m in CONFIG_SUBDIR.finditer(code)]
+        named += ['configs/' + m.group(1)
+                  for m in CONFIG_SUBDIR.finditer(code)]
         for path in named:
             path = path.rstrip('.,;:')
             for p in expand(path):
