@@ -8,10 +8,10 @@ relative to the repository, its text) and returns problems as
 ``'<doc>:<line>: <what>'`` strings, so a test can run it on the shipped docs
 and on a fabricated page with known drift.
 
-Run as a script (``python docs_testlib.py tools/x.py ...``) it prints the
-option strings of each tool's argument parser as JSON: the parser is
-captured when the tool calls ``parse_args`` (every tool checks its
-arguments before any work), in a process of its own.
+Run as a script (``python docs_testlib.py tools/x.py ...``) it prints, as
+JSON, the options of each tool's argument parser (captured when the tool
+calls ``parse_args``: every tool checks its arguments before any work) and
+the error of each tool that fails before it gets there.
 """
 import argparse
 import glob
@@ -309,4 +309,10 @@ def parser_options(script: str) -> Optional[dict]:
 
 
 if __name__ == '__main__':
-    print(json.dumps({s: parser_options(s) for s in sys.argv[1:]}))
+    options, errors = {}, {}
+    for script in sys.argv[1:]:
+        try:
+            options[script] = parser_options(script)
+        except (Exception, SystemExit) as exc:   # e.g. a broken import
+            errors[script] = f'{type(exc).__name__}: {exc}'
+    print(json.dumps(dict(options=options, errors=errors)))

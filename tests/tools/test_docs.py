@@ -23,9 +23,10 @@ TEXT_CHECKS = [D.check_paths, D.check_python_names, D.check_make_targets,
 
 
 @pytest.fixture(scope='module')
-def tool_options():
-    """Option strings of every tools/*.py script that parses arguments,
-    each read from the parser the script builds, in a process of its own."""
+def tool_parsers():
+    """The options of every tools/*.py script that parses arguments, read
+    from the parser each builds when run, and the errors of those that fail
+    before that (all in one separate process)."""
     scripts = sorted(
         osp.relpath(p, REPO) for p in
         D.glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True)
@@ -35,10 +36,22 @@ def tool_options():
         + scripts, cwd=REPO, env=tool_env(), capture_output=True, text=True,
         timeout=300)
     assert proc.returncode == 0, proc.stderr[-4000:]
-    options = json.loads(proc.stdout.strip().splitlines()[-1])
-    assert options['tools/train.py'] and '--cfg-options' in options[
-        'tools/train.py']
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope='module')
+def tool_options(tool_parsers):
+    options = tool_parsers['options']
+    assert '--cfg-options' in options['tools/train.py']
     return options
+
+
+def test_every_tool_starts(tool_parsers):
+    """Each tool gets as far as parsing its arguments (a tool whose import
+    broke cannot run any command the docs show for it)."""
+    assert len(tool_parsers['options']) >= 20
+    assert not tool_parsers['errors'], '\n'.join(
+        f'{s}: {e}' for s, e in tool_parsers['errors'].items())
 
 
 def test_docs_are_found():
