@@ -1,10 +1,13 @@
-"""The README and docs/*.md name only what exists: every tools/ script,
-every ``--option`` of a tool, every repository path and config, every
-``mmakm.*`` name, ``make`` target, relative link and anchor; the README's
-component table lists exactly the registered mmakm names.
+"""The README and docs/*.md name only what exists: every tools/ script
+(and it starts), every ``--option`` of a tool and value of one with
+choices, every repository path and config, every ``mmakm.*`` name, ``make``
+target, relative link and anchor, every ``--cfg-options`` key shown with a
+config; the README's component table lists exactly the registered mmakm
+names.
 
 Each check also runs on a fabricated page with one drift of each kind, so a
 check that stopped finding anything fails here too."""
+import glob
 import json
 import os.path as osp
 import re
@@ -29,7 +32,7 @@ def tool_parsers():
     before that (all in one separate process)."""
     scripts = sorted(
         osp.relpath(p, REPO) for p in
-        D.glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True)
+        glob.glob(osp.join(REPO, 'tools', '**', '*.py'), recursive=True)
         if 'ArgumentParser' in open(p).read())
     proc = subprocess.run(
         [sys.executable, osp.join(osp.dirname(__file__), 'docs_testlib.py')]
