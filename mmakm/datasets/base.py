@@ -170,6 +170,18 @@ class MEBaseDataset(BaseActionDataset):
             where=row.where)
         return sub, record
 
+    def row_records(self, rows):
+        """``(row, bare subject, record)`` of every well-formed row; a
+        malformed row is reported by :meth:`bad` (an error, or listed and
+        skipped with ``on_bad_sample='skip'``)."""
+        for row in rows:
+            try:
+                sub, record = self.row_record(row)
+            except ValueError as exc:
+                self.bad(str(exc))
+                continue
+            yield row, sub, record
+
     # ------------------------------------------------------------------
     @property
     def vocabulary(self):

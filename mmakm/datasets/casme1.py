@@ -62,13 +62,8 @@ class CASME1Dataset(MEBaseDataset):
             sections = [(self.ann_file, self.data_prefix['img'])]
         records = []
         for ann, img in sections:
-            for row in read_table(ann, CASME1_FIELDS, CASME1_REQUIRED,
-                                  sheet=self.sheet):
-                try:
-                    sub, rec = self.row_record(row)
-                except ValueError as exc:
-                    self.bad(str(exc))
-                    continue
+            for _, sub, rec in self.row_records(read_table(
+                    ann, CASME1_FIELDS, CASME1_REQUIRED, sheet=self.sheet)):
                 clip = rec['clip_id']
                 rec['frame_dir'] = osp.join(img, sub, clip)
                 records.append(rec)

@@ -83,12 +83,7 @@ class CASME2Dataset(MEBaseDataset):
                           sheet=self.sheet)
         video = self.data_prefix.get('video')
         records = []
-        for row in rows:
-            try:
-                sub, rec = self.row_record(row)
-            except ValueError as exc:
-                self.bad(str(exc))
-                continue
+        for row, sub, rec in self.row_records(rows):
             clip = rec['clip_id']
             frame_dir = osp.join(self.data_prefix['img'], sub, clip)
             if video:

@@ -52,13 +52,9 @@ class CASME3Dataset(MEBaseDataset):
 
     def parse_records(self):
         records = []
-        for row in read_table(self.ann_file, CASME3_FIELDS, CASME3_REQUIRED,
-                              sheet=self.sheet):
-            try:
-                sub, rec = self.row_record(row)
-            except ValueError as exc:
-                self.bad(str(exc))
-                continue
+        for _, sub, rec in self.row_records(read_table(
+                self.ann_file, CASME3_FIELDS, CASME3_REQUIRED,
+                sheet=self.sheet)):
             clip = rec['clip_id']
             rec.update(frame_dir=osp.join(self.data_prefix['img'], sub, clip,
                                           self.modality_dir),

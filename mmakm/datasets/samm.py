@@ -47,12 +47,7 @@ class SAMMDataset(MEBaseDataset):
         rows = read_table(self.ann_file, SAMM_FIELDS, SAMM_REQUIRED,
                           sheet=self.sheet)
         records = []
-        for row in rows:
-            try:
-                sub, rec = self.row_record(row)
-            except ValueError as exc:
-                self.bad(str(exc))
-                continue
+        for _, sub, rec in self.row_records(rows):
             clip = rec['clip_id']
             rec.update(frame_dir=osp.join(self.data_prefix['img'], sub, clip),
                        frame_name=sub + '_{:05d}.jpg')

@@ -386,12 +386,11 @@ def add_launch_args(parser) -> None:
         '--cfg-options',
         nargs='+',
         action=CfgOptionsAction,
-        help='override some settings in the used config, the key-value pair '
-        'in xxx=yyy format will be merged into config file. If the value to '
-        'be overwritten is a list, it should be like key="[a,b]" or key=a,b '
-        'It also allows nested list/tuple values, e.g. key="[(a,b),(c,d)]" '
-        'Note that the quotation marks are necessary and that no white space '
-        'is allowed.')
+        help='key=value settings merged into the config (a key it cannot '
+        'take is refused). A single value keeps its spaces '
+        '("data_root=/data/my corpus"); a list is key="[a,b]" or key=a,b, '
+        'nested key="[(a,b),(c,d)]"; key="dict(...)" replaces the '
+        "config's value with that dict.")
     parser.add_argument(
         '--launcher',
         choices=['none', 'pytorch', 'slurm', 'mpi'],

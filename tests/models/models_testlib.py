@@ -31,6 +31,16 @@ def make_batch(lengths, size=64, labels=None, channels=3):
     return clips, samples
 
 
+def assert_same_prediction(a, b):
+    """Two predictions of one clip agree: scores and β (to float32
+    rounding of other batch shapes), key frames exactly."""
+    torch.testing.assert_close(a.pred_score, b.pred_score, atol=1e-5,
+                               rtol=1e-4)
+    torch.testing.assert_close(a.frame_weights, b.frame_weights, atol=1e-5,
+                               rtol=1e-4)
+    assert a.key_frames.tolist() == b.key_frames.tolist()
+
+
 # ------------------------------------------- the authors' reference
 def rel_err(a: torch.Tensor, b: torch.Tensor) -> float:
     """``‖a − b‖ / ‖b‖``."""

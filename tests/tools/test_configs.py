@@ -2,8 +2,10 @@
 and hook parts name registered components with a valid structure."""
 import glob
 import os.path as osp
+import sys
 
 import pytest
+import torch
 
 import mmakm  # noqa: F401  (before Config.fromfile)
 import mmakm.engine  # noqa: F401
@@ -15,6 +17,9 @@ from mmaction.registry import (DATA_SAMPLERS, DATASETS, HOOKS, METRICS,
 from mmakm.datasets import ME_META_KEYS
 
 from tools_testlib import REPO
+
+sys.path.insert(0, osp.join(REPO, 'tests'))
+import fabricate  # noqa: E402
 
 # every clip config (the image pretraining configs, configs/pretrain/
 # frameresnet_*.py, are checked in test_pretrain.py)
@@ -191,3 +196,69 @@ def test_synthetic_configs_build_their_dataset(corpus_root, rel):
         else:   # AKMNet and its ablations: every 8th frame onset..offset
             assert list(fed) == list(d['frame_numbers'][::8])
         assert inputs.shape[-2:] == (40, 40)
+
+
+# the clip configs of the licensed corpora (the synthetic ones above; the
+# device-resident corpus needs no files; the max-β rows read a LOSO fold's
+# prediction dump: tests/loso/test_max_beta_folds.py)
+CORPUS_CONFIGS = [
+    _name(p) for p in CONFIGS
+    if not _name(p).endswith('_synthetic.py')
+    and not _name(p).startswith(('casme2_sized/', 'evidence/'))
+    and 'maxbeta' not in _name(p)
+    and 'synthetic' not in _name(p)]
+#: dataset type -> corpus of tests/fabricate.py's make_all
+FABRICATED = dict(CASME2Dataset='casme2', SAMMDataset='samm',
+                  SMICDataset='smic', CASME1Dataset='casme1',
+                  CASME3Dataset='casme3', MEGC2019Dataset='megc2019')
+
+
+@pytest.fixture(scope='module')
+def fabricated_corpora(tmp_path_factory):
+    return fabricate.make_all(str(tmp_path_factory.mktemp('corpora')))
+
+
+def test_corpus_configs_are_found():
+    assert {'akm_casme2.py', 'akm_megc2019.py', 'baselines/tsn_r18_smic.py',
+            'ablations/akm_s12_casme2.py', 'pretrain/akm_casme2_affectnet.py'
+            } <= set(CORPUS_CONFIGS)
+
+
+@pytest.mark.parametrize('rel', CORPUS_CONFIGS)
+def test_corpus_configs_build_their_dataset(fabricated_corpora, rel):
+    """Each config's train and test datasets load a sample of a fabricated
+    copy of its corpus through their pipelines, from the shipped frames
+    (``cache_dir=None``, as the README says to train without the cache)."""
+    cfg = Config.fromfile(osp.join(REPO, 'configs', rel))
+    init_default_scope('mmaction')
+    for key in ('train_dataloader', 'test_dataloader'):
+        ds_cfg = cfg[key].dataset
+        corpus = FABRICATED[ds_cfg.type]
+        root = fabricated_corpora[corpus]
+        ds_cfg.data_root = root
+        if ds_cfg.get('cache_dir'):
+            ds_cfg.cache_dir = None
+        if corpus == 'casme1':       # the config names the sections of a copy
+            ds_cfg.sections = fabricate.CASME1_SECTIONS_CFG
+        if corpus == 'megc2019':
+            ds_cfg.ann_file = osp.join(root, 'megc2019.csv')
+            for part, folder in (('casme2', 'CASME2'), ('samm', 'SAMM'),
+                                 ('smic', 'SMIC')):
+                ds_cfg[part].data_root = osp.join(root, folder)
+        dataset = DATASETS.build(ds_cfg)
+        assert len(dataset) > 0, f'{rel}: {key} has no sample'
+        sample = dataset[0]
+        inputs = sample['inputs']
+        assert inputs.dtype == torch.uint8 and inputs.ndim in (4, 5)
+        assert sample['data_samples'].subject.split('/')[0] in (
+            ('casme2', 'samm', 'smic') if corpus == 'megc2019' else (corpus,))
+        if 'apex' in rel:
+            assert list(sample['data_samples'].frame_numbers_fed) == [
+                dataset.get_data_info(0)['apex']]
+        if cfg.model.type == 'AKMNet':
+            fed = list(sample['data_samples'].frame_numbers_fed)
+            if '_tim' in rel:        # TIM: every clip resampled to K frames
+                assert len(fed) == int(rel.split('_tim')[1].split('_')[0])
+            else:                    # every frame onset..offset
+                assert fed == list(dataset.get_data_info(0)['frame_numbers'])
+            assert inputs.shape[-2:] == (128, 128)

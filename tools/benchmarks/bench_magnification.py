@@ -18,12 +18,16 @@ Example::
     python tools/benchmarks/bench_magnification.py --frames 100 --size 144
 """
 import argparse
+import os.path as osp
+import sys
 
 import torch
-from bench_akmnet_speed import median_time  # (this folder)
 
-from mmakm.preprocessing.magnification import (complex_pyramid,
-                                               linear_magnify, phase_magnify)
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+from benchmarks.timing import interleaved  # noqa: E402
+
+from mmakm.preprocessing.magnification import (  # noqa: E402
+    complex_pyramid, linear_magnify, phase_magnify)
 
 
 def parse_args():
@@ -71,15 +75,15 @@ def main():
         phase_magnify(clip[:4])
         pyramid_batched()
         pyr.recon_pyr(pyr(luma[:1]))
-        res = {
-            'a': median_time(lambda: linear_magnify(frames, 15.0),
-                             args.repeats),
-            'b': median_time(lambda: phase_magnify(clip, 15.0), args.repeats),
-            'c': median_time(lambda: phase_magnify(clip, 15.0, luma_only=False),
-                       args.repeats),
-            'd': median_time(pyramid_batched, args.repeats),
-            'e': median_time(pyramid_per_frame, args.repeats),
+        cases = {
+            'a': lambda: linear_magnify(frames, 15.0),
+            'b': lambda: phase_magnify(clip, 15.0),
+            'c': lambda: phase_magnify(clip, 15.0, luma_only=False),
+            'd': pyramid_batched,
+            'e': pyramid_per_frame,
         }
+        timings = interleaved(cases, args.repeats, torch.device('cpu'))
+        res = {k: t['median_s'] for k, t in timings.items()}
     n = args.frames
     names = {
         'a': 'linear magnification',

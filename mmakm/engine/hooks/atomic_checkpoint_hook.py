@@ -11,10 +11,13 @@ changes that make ``kill -9`` + ``--resume`` safe and exact:
    kill in between leaves ``last_checkpoint`` pointing at a deleted file).
 3. RNG state: the states of Python's ``random``, NumPy's global generator and
    torch (CPU and CUDA) of every rank are stored in the checkpoint and
-   restored on resume, just before training continues. Data augmentation
-   (crop/flip drawn from the global NumPy RNG when ``num_workers=0``) and
-   dropout then draw the same numbers as an uninterrupted run, so a resumed
-   run ends with the same weights and metrics.
+   restored on resume, just before training continues, with the private
+   generators of the model's modules (those with ``get_rng_state`` /
+   ``set_rng_state``, e.g. the random key frames of ``KeyFrameMining``).
+   Data augmentation (crop/flip drawn from the global NumPy RNG when
+   ``num_workers=0``), dropout and random key frames then draw the same
+   numbers as an uninterrupted run, so a resumed run ends with the same
+   weights and metrics.
 """
 import logging
 import os.path as osp
@@ -27,6 +30,7 @@ from mmengine.dist import (all_gather_object, get_rank, get_world_size,
                            is_main_process)
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
+from mmengine.model import is_model_wrapper
 
 from mmaction.registry import HOOKS
 from ..fileio import ATOMIC_BACKEND_ARGS, atomic_write_text, is_local_path
@@ -34,8 +38,23 @@ from ..fileio import ATOMIC_BACKEND_ARGS, atomic_write_text, is_local_path
 RNG_KEY = 'rng_states'
 
 
-def get_rng_state() -> dict:
-    """The global RNG states of this process, in checkpoint-safe types.
+def _stateful_modules(model: torch.nn.Module) -> dict:
+    """``{name: module}`` of the modules of ``model`` (unwrapped) that draw
+    from a generator of their own (``get_rng_state`` returns its state)."""
+    if is_model_wrapper(model):
+        model = model.module
+    return {
+        name: m
+        for name, m in model.named_modules()
+        if callable(getattr(m, 'get_rng_state', None))
+        and m.get_rng_state() is not None
+    }
+
+
+def get_rng_state(model: Optional[torch.nn.Module] = None) -> dict:
+    """The global RNG states of this process, in checkpoint-safe types,
+    and (``modules``) those of ``model``'s modules with a generator of
+    their own.
 
     Only lists, ints, floats, strings and tensors are used, so the state
     loads with ``torch.load(weights_only=True)``.
@@ -53,11 +72,18 @@ def get_rng_state() -> dict:
         torch=torch.get_rng_state())
     if torch.cuda.is_available() and torch.cuda.is_initialized():
         state['cuda'] = torch.cuda.get_rng_state_all()
+    if model is not None:
+        state['modules'] = {
+            name: m.get_rng_state()
+            for name, m in _stateful_modules(model).items()
+        }
     return state
 
 
-def set_rng_state(state: dict) -> None:
-    """Restore a state produced by :func:`get_rng_state`."""
+def set_rng_state(state: dict,
+                  model: Optional[torch.nn.Module] = None) -> None:
+    """Restore a state produced by :func:`get_rng_state` (with ``model``:
+    its modules' generators too)."""
     py_version, py_state, py_gauss = state['python']
     random.setstate((py_version, tuple(py_state), py_gauss))
     np_name, np_keys, np_pos, np_has_gauss, np_gauss = state['numpy']
@@ -68,6 +94,20 @@ def set_rng_state(state: dict) -> None:
         cuda_states = state['cuda']
         if len(cuda_states) == torch.cuda.device_count():
             torch.cuda.set_rng_state_all(cuda_states)
+    if model is None:
+        return
+    modules = _stateful_modules(model)
+    saved = state.get('modules') or {}
+    missing = sorted(set(modules) - set(saved))
+    if missing:  # a checkpoint of an older mmakm, or of another model
+        print_log(
+            f'The checkpoint holds no state of the generators of {missing}: '
+            'they continue from their seed, the resumed run will not repeat '
+            'the random draws of an uninterrupted one.', logger='current',
+            level=logging.WARNING)
+    for name, module in modules.items():
+        if name in saved:
+            module.set_rng_state(saved[name])
 
 
 def persistent_worker_rng(loader) -> Optional[str]:
@@ -117,11 +157,11 @@ class AtomicCheckpointHook(CheckpointHook):
         self._rng_to_restore: Optional[dict] = None
 
     # ------------------------------------------------------------- RNG state
-    def _gather_rng_states(self) -> None:
+    def _gather_rng_states(self, runner) -> None:
         """Collect every rank's RNG state (collective: all ranks call it)."""
         if not self.save_rng_state:
             return
-        state = get_rng_state()
+        state = get_rng_state(runner.model)
         if get_world_size() > 1:
             self._rng_to_save = all_gather_object(state)
         else:
@@ -150,7 +190,8 @@ class AtomicCheckpointHook(CheckpointHook):
     def before_train(self, runner) -> None:
         super().before_train(runner)
         if self._rng_to_restore is not None:
-            set_rng_state(self._rng_to_restore)
+            set_rng_state(self._rng_to_restore,
+                          getattr(runner, 'model', None))
             self._rng_to_restore = None
             print_log('Restored the RNG states saved in the checkpoint.',
                       logger='current')
@@ -160,7 +201,7 @@ class AtomicCheckpointHook(CheckpointHook):
 
     # ------------------------------------------------------------ checkpoint
     def _save_checkpoint_with_step(self, runner, step, meta):
-        self._gather_rng_states()
+        self._gather_rng_states(runner)
 
         outdated = None
         if self.max_keep_ckpts > 0:

@@ -205,17 +205,41 @@ class FrameResNet(BaseModule):
             raise ValueError('FrameResNet expects packed frames '
                              f'(ΣT, C, H, W), got shape {tuple(x.shape)}.')
         if x.shape[1] != self.in_channels:
-            raise ValueError(f'FrameResNet was built for {self.in_channels} '
-                             f'input channels, got {x.shape[1]}.')
+            raise ValueError(
+                f'FrameResNet was built for {self.in_channels} input '
+                f'channels, got {x.shape[1]}: set model.backbone.in_channels='
+                f'{x.shape[1]}, or let the data preprocessor convert the '
+                f'frames (MEDataPreprocessor channels={self.in_channels}).')
         if self.channels_last:
             x = x.contiguous(memory_format=torch.channels_last)
         chunk = (self.train_chunk_size if self.training else
                  self._infer_chunk(x))
+        self._check_batch_norm_values(x, chunk)
         if chunk and x.shape[0] > chunk:
             out = torch.cat([self._forward(c) for c in x.split(chunk)])
         else:
             out = self._forward(x)
         return out.contiguous() if self.channels_last else out
+
+    def _check_batch_norm_values(self, x: torch.Tensor, chunk: int) -> None:
+        """Train-mode BatchNorm needs 2+ values per channel; its smallest
+        input, layer4's, holds frames × ceil(H/32) × ceil(W/32) of them
+        (one 32-px frame: 1)."""
+        if not self.layer4[-1].bn2.training:
+            return
+        frames = x.shape[0]
+        if chunk and frames > chunk:
+            frames = (frames - 1) % chunk + 1  # the last chunk
+        h, w = -(-x.shape[2] // 32), -(-x.shape[3] // 32)
+        if frames * h * w < 2:
+            raise ValueError(
+                f'FrameResNet: train-mode BatchNorm cannot normalise '
+                f'{frames} frame of {x.shape[2]}x{x.shape[3]} px (layer4 '
+                f'gives {h}x{w} features: one value per channel). Train '
+                'with more frames per forward (model.train_cfg.'
+                'micro_batch_frames, model.backbone.train_chunk_size), '
+                'frames larger than 32 px, or BatchNorm on its running '
+                'statistics (model.backbone.norm_eval=True).')
 
     def _infer_chunk(self, x: torch.Tensor) -> int:
         """Frames per eval-mode chunk for the packed frames ``x``."""

@@ -48,6 +48,39 @@ def clip_lengths(data_samples: Sequence, total: Optional[int] = None,
                                                       non_blocking=True)
 
 
+def split_clip_tensor(inputs: torch.Tensor, data_samples: Optional[Sequence]
+                      ) -> Tuple[torch.Tensor, torch.Tensor]:
+    """Packed frames ``(ΣT, C, H, W)`` and clip lengths ``(B,)`` of a tensor
+    batch.
+
+    Args:
+        inputs (torch.Tensor): ``(N, T, C, H, W)`` equal-length clips, or
+            ``(ΣT, C, H, W)`` packed frames (one clip without
+            ``data_samples``, else split by their ``num_frames``).
+        data_samples (Sequence, optional): one sample per clip.
+
+    Returns:
+        tuple: the ``(ΣT, C, H, W)`` frames and int64 lengths on the host.
+    """
+    if inputs.dim() == 5:
+        n, t = inputs.shape[:2]
+        if t == 0:
+            raise ValueError('zero-length clips are not allowed.')
+        if data_samples is not None and len(data_samples) != n:
+            raise ValueError(f'{n} clips but {len(data_samples)} data '
+                             'samples.')
+        return inputs.flatten(0, 1), torch.full((n, ), t, dtype=torch.long)
+    if inputs.dim() != 4:
+        raise ValueError('expected (N, T, C, H, W) clips or packed '
+                         f'(ΣT, C, H, W) frames, got shape '
+                         f'{tuple(inputs.shape)}.')
+    if data_samples is None:  # one clip
+        if inputs.shape[0] == 0:
+            raise ValueError('zero-length clips are not allowed.')
+        return inputs, torch.tensor([inputs.shape[0]])
+    return inputs, clip_lengths(data_samples, total=inputs.shape[0])
+
+
 @MODELS.register_module()
 class MEDataPreprocessor(BaseDataPreprocessor):
     """Pack variable-length clips into one frame tensor, without padding.
@@ -179,21 +212,9 @@ class MEDataPreprocessor(BaseDataPreprocessor):
             return torch.cat(list(inputs), dim=0), lengths
         if not isinstance(inputs, torch.Tensor):
             raise TypeError(f'unsupported inputs type {type(inputs)}')
-        if inputs.dim() == 5:
-            n, t = inputs.shape[:2]
-            if t == 0:
-                raise ValueError('zero-length clips are not allowed.')
-            if data_samples is not None and len(data_samples) != n:
-                raise ValueError(f'{n} clips but {len(data_samples)} data '
-                                 'samples.')
-            return inputs.flatten(0, 1), [t] * n
-        if inputs.dim() == 4:
-            if data_samples is None:
-                if inputs.shape[0] == 0:
-                    raise ValueError('zero-length clips are not allowed.')
-                return inputs, [inputs.shape[0]]
-            lengths = clip_lengths(data_samples, total=inputs.shape[0])
-            return inputs, lengths.tolist()
+        if inputs.dim() in (4, 5):
+            packed, lengths = split_clip_tensor(inputs, data_samples)
+            return packed, lengths.tolist()
         raise ValueError(
             'inputs must be a list of (T, C, H, W) clips, a packed '
             f'(ΣT, C, H, W) tensor or (N, T, C, H, W); got shape '

@@ -138,13 +138,19 @@ class PixelBiGRUHead(BaseHead):
         if x.dim() != 4:
             raise ValueError('PixelBiGRUHead expects packed key-frame '
                              f'features (ΣN, C, h, w), got shape {tuple(x.shape)}.')
-        if x.shape[1] != self.in_channels or \
-                tuple(x.shape[2:]) != self.spatial_size:
+        built = (self.in_channels, ) + self.spatial_size
+        if tuple(x.shape[1:]) != built:
+            # the flattened G feeds a linear layer of a fixed size
+            fix = (f'model.cls_head.in_channels={x.shape[1]} (and the '
+                   "neck's in_channels) to match the backbone"
+                   if x.shape[1] != self.in_channels else
+                   f'model.cls_head.spatial_size={tuple(x.shape[2:])}, or '
+                   'resize/crop the frames to the size the head was built '
+                   'for (a ResNet gives ceil(size / 32): 128 px -> 4)')
             raise ValueError(
-                'PixelBiGRUHead was built for (C, h, w) = '
-                f'({self.in_channels}, {self.spatial_size[0]}, '
-                f'{self.spatial_size[1]}), got '
-                f'{tuple(x.shape[1:])}.')
+                f'PixelBiGRUHead was built for features (C, h, w) = {built}, '
+                f'the backbone gives {tuple(x.shape[1:])} for these frames: '
+                f'set {fix}.')
         key_lengths = torch.as_tensor(key_lengths, dtype=torch.long)
         lengths_cpu = key_lengths.cpu()
         if lengths_cpu.dim() != 1 or bool((lengths_cpu <= 0).any()) or \

@@ -1,5 +1,5 @@
 """Adaptive key-frame mining (AKMNet eqs 5-9, 14-17) on packed clips."""
-from typing import NamedTuple, Optional, Sequence, Tuple, Union
+from typing import Dict, NamedTuple, Optional, Sequence, Tuple, Union
 
 import torch
 import torch.nn as nn
@@ -115,10 +115,14 @@ class KeyFrameMining(BaseModule):
       learn from the classification loss only (the GS-MMM losses need a
       hard B and do not apply).
     * ``'random'`` (random key frames): as many frames per clip as the
-      threshold of eq 8 keeps, chosen uniformly at random (seeded
-      ``torch.Generator``), in order. Nothing about frames is learnt: the
-      count comes from β computed with α ≡ 1 and no gradient, the attention
-      layer is not built, and B is a constant.
+      threshold of eq 8 keeps, chosen uniformly at random, in order.
+      Nothing about frames is learnt: the count comes from β computed with
+      α ≡ 1 and no gradient, the attention layer is not built, and B is a
+      constant. Draws come from two ``torch.Generator`` seeded with
+      ``seed``: one for training, whose state checkpoints carry
+      (:meth:`get_rng_state`, restored on ``--resume``), and one for
+      evaluation, seeded afresh each time the model enters eval mode, so
+      an evaluation's draws do not depend on what ran before it.
     * ``'all'`` (same net, all frames, no mining): B ≡ 1 constant, features
       unchanged; no attention layer, α ≡ β ≡ 1.
 
@@ -149,7 +153,10 @@ class KeyFrameMining(BaseModule):
         use_global_correlation (bool): step 2 on/off. Defaults to True.
         threshold (str): ``'>'`` (paper) or ``'>='`` (official code).
         grad_rule (str): ``'paper'`` or ``'official'``.
-        seed (int): seed of the generator used by ``selection='random'``.
+        seed (int, optional): seed of the generators of
+            ``selection='random'``. None (default): torch's seed when the
+            neck is built, i.e. the run's ``randomness.seed`` (``--seed``),
+            so runs with other seeds draw other key frames.
         eps (float): epsilon of the cosine similarity.
         init_cfg (dict, optional): mmengine init config.
     """
@@ -161,7 +168,7 @@ class KeyFrameMining(BaseModule):
                  use_global_correlation: bool = True,
                  threshold: str = '>',
                  grad_rule: str = 'paper',
-                 seed: int = 0,
+                 seed: Optional[int] = None,
                  eps: float = 1e-8,
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
@@ -189,9 +196,10 @@ class KeyFrameMining(BaseModule):
         self.use_global_correlation = use_global_correlation
         self.threshold = threshold
         self.grad_rule = grad_rule
-        self.seed = seed
+        self.seed = torch.initial_seed() if seed is None else seed
         self.eps = eps
-        self._generator: Optional[torch.Generator] = None
+        # 'train' / 'eval' generators of selection='random', made on use
+        self._generators: Dict[str, torch.Generator] = {}
         if use_local_attention and selection in ('mining', 'soft'):
             self.attention = nn.Linear(in_channels, 1)
 
@@ -219,7 +227,8 @@ class KeyFrameMining(BaseModule):
             output_size=x.shape[0])
 
         if self.selection == 'all':
-            ones = x.new_ones(x.shape[0])
+            ones = x.new_ones(x.shape[0], dtype=torch.promote_types(
+                x.dtype, torch.float32))  # float32 as β of the other modes
             return KeyFrameOutput(x, lengths, ones, ones, ones)
         if self.selection == 'random':
             with torch.no_grad():  # only the count of eq 8 is used
@@ -232,7 +241,7 @@ class KeyFrameMining(BaseModule):
 
         alpha, beta = self._alpha_beta(x, seg, num)
         if self.selection == 'soft':
-            features = x * beta.view(-1, 1, 1, 1)
+            features = x * beta.to(x.dtype).view(-1, 1, 1, 1)
             return KeyFrameOutput(features, lengths, alpha, beta,
                                   torch.ones_like(beta))
 
@@ -243,33 +252,45 @@ class KeyFrameMining(BaseModule):
             gate = ((mean > 0) & (mean < 1)).to(beta.dtype)[seg]
         selection = hard.to(beta.dtype) + (beta - beta.detach()) * gate
 
-        features = (x * selection.view(-1, 1, 1, 1))[hard]
+        # B is exactly 0/1 in any dtype: the features keep the backbone's
+        # (autocast) dtype, the gradient still reaches the float32 β
+        features = (x * selection.to(x.dtype).view(-1, 1, 1, 1))[hard]
         key_lengths = segment_sum(hard.long(), seg, num)
         return KeyFrameOutput(features, key_lengths, alpha, beta, selection)
 
     def _alpha_beta(self, x: torch.Tensor, seg: torch.Tensor,
                     num: int) -> Tuple[torch.Tensor, torch.Tensor]:
-        """α (eq 5) and β (eqs 6-7), each ``(ΣT,)``."""
-        pooled = x.mean(dim=(2, 3))  # P̄: (ΣT, C)
-        if hasattr(self, 'attention'):
-            alpha = torch.sigmoid(self.attention(pooled)).squeeze(1)
-        else:
-            alpha = pooled.new_ones(pooled.shape[0])
-        if not self.use_global_correlation:
-            return alpha, alpha
-        clip_feat = segment_sum(alpha.unsqueeze(1) * pooled, seg, num)
-        beta = F.cosine_similarity(pooled, clip_feat[seg], dim=1,
-                                   eps=self.eps)
+        """α (eq 5) and β (eqs 6-7), each ``(ΣT,)``, float32 (float64 for
+        a float64 model).
+
+        At least float32, also under autocast: the β of one clip differ
+        in the third decimal, below bfloat16's and float16's resolution
+        (the mean threshold of eq 8 then keeps every frame), and float16
+        flushes the cosine's eps of 1e-8 to 0 (β = 0/0 = NaN for features
+        that are all zero after the ReLU). ``(ΣT, C)`` values: no cost.
+        """
+        with torch.autocast(x.device.type, enabled=False):
+            dtype = torch.promote_types(x.dtype, torch.float32)
+            pooled = x.mean(dim=(2, 3), dtype=dtype)  # P̄: (ΣT, C)
+            if hasattr(self, 'attention'):
+                w, b = self.attention.weight, self.attention.bias
+                alpha = torch.sigmoid(F.linear(pooled, w.to(dtype),
+                                               b.to(dtype))).squeeze(1)
+            else:
+                alpha = pooled.new_ones(pooled.shape[0])
+            if not self.use_global_correlation:
+                return alpha, alpha
+            clip_feat = segment_sum(alpha.unsqueeze(1) * pooled, seg, num)
+            beta = F.cosine_similarity(pooled, clip_feat[seg], dim=1,
+                                       eps=self.eps)
         return alpha, beta
 
     def _random_like(self, hard: torch.Tensor, seg: torch.Tensor,
                      lengths: torch.Tensor) -> torch.Tensor:
         """Random frames, as many per clip as ``hard`` selects, in order."""
         num = lengths.numel()
-        if self._generator is None:
-            self._generator = torch.Generator().manual_seed(self.seed)
         count = segment_sum(hard.long(), seg, num)
-        noise = torch.rand(hard.shape[0], generator=self._generator,
+        noise = torch.rand(hard.shape[0], generator=self._generator(),
                            dtype=torch.float64).to(hard.device)
         order = torch.argsort(seg.to(torch.float64) + noise)  # shuffle in clip
         starts = torch.cumsum(lengths, 0) - lengths
@@ -277,3 +298,33 @@ class KeyFrameMining(BaseModule):
         position = torch.arange(seg.numel(), device=seg.device)
         rank[order] = position - starts[seg]
         return rank < count[seg]
+
+    # ------------------------------------------- random key frames' draws
+    def _generator(self, mode: Optional[str] = None) -> torch.Generator:
+        """The generator of ``mode`` (``'train'`` / ``'eval'``; default:
+        the module's current mode), seeded with ``seed`` on first use."""
+        mode = mode or ('train' if self.training else 'eval')
+        if mode not in self._generators:
+            self._generators[mode] = torch.Generator().manual_seed(self.seed)
+        return self._generators[mode]
+
+    def train(self, mode: bool = True) -> 'KeyFrameMining':
+        """Set the mode; entering eval mode re-seeds the evaluation draws,
+        so every evaluation of a model draws the same random key frames
+        for the same clips in the same order (in training or in a fresh
+        process, whatever ran before)."""
+        if not mode:
+            self._generators.pop('eval', None)
+        return super().train(mode)
+
+    def get_rng_state(self) -> Optional[torch.Tensor]:
+        """State of the training draws (``selection='random'``), for
+        checkpoints; None for the other selections, which draw nothing."""
+        if self.selection != 'random':
+            return None
+        return self._generator('train').get_state()
+
+    def set_rng_state(self, state: torch.Tensor) -> None:
+        """Continue the training draws from a :meth:`get_rng_state`."""
+        self._generators['train'] = torch.Generator().set_state(
+            torch.as_tensor(state, dtype=torch.uint8).cpu())

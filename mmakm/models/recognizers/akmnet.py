@@ -7,7 +7,7 @@ import torch
 from mmaction.models.recognizers.base import BaseRecognizer
 from mmaction.registry import MODELS
 from mmaction.utils import ConfigType, OptConfigType, OptSampleList, SampleList
-from ..data_preprocessors.me_data_preprocessor import clip_lengths
+from ..data_preprocessors.me_data_preprocessor import split_clip_tensor
 from ..necks.key_frame_mining import KeyFrameOutput, as_lengths
 from .micro_batch import (check_cls_loss, check_train_cfg,
                           micro_batched_train_step)
@@ -128,24 +128,12 @@ class AKMNet(BaseRecognizer):
         if not isinstance(inputs, torch.Tensor):
             raise TypeError('AKMNet expects a tensor; pass lists of clips '
                             'through MEDataPreprocessor first.')
-        if inputs.dim() == 5:
-            n, t = inputs.shape[:2]
-            if t == 0:
-                raise ValueError('zero-length clips are not allowed.')
-            if data_samples is not None and len(data_samples) != n:
-                raise ValueError(f'{n} clips but {len(data_samples)} data '
-                                 'samples.')
-            lengths = torch.full((n, ), t, dtype=torch.long)
-            return inputs.flatten(0, 1), lengths
-        if inputs.dim() != 4:
+        if inputs.dim() not in (4, 5):
             raise ValueError(
                 'AKMNet expects packed frames (ΣT, C, H, W) with '
                 'data_samples[i].num_frames, or (N, T, C, H, W); got shape '
                 f'{tuple(inputs.shape)}.')
-        if data_samples is None:  # one clip
-            return inputs, as_lengths([inputs.shape[0]], inputs.shape[0],
-                                      'cpu')
-        return inputs, clip_lengths(data_samples, total=inputs.shape[0])
+        return split_clip_tensor(inputs, data_samples)
 
     def extract_feat(self,
                      inputs: torch.Tensor,
