@@ -81,6 +81,12 @@ def main(argv=None) -> int:
         # bad arguments, configs or work dirs: the message alone
         print(f'error: {e}', file=sys.stderr)
         return 2
+    if result.report is None and args.report_only:
+        missing = [s for s, st in result.status.items() if st == 'missing']
+        print(f'error: no finished fold to report in {result.work_dir}: '
+              f'{", ".join(missing)} not finished (run without '
+              '--report-only to train them)', file=sys.stderr)
+        return 1
     if result.report is not None and not args.quiet:
         print(result.report.markdown)
     if result.failed:

@@ -14,6 +14,7 @@ for files on the same volume).
 anything that writes through mmengine's fileio (``CheckpointHook``,
 ``mmengine.dump``, ...) to make its local writes atomic.
 """
+import glob
 import io
 import json
 import math
@@ -21,7 +22,7 @@ import os
 import os.path as osp
 import tempfile
 from pathlib import Path
-from typing import Any, Union
+from typing import Any, List, Union
 
 import numpy as np
 import torch
@@ -30,7 +31,7 @@ from mmengine.fileio import LocalBackend, register_backend
 __all__ = [
     'atomic_write_bytes', 'atomic_write_text', 'atomic_torch_save',
     'atomic_json_dump', 'AtomicLocalBackend', 'ATOMIC_BACKEND_ARGS',
-    'is_local_path'
+    'is_local_path', 'remove_interrupted_writes'
 ]
 
 #: ``backend_args`` selecting :class:`AtomicLocalBackend`.
@@ -87,6 +88,25 @@ def atomic_write_bytes(data: bytes, path: Union[str, Path]) -> None:
             pass
         raise
     _fsync_dir(dirname)
+
+
+def remove_interrupted_writes(dirname: Union[str, Path]) -> List[str]:
+    """Delete the temporary files that :func:`atomic_write_bytes` calls
+    killed mid-write left in ``dirname`` (``.<name>.<random>.tmp``).
+
+    Only while no process writes into ``dirname`` (e.g. under a lock on
+    it): a running write's temporary file looks the same. Returns the
+    removed paths.
+    """
+    removed = []
+    for path in sorted(glob.glob(osp.join(glob.escape(str(dirname)),
+                                          '.*.tmp'))):
+        try:
+            os.remove(path)
+        except OSError:
+            continue
+        removed.append(path)
+    return removed
 
 
 def atomic_write_text(text: str,

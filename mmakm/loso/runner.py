@@ -13,7 +13,9 @@ config is ``<work_dir>/fold_configs/fold_<subject>.py``):
   fold resumes from it (``--resume``);
 * ``train_done.json``  training finished (names the last checkpoint);
 * ``predictions.pkl``  the fold is finished: the test dump, moved into
-  place atomically once ``tools/test.py`` has succeeded.
+  place atomically once ``tools/test.py`` has succeeded;
+* ``.fold.lock``  locked by the process running the fold's command
+  (:func:`fold_lock`), so no two processes ever run one fold.
 
 A rerun skips finished folds without touching them, tests a trained fold
 without retraining it, and resumes an interrupted training.
@@ -159,22 +161,26 @@ class FoldRunner:
         with self._lock:
             self._procs.discard(proc)
 
-    def _run(self, cmd: List[str], log_path: str) -> None:
-        """Run ``python TOOL ARGS...`` (``cmd``), output appended to
-        ``log_path``; :class:`FoldError` with the log's tail if it fails."""
+    def _run(self, cmd: List[str], fold: Fold, log_name: str) -> None:
+        """Run ``python TOOL ARGS...`` (``cmd``) for ``fold``, output
+        appended to ``<fold dir>/<log_name>``, under the fold's lock
+        (:func:`fold_lock`); :class:`FoldError` with the log's tail if it
+        fails."""
+        log_path = osp.join(fold.work_dir, log_name)
         with open(log_path, 'a') as logf:
             logf.write(f'\n$ {" ".join(cmd)}\n')
-        if self.reuse_processes:
-            rc = self._run_in_worker(cmd[1], cmd[2:], log_path)
+        if self.reuse_processes:  # the worker holds the lock
+            rc = self._run_in_worker(cmd[1], cmd[2:], log_path,
+                                     fold.work_dir)
         else:
-            with open(log_path, 'a') as logf:
+            with fold_lock(fold.work_dir), open(log_path, 'a') as logf:
                 proc = self._start(cmd, stdout=logf, stderr=subprocess.STDOUT)
                 try:
                     rc = proc.wait()
                 finally:
                     self._forget(proc)
         if rc != 0:
-            raise FoldError(f'{" ".join(cmd[1:3])} exited with {rc}; see '
+            raise FoldError(f'{" ".join(cmd[1:3])} {_exit_reason(rc)}; see '
                             f'{log_path}:\n{_tail(log_path)}')
 
     # -------------------------------------------------------------- workers
@@ -190,7 +196,9 @@ class FoldRunner:
         if not start:  # all busy: wait for one
             return self._idle.get()
         try:
-            return self._start([self.python, '-m', 'mmakm.loso.worker'],
+            # --parent: the worker ends if this process is killed
+            return self._start([self.python, '-m', 'mmakm.loso.worker',
+                                '--parent', str(os.getpid())],
                                stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                text=True, bufsize=1)
         except BaseException:
@@ -205,11 +213,12 @@ class FoldRunner:
             with self._lock:
                 self._workers -= 1
 
-    def _run_in_worker(self, tool: str, argv: List[str],
-                       log_path: str) -> int:
+    def _run_in_worker(self, tool: str, argv: List[str], log_path: str,
+                       lock: str) -> int:
         held = getattr(self._local, 'worker', None)
         proc = held if held is not None else self._acquire_worker()
-        rc = _ask_worker(proc, dict(tool=tool, argv=argv, log=log_path))
+        rc = _ask_worker(proc, dict(tool=tool, argv=argv, log=log_path,
+                                    lock=lock))
         if rc is None:  # the worker died (killed, out of memory...)
             self._forget(proc)
             rc = proc.wait()
@@ -277,8 +286,7 @@ class FoldRunner:
                '--work-dir', fold.work_dir]
         if find_resume_checkpoint(fold.work_dir):
             cmd += ['--resume']
-        self._run(cmd,
-                  osp.join(fold.work_dir, 'train.log'))
+        self._run(cmd, fold, 'train.log')
         ckpt = find_resume_checkpoint(fold.work_dir)
         if ckpt is None:
             raise FoldError(f'{fold.name}: training wrote no checkpoint')
@@ -291,8 +299,7 @@ class FoldRunner:
             os.remove(tmp)
         cmd = [self.python, tool_path('test.py'), fold.config_path, ckpt,
                '--work-dir', fold.work_dir, '--dump', tmp]
-        self._run(cmd,
-                  osp.join(fold.work_dir, 'test.log'))
+        self._run(cmd, fold, 'test.log')
         from .report import load_predictions
         try:  # complete and readable before it counts
             load_predictions(tmp)
@@ -370,6 +377,17 @@ def _ask_worker(proc: subprocess.Popen, request: dict) -> Optional[int]:
     return json.loads(answer)['rc'] if answer else None
 
 
+def _exit_reason(rc: int) -> str:
+    """``exited with N``, or the signal that ended the process."""
+    if rc < 0:
+        try:
+            name = signal.Signals(-rc).name
+        except ValueError:
+            name = f'signal {-rc}'
+        return f'was killed by {name}'
+    return f'exited with {rc}'
+
+
 def _tail(path: str, lines: int = 25) -> str:
     try:
         with open(path, errors='replace') as f:
@@ -379,35 +397,66 @@ def _tail(path: str, lines: int = 25) -> str:
 
 
 class WorkDirLock:
-    """Exclusive lock on a LOSO work dir (two runs must not share one).
+    """Exclusive lock on a work dir: two runs must not share a LOSO work
+    dir, two processes must not run one fold.
 
     ``flock`` is released by the kernel when the holder dies, so a killed
     run never leaves a stale lock behind.
+
+    Args:
+        work_dir: the directory; the lock file ``<work_dir>/<name>`` is
+            created in it.
+        name: lock file name.
+        wait_s: how long to wait for the holder to let go (e.g. a process
+            that is ending) before giving up.
+        busy: what :class:`LosoSetupError` says when it stays locked
+            (``{dir}`` is replaced by the directory).
     """
 
-    def __init__(self, work_dir: str):
+    def __init__(self, work_dir: str, name: str = '.loso.lock',
+                 wait_s: float = 0.0,
+                 busy: str = 'another LOSO run is using {dir}'):
         os.makedirs(work_dir, exist_ok=True)
-        self.path = osp.join(work_dir, '.loso.lock')
+        self.path = osp.join(work_dir, name)
+        self.wait_s = wait_s
+        self.busy = busy
         self._fd = None
 
     def __enter__(self):
         self._fd = os.open(self.path, os.O_RDWR | os.O_CREAT, 0o644)
-        try:
-            fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            os.close(self._fd)
-            raise LosoSetupError(
-                f'another LOSO run is using {osp.dirname(self.path)}')
-        return self
+        deadline = time.monotonic() + self.wait_s
+        while True:
+            try:
+                fcntl.flock(self._fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+                return self
+            except BlockingIOError:
+                if time.monotonic() >= deadline:
+                    os.close(self._fd)
+                    raise LosoSetupError(self.busy.format(
+                        dir=osp.dirname(self.path))) from None
+                time.sleep(0.1)
 
     def __exit__(self, *exc):
         fcntl.flock(self._fd, fcntl.LOCK_UN)
         os.close(self._fd)
 
 
+def fold_lock(fold_dir: str) -> WorkDirLock:
+    """The lock held by the process that runs a fold's command. A process
+    that is still ending (a worker whose runner was killed ends within a
+    second) is waited for."""
+    return WorkDirLock(fold_dir, name='.fold.lock', wait_s=30.0,
+                       busy='{dir} is being trained or tested by another '
+                       'process; wait for it to end, or stop it')
+
+
 def install_signal_handlers(runner: FoldRunner) -> None:
-    """On SIGTERM/SIGINT stop the fold processes too, then exit."""
+    """On SIGTERM/SIGINT stop the fold processes too, then exit
+    (128 + the signal's number)."""
     def handler(signum, frame):
+        runner.log(f'[loso] {signal.Signals(signum).name}: stopping the '
+                   'fold processes; finished folds are kept, the same '
+                   'command resumes the others')
         runner.terminate()
         raise SystemExit(128 + signum)
     for sig in (signal.SIGTERM, signal.SIGINT):

@@ -2,7 +2,8 @@
 
 ``python -m mmakm.loso.worker`` reads one JSON request a line on stdin::
 
-    {"tool": "/path/tools/train.py", "argv": [...], "log": "/path/train.log"}
+    {"tool": "/path/tools/train.py", "argv": [...], "log": "/path/train.log",
+     "lock": "/path/fold_dir"}
 
 runs the tool as ``python TOOL ARGV...`` would (``runpy``, ``__main__``),
 with its stdout and stderr appended to ``log``, and answers one JSON line
@@ -11,16 +12,28 @@ mmengine and mmaction are imported once per worker instead of once per
 command, and caches of the process (e.g. a device-resident corpus) serve
 every fold the worker runs.
 
+A worker ends as soon as the runner that started it is gone (``--parent
+PID``): a runner killed on its own (``kill -9``, the OOM killer) must not
+leave workers behind that go on training folds unseen, or a rerun would
+train the same fold in two processes at once. The worker also holds an
+exclusive lock on the fold dir while it runs a fold's command (``"lock"``
+in the request; :class:`mmakm.loso.runner.WorkDirLock`), so two workers
+never run one fold, whichever runners started them.
+
 Between commands the worker forgets the loggers, message hubs and
 visualisers the command created (mmengine keeps them by name for the life
 of the process) and frees the accelerator's cached memory; every run sets
 its own seeds from its config, as a fresh process would.
 """
+import argparse
 import gc
 import json
 import os
 import runpy
+import signal
 import sys
+import threading
+import time
 import traceback
 
 
@@ -93,7 +106,47 @@ def run_command(tool: str, argv, log_path: str) -> int:
     return rc
 
 
-def main() -> int:
+def run_request(request: dict) -> int:
+    """:func:`run_command` of a request, under its fold's lock if it names
+    one (a fold another process holds is an error in the log); the
+    temporary files of writes killed mid-way are removed from the fold dir
+    first."""
+    tool, argv, log_path = request['tool'], request['argv'], request['log']
+    if not request.get('lock'):
+        return run_command(tool, argv, log_path)
+    from mmakm.engine.fileio import remove_interrupted_writes
+    from mmakm.loso.plan import LosoSetupError
+    from mmakm.loso.runner import fold_lock
+    try:
+        with fold_lock(request['lock']):
+            # nobody else writes there now: a *.tmp is a killed write's
+            remove_interrupted_writes(request['lock'])
+            return run_command(tool, argv, log_path)
+    except (LosoSetupError, OSError) as exc:  # held, or not creatable
+        with open(log_path, 'a') as log:
+            log.write(f'error: {exc}\n')
+        return 1
+
+
+def exit_with_parent(parent: int, interval: float = 0.5) -> None:
+    """Kill this process once its parent ``parent`` is gone (it is then
+    re-parented, so ``os.getppid()`` changes). Polling works on every POSIX
+    system and, unlike ``PR_SET_PDEATHSIG``, does not fire when merely the
+    runner's thread that started the worker ends."""
+    def watch():
+        while os.getppid() == parent:
+            time.sleep(interval)
+        os.kill(os.getpid(), signal.SIGKILL)
+    threading.Thread(target=watch, name='parent-watch', daemon=True).start()
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description='LOSO fold worker')
+    parser.add_argument('--parent', type=int,
+                        help='end when the process with this pid is gone')
+    args = parser.parse_args(argv)
+    if args.parent is not None:
+        exit_with_parent(args.parent)
     # answers go to a private copy of stdout; fd 1 itself only ever
     # carries the commands' output (to their logs) or nothing
     answers = os.fdopen(os.dup(1), 'w', buffering=1)
@@ -104,7 +157,7 @@ def main() -> int:
         if not line.strip():
             continue
         request = json.loads(line)
-        rc = run_command(request['tool'], request['argv'], request['log'])
+        rc = run_request(request)
         answers.write(json.dumps(dict(rc=rc)) + '\n')
     return 0
 

@@ -60,6 +60,19 @@ def test_sharding(monkeypatch):
     assert len(flat) == 30
 
 
+def test_uneven_shards_without_round_up_are_refused(monkeypatch):
+    """Ranks with different numbers of batches hang data-parallel
+    training: refused with a message, even splits allowed."""
+    import mmakm.datasets.samplers.class_balanced as cb
+    monkeypatch.setattr(cb, 'get_dist_info', lambda: (1, 3))
+    with pytest.raises(ValueError, match='28 draws does not split evenly '
+                       'over 3 ranks'):
+        ClassBalancedSampler(Labels(LABELS), seed=5, round_up=False)
+    monkeypatch.setattr(cb, 'get_dist_info', lambda: (1, 2))
+    s = ClassBalancedSampler(Labels(LABELS), seed=5, round_up=False)
+    assert len(s) == len(list(s)) == 14
+
+
 def test_registered():
     assert DATA_SAMPLERS.get('ClassBalancedSampler') is ClassBalancedSampler
 

@@ -98,6 +98,20 @@ open(osp.join(a.work_dir, 'last_checkpoint'), 'w').write(ck)
 '''
 
 
+#: stand-in ``tools/test.py``: appends ``test <pid>`` to ``pids.txt`` and
+#: dumps one prediction (for :func:`install_fake_tools`)
+FAKE_TEST = '''
+import argparse, os, os.path as osp, pickle
+p = argparse.ArgumentParser()
+p.add_argument('config'); p.add_argument('checkpoint')
+p.add_argument('--work-dir'); p.add_argument('--dump')
+a = p.parse_args()
+with open(osp.join(a.work_dir, 'pids.txt'), 'a') as f:
+    f.write('test %d\\n' % os.getpid())
+open(a.dump, 'wb').write(pickle.dumps([dict(pred_score=[1.0], gt_label=0)]))
+'''
+
+
 def install_fake_tools(tmp_path, monkeypatch, train: str, test: str):
     """Stand-in ``tools/train.py`` / ``tools/test.py`` (``MMAKM_TOOLS``)."""
     import textwrap

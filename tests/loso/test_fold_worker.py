@@ -80,16 +80,7 @@ ck = osp.join(a.work_dir, 'epoch_1.pth')
 open(ck, 'wb').write(b'weights')
 open(osp.join(a.work_dir, 'last_checkpoint'), 'w').write(ck)
 '''
-FAKE_TEST = '''
-import argparse, os, os.path as osp, pickle
-p = argparse.ArgumentParser()
-p.add_argument('config'); p.add_argument('checkpoint')
-p.add_argument('--work-dir'); p.add_argument('--dump')
-a = p.parse_args()
-with open(osp.join(a.work_dir, 'pids.txt'), 'a') as f:
-    f.write('test %d\\n' % os.getpid())
-open(a.dump, 'wb').write(pickle.dumps([dict(pred_score=[1.0], gt_label=0)]))
-'''
+FAKE_TEST = lib.FAKE_TEST
 
 
 @pytest.fixture

@@ -32,7 +32,12 @@ class ClassBalancedSampler(Sampler):
         dataset: a dataset whose samples have ``label``.
         shuffle (bool): shuffle the epoch's indices. Default True.
         seed (int, optional): synchronised across ranks when None.
-        round_up (bool): pad so every rank gets the same number.
+        round_up (bool): pad so every rank gets the same number: the
+            epoch's first ``-epoch_size % world_size`` draws are drawn
+            twice, once more on the last ranks. Without it ranks would get
+            different numbers of batches and data-parallel training would
+            wait forever on the rank with more, so ``round_up=False`` is
+            refused in a multi-rank run whose epoch does not divide evenly.
     """
 
     def __init__(self, dataset, shuffle: bool = True,
@@ -52,9 +57,14 @@ class ClassBalancedSampler(Sampler):
         if round_up:
             self.num_samples = math.ceil(self.epoch_size / world_size)
             self.total_size = self.num_samples * world_size
+        elif self.epoch_size % world_size:
+            raise ValueError(
+                f'ClassBalancedSampler(round_up=False): an epoch of '
+                f'{self.epoch_size} draws does not split evenly over '
+                f'{world_size} ranks, and a rank with one batch more would '
+                'wait forever for the others; use round_up=True')
         else:
-            self.num_samples = math.ceil(
-                (self.epoch_size - rank) / world_size)
+            self.num_samples = self.epoch_size // world_size
             self.total_size = self.epoch_size
 
     def epoch_indices(self) -> List[int]:
