@@ -41,6 +41,8 @@ from .class_setups import VOCABULARIES, canonical_emotion, resolve_class_setup
 from .errors import BadSampleError, CorpusError, MissingFileError
 from .integrity import check_clip_frames
 from .transforms.pipeline_check import check_me_pipeline
+from .video import (VideoReadError, read_video_frames,
+                    video_frame_count)
 
 
 class MEBaseDataset(BaseActionDataset):
@@ -372,11 +374,9 @@ class MEBaseDataset(BaseActionDataset):
                          f'video frame (frame number {first}) of {path}')
                 return False
             try:
-                import decord
-                n = len(decord.VideoReader(path, num_threads=1))
-            except Exception as exc:
-                self.bad(f'{where}: unreadable video {path} '
-                         f'({type(exc).__name__}: {exc})')
+                n = video_frame_count(path)
+            except VideoReadError as exc:
+                self.bad(f'{where}: unreadable video: {exc}')
                 return False
             if r['offset'] - first >= n:
                 self.bad(f'{where}: too few frames in {path}: it has {n} '
@@ -384,6 +384,15 @@ class MEBaseDataset(BaseActionDataset):
                          f"onset..offset {r['onset']}..{r['offset']} needs "
                          f"up to video frame {r['offset'] - first}")
                 return False
+            if self.check_images:
+                # a truncated file can list frames it cannot decode: its
+                # last frame of the sample shows it (one seek, one decode)
+                try:
+                    read_video_frames(path, [r['offset'] - first])
+                except VideoReadError as exc:
+                    self.bad(f"{where}: onset..offset {r['onset']}.."
+                             f"{r['offset']}: {exc}")
+                    return False
             return True
         frames = r.get('frame_map')
         if frames is None:

@@ -1,0 +1,210 @@
+"""Clips given as video files (decord) as users have them: OpenCV-written
+mp4v / MJPG / XVID videos, grayscale, odd sizes, one frame, empty,
+truncated and fake files, phone rotation, non-ASCII paths; the same clip as
+a frame folder and as a video feeds the same frames."""
+import csv
+import os
+import os.path as osp
+import sys
+
+import cv2
+import numpy as np
+import pytest
+
+sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
+                            'demo'))
+from preprocessing import face_corpus as fc  # noqa: E402
+from test_demo_inputs import set_display_rotation, write_video  # noqa: E402
+
+import mmakm  # noqa: E402,F401
+from mmakm.apis import read_clip  # noqa: E402
+from mmakm.datasets import (MEAnnotationDataset, MEFrameDecode,  # noqa: E402
+                            MESampleFrames)
+from mmakm.datasets.video import VideoReadError  # noqa: E402
+
+
+@pytest.fixture(scope='module')
+def faces():
+    """(10, 64, 80, 3) RGB frames of a real face photograph, moving."""
+    frames, _ = fc.make_clip(10, 3.0, 1.0, (160.0, 110.0), deform_px=2.0)
+    # each frame shifted 6 px further: frames are told apart after coding
+    return np.stack([np.roll(cv2.resize(f, (80, 64),
+                                        interpolation=cv2.INTER_AREA),
+                             6 * k, axis=1) for k, f in enumerate(frames)])
+
+
+def corpus(root, rows):
+    """A generic CSV corpus ``root/ann.csv`` of (path, onset, offset)."""
+    with open(osp.join(root, 'ann.csv'), 'w', newline='',
+              encoding='utf-8') as f:
+        csv.writer(f).writerows(
+            [('path', 'subject', 'onset', 'apex', 'offset', 'label')] +
+            [(p, 'S1', on, '', off, 'joy') for p, on, off in rows])
+    return dict(ann_file='ann.csv', data_root=str(root))
+
+
+def nearest(imgs, ref):
+    """Index into ``ref`` of the frame closest to each of ``imgs``."""
+    d = np.abs(imgs[:, None].astype(np.int16) - ref[None]).mean((2, 3, 4))
+    return d.argmin(1).tolist()
+
+
+def fed(ds, i=0):
+    r = MESampleFrames(test_mode=True)(ds.get_data_info(i))
+    r = MEFrameDecode()(r)
+    return np.stack(r['imgs']), r['frame_numbers_fed'].tolist()
+
+
+def test_folder_and_video_of_one_clip_feed_the_same_frames(tmp_path, faces):
+    """JPEG frames 0..9 vs an MJPG video of them: same frames numbered the
+    same, the inclusive offset (the last frame) included."""
+    folder = tmp_path / 'clips' / 'c1'
+    os.makedirs(folder)
+    for k, f in enumerate(faces):
+        cv2.imwrite(str(folder / f'img{k}.jpg'), f[..., ::-1],
+                    [cv2.IMWRITE_JPEG_QUALITY, 98])
+    write_video(str(tmp_path / 'c1_video.avi'), faces, 'MJPG')
+    ds = MEAnnotationDataset(**corpus(tmp_path, [('clips/c1', 3, 9),
+                                                 ('c1_video.avi', 3, 9)]))
+    img, img_numbers = fed(ds, 0)
+    vid, vid_numbers = fed(ds, 1)
+    assert img_numbers == vid_numbers == list(range(3, 10))
+    assert img.shape == vid.shape == (7, 64, 80, 3)
+    # within codec tolerance of each other, each the right frame (no shift
+    # by one)
+    assert np.abs(img.astype(int) - vid).mean() < 6
+    assert nearest(vid, faces) == nearest(img, faces) == list(range(3, 10))
+
+
+@pytest.mark.parametrize('name,fourcc,gray', [
+    ('c.mp4', 'mp4v', False), ('c.avi', 'XVID', False),
+    ('c.avi', 'MJPG', True)])
+def test_codecs_odd_size_and_grayscale(tmp_path, faces, name, fourcc, gray):
+    """97x131 px frames (the codecs keep 96x130) in colour or gray."""
+    frames = [cv2.resize(f, (131, 97)) for f in faces]
+    write_video(str(tmp_path / name), frames, fourcc, color=not gray)
+    ds = MEAnnotationDataset(**corpus(tmp_path, [(name, 0, 9)]))
+    imgs, numbers = fed(ds)
+    assert numbers == list(range(10))
+    h, w = imgs.shape[1:3]
+    assert (h, w) in ((97, 131), (96, 130))
+    ref = np.stack([f[:h, :w] for f in frames])
+    if gray:
+        ref = np.repeat(cv2.cvtColor(np.concatenate(ref), cv2.COLOR_RGB2GRAY)
+                        .reshape(10, h, w, 1), 3, axis=3)
+    assert nearest(imgs, ref) == list(range(10))
+    assert np.abs(imgs.astype(int) - ref).mean() < 12
+
+
+def test_single_frame_video_and_non_ascii_path(tmp_path, faces):
+    sub = tmp_path / 'Aufnahmen für Studie'
+    os.makedirs(sub)
+    write_video(str(sub / 'eins é.mp4'), faces[:1])
+    ds = MEAnnotationDataset(**corpus(tmp_path, [(
+        'Aufnahmen für Studie/eins é.mp4', 0, 0)]))
+    imgs, numbers = fed(ds)
+    assert numbers == [0] and imgs.shape == (1, 64, 80, 3)
+
+
+def test_offset_at_and_past_the_last_frame(tmp_path, faces):
+    write_video(str(tmp_path / 'v.mp4'), faces)  # frames 0..9
+    ok = MEAnnotationDataset(**corpus(tmp_path, [('v.mp4', 8, 9)]))
+    imgs, numbers = fed(ok)
+    assert numbers == [8, 9] and nearest(imgs, faces) == [8, 9]
+    with pytest.raises(ValueError, match=r'row 2.*too few frames in .*v\.mp4'
+                       r': it has 10 frames \(numbers 0\.\.9\).*needs up to '
+                       r'video frame 10'):
+        MEAnnotationDataset(**corpus(tmp_path, [('v.mp4', 8, 10)]))
+    # with video_start=1 (1-based numbers) frame 10 is video frame 9
+    one = MEAnnotationDataset(**corpus(tmp_path, [('v.mp4', 9, 10)]),
+                              video_start=1)
+    imgs, numbers = fed(one)
+    assert numbers == [9, 10] and nearest(imgs, faces) == [8, 9]
+
+
+def _broken_files(tmp_path, faces):
+    """Empty, fake and cut videos; ``cut.avi``: its last frame's chunk is
+    cut 4 bytes in (AVI index gone), so decord lists 10 frames and decodes
+    9 -- the file a copy interrupted near its end leaves."""
+    avi = open(write_video(str(tmp_path / 'good.avi'), faces, 'MJPG'),
+               'rb').read()
+    last = avi.rfind(b'00dc', 0, avi.rfind(b'idx1'))
+    mp4 = open(write_video(str(tmp_path / 'good.mp4'), faces), 'rb').read()
+    files = {'empty.mp4': b'', 'notes.mp4': b'just text, renamed\n',
+             'half.mp4': mp4[:len(mp4) // 2], 'cut.avi': avi[:last + 12]}
+    for name, blob in files.items():
+        open(tmp_path / name, 'wb').write(blob)
+
+
+def test_broken_videos_are_refused_at_load_naming_file_and_frame(tmp_path,
+                                                                 faces):
+    _broken_files(tmp_path, faces)
+    expect = {
+        'empty.mp4': r'empty\.mp4: empty file \(0 bytes\)',
+        'notes.mp4': r'notes\.mp4: not a readable video',
+        'half.mp4': r'half\.mp4: not a readable video',
+        'cut.avi': r'cut\.avi: frame 9 \(0-based\) cannot be decoded, '
+                   r'the video lists 10 frames \(0\.\.9\): it is truncated',
+    }
+    for name, pattern in expect.items():
+        with pytest.raises(ValueError, match=r'ann\.csv, row 2: clip '
+                           + name.split('.')[0] + r' \(custom/S1\).*'
+                           + pattern):
+            MEAnnotationDataset(**corpus(tmp_path, [(name, 0, 9)]))
+    # the frames before the damage load
+    ds = MEAnnotationDataset(**corpus(tmp_path, [('cut.avi', 0, 8)]))
+    imgs, numbers = fed(ds)
+    assert numbers == list(range(9)) and nearest(imgs, faces) == numbers
+    # skipped, never dropped silently
+    skip = MEAnnotationDataset(**corpus(tmp_path, [
+        (n, 0, 9) for n in list(expect) + ['good.avi']]),
+        on_bad_sample='skip')
+    assert len(skip) == 1 and len(skip.skipped) == 4
+
+
+def test_decode_time_errors_name_file_frame_and_sample(tmp_path, faces):
+    """Without the load-time check (check_images=False) the damage shows
+    when the clip is decoded, with the same facts."""
+    _broken_files(tmp_path, faces)
+    ds = MEAnnotationDataset(**corpus(tmp_path, [('cut.avi', 2, 9)]),
+                             check_images=False)
+    with pytest.raises(VideoReadError, match=r'cut\.avi: frame 9 \(0-based'
+                       r'\) cannot be decoded, the video lists 10 frames.*'
+                       r'\(clip cut of custom/S1\)'):
+        fed(ds)
+    assert isinstance(VideoReadError('x'), IOError)
+
+
+def test_width_decord_cannot_copy_is_refused(tmp_path, faces):
+    """decord 0.6 cannot copy out frames 48 px wide: a clear refusal, not
+    wrong pixels."""
+    write_video(str(tmp_path / 'narrow.avi'),
+                [cv2.resize(f, (48, 40)) for f in faces], 'MJPG')
+    with pytest.raises(ValueError, match=r'narrow\.avi: decord cannot copy '
+                       r'out frames 48x40 \(WxH\).*re-encode'):
+        MEAnnotationDataset(**corpus(tmp_path, [('narrow.avi', 0, 9)]))
+
+
+def test_phone_rotation_applied_as_the_demo_does(tmp_path, faces):
+    sensor = [np.ascontiguousarray(np.rot90(f, 1)) for f in faces]
+    path = write_video(str(tmp_path / 'phone.mp4'), sensor)
+    set_display_rotation(path, 90)
+    ds = MEAnnotationDataset(**corpus(tmp_path, [('phone.mp4', 0, 9)]))
+    imgs, _ = fed(ds)
+    demo = np.stack(list(read_clip(path).frames))
+    assert imgs.shape == demo.shape == faces.shape
+    assert np.abs(imgs.astype(int) - demo).max() <= 2
+    assert np.abs(imgs.astype(int) - faces).mean() < 12
+
+
+def test_many_reads_keep_no_file_open(tmp_path, faces):
+    if not osp.isdir('/proc/self/fd'):
+        pytest.skip('counts open files through /proc')
+    write_video(str(tmp_path / 'v.mp4'), faces)
+    ds = MEAnnotationDataset(**corpus(tmp_path, [('v.mp4', 0, 9)]))
+    fed(ds)
+    before = len(os.listdir('/proc/self/fd'))
+    for _ in range(30):
+        fed(ds)
+    assert len(os.listdir('/proc/self/fd')) <= before
