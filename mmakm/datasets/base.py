@@ -23,7 +23,9 @@ source: ``frame_dir`` (folder scanned for images, frame number = last
 integer of the file name; optional ``frame_pattern`` regex and
 ``frame_name`` format such as ``'img{}.jpg'`` for messages), ``frame_map``
 (number -> path, already scanned) or ``filename`` (video) with
-``video_start`` (the absolute frame number of video frame 0).
+``video_start`` (the absolute frame number of video frame 0) and, where
+that number comes from a frame folder, ``video_folder`` ((folder, first,
+last) frame numbers: the video must hold exactly those frames).
 """
 import copy
 import os
@@ -377,6 +379,16 @@ class MEBaseDataset(BaseActionDataset):
                 n = video_frame_count(path)
             except VideoReadError as exc:
                 self.bad(f'{where}: unreadable video: {exc}')
+                return False
+            folder = r.get('video_folder')
+            if folder and n != folder[2] - folder[1] + 1:
+                self.bad(f'{where}: {path} has {n} frames, its image folder '
+                         f'{folder[0]} numbers {folder[1]}..{folder[2]} '
+                         f'({folder[2] - folder[1] + 1} frames): video frame '
+                         f'i is taken as frame number {folder[1]} + i, which '
+                         'holds only for a video of exactly those frames; '
+                         'give the frame number of video frame 0 '
+                         '(video_first_frame=<int>)')
                 return False
             if r['offset'] - first >= n:
                 self.bad(f'{where}: too few frames in {path}: it has {n} '

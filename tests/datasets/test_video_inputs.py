@@ -208,3 +208,64 @@ def test_many_reads_keep_no_file_open(tmp_path, faces):
     for _ in range(30):
         fed(ds)
     assert len(os.listdir('/proc/self/fd')) <= before
+
+
+# ------------------------------------------- CASME II's video variant
+@pytest.fixture(scope='module')
+def casme2(tmp_path_factory):
+    from mmakm.datasets.synthetic import make_synthetic_casme2
+    return make_synthetic_casme2(
+        str(tmp_path_factory.mktemp('syn') / 'c'), seed=3, n_subjects=1,
+        clips_per_subject=2, size=64, min_len=8, max_len=12)
+
+
+def test_casme2_video_variant_feeds_the_folder_frames(casme2):
+    from mmakm.datasets import CASME2Dataset
+    img = CASME2Dataset(data_root=casme2)
+    vid = CASME2Dataset(data_root=casme2,
+                        data_prefix=dict(video='CASME2_video'))
+    for i in range(len(img)):
+        a, numbers = fed(img, i)
+        b, vid_numbers = fed(vid, i)
+        info = vid.get_data_info(i)
+        assert vid_numbers == numbers  # the annotated frame numbers
+        assert numbers[-1] == info['offset']  # inclusive offset
+        assert np.abs(a.astype(int) - b).mean() < 6  # mp4v is lossy
+
+
+def test_casme2_video_that_does_not_match_its_folder_is_refused(
+        tmp_path, casme2):
+    """A video cut to onset..offset (or an empty image folder) cannot be
+    numbered by the folder: refused, not fed shifted frames."""
+    import shutil
+    from mmakm.datasets import CASME2Dataset
+    root = str(tmp_path / 'c')
+    shutil.copytree(casme2, root)
+    ds = CASME2Dataset(data_root=root, data_prefix=dict(video='CASME2_video'))
+    info = ds.get_data_info(0)
+    sub, clip = info['subject'].split('/')[1], info['clip_id']
+    folder = osp.join(root, 'CASME2_RAW', sub, clip)
+    first = min(int(n[3:-4]) for n in os.listdir(folder))
+    frames = [cv2.imread(osp.join(folder, f'img{n}.jpg'))[..., ::-1]
+              for n in range(info['onset'], info['offset'] + 1)]
+    video = osp.join(root, 'CASME2_video', sub, clip + '.mp4')
+    write_video(video, frames)
+    n = len(frames)
+    with pytest.raises(ValueError, match=rf'clip {clip}.*{clip}\.mp4 has '
+                       rf'{n} frames, its image folder .*{clip} numbers '
+                       rf'{first}\.\.'):
+        CASME2Dataset(data_root=root, data_prefix=dict(video='CASME2_video'))
+    # the frame number of its first frame given: the same frames again
+    cut = CASME2Dataset(data_root=root, subjects=[sub],
+                        data_prefix=dict(video='CASME2_video'),
+                        video_first_frame=info['onset'], on_bad_sample='skip')
+    k = [cut.get_data_info(i)['clip_id'] for i in range(len(cut))].index(clip)
+    imgs, numbers = fed(cut, k)
+    assert numbers == list(range(info['onset'], info['offset'] + 1))
+    assert np.abs(imgs.astype(int) - np.stack(frames)).mean() < 6
+    for name in os.listdir(folder):
+        os.remove(osp.join(folder, name))
+    with pytest.raises(FileNotFoundError, match=rf"row \d+: clip {clip}: "
+                       r"video_first_frame='folder' numbers the video by the "
+                       rf'images of .*{clip}, which holds none'):
+        CASME2Dataset(data_root=root, data_prefix=dict(video='CASME2_video'))
