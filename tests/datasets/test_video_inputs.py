@@ -11,9 +11,9 @@ import cv2
 import numpy as np
 import pytest
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))),
-                            'demo'))
+TESTS = osp.dirname(osp.dirname(osp.abspath(__file__)))
+sys.path.insert(0, TESTS)
+sys.path.insert(0, osp.join(TESTS, 'demo'))
 from preprocessing import face_corpus as fc  # noqa: E402
 from test_demo_inputs import set_display_rotation, write_video  # noqa: E402
 
@@ -269,3 +269,39 @@ def test_casme2_video_that_does_not_match_its_folder_is_refused(
                        r"video_first_frame='folder' numbers the video by the "
                        rf'images of .*{clip}, which holds none'):
         CASME2Dataset(data_root=root, data_prefix=dict(video='CASME2_video'))
+
+
+def test_a_file_of_any_video_extension_is_read_as_a_video(tmp_path, faces):
+    write_video(str(tmp_path / 'phone.m4v'), faces)
+    write_video(str(tmp_path / 'cam.MP4'), faces)
+    ds = MEAnnotationDataset(**corpus(tmp_path, [('phone.m4v', 0, 9),
+                                                 ('cam.MP4', 2, 4)]))
+    assert nearest(fed(ds, 0)[0], faces) == list(range(10))
+    assert fed(ds, 1)[1] == [2, 3, 4]
+    # a missing one is named as a missing video, not a missing folder
+    with pytest.raises(FileNotFoundError, match=r'video file not found: '
+                       r'.*gone\.wmv'):
+        MEAnnotationDataset(**corpus(tmp_path, [('gone.wmv', 0, 9)]))
+
+
+def test_loso_runs_on_the_video_variant(tmp_path):
+    """tools/loso.py (train + test of one fold) on CASME II videos."""
+    import json
+    sys.path.insert(0, osp.join(TESTS, 'loso'))
+    import loso_testlib as lib
+    from mmakm.datasets.synthetic import make_synthetic_casme2
+    root = make_synthetic_casme2(str(tmp_path / 'corpus'), seed=0,
+                                 n_subjects=3, clips_per_subject=4, size=64,
+                                 min_len=8, max_len=16)
+    cfg = lib.write_tiny_config(str(tmp_path / 'tiny.py'), root, 1)
+    video = [f'{s}_dataloader.dataset.data_prefix.video=CASME2_video'
+             for s in ('train', 'test')]
+    work = str(tmp_path / 'work')
+    lib.run([sys.executable, osp.join(lib.TOOLS, 'loso.py'), cfg,
+             '--work-dir', work, '--folds', 'sub01', '--jobs', '1',
+             '--seed', '0', '--cfg-options', *video])
+    fold = osp.join(work, 'fold_casme2_sub01', 'fold_casme2_sub01.py')
+    assert open(fold).read().count("data_prefix=dict(video='CASME2_video')"
+                                   ) >= 2
+    summary = json.load(open(osp.join(work, 'loso_summary.json')))
+    assert summary['headline']['num_samples'] == 4
