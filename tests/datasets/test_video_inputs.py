@@ -305,3 +305,29 @@ def test_loso_runs_on_the_video_variant(tmp_path):
                                    ) >= 2
     summary = json.load(open(osp.join(work, 'loso_summary.json')))
     assert summary['headline']['num_samples'] == 4
+
+
+def test_check_corpus_checks_video_samples(tmp_path, faces):
+    """tools/misc/check_corpus.py builds datasets without the load-time
+    check: it checks a video sample itself (``--decode``: every frame)."""
+    import contextlib
+    import io
+    sys.path.insert(0, osp.join(osp.dirname(TESTS), 'tools', 'misc'))
+    import check_corpus
+    _broken_files(tmp_path, faces)
+    corpus(tmp_path, [('good.avi', 0, 9), ('cut.avi', 0, 9),
+                      ('good.mp4', 0, 4)])
+    cfg = tmp_path / 'cfg.py'
+    cfg.write_text(
+        "custom_imports = dict(imports=['mmakm'])\n"
+        "default_scope = 'mmaction'\n"
+        "test_dataloader = dict(dataset=dict(type='MEAnnotationDataset', "
+        f"ann_file='ann.csv', data_root={str(tmp_path)!r}, pipeline=[]))\n")
+    for extra in ([], ['--decode']):
+        out = io.StringIO()
+        with contextlib.redirect_stdout(out):
+            assert check_corpus.main([str(cfg)] + extra) == 1
+        text = out.getvalue()
+        assert 'clip cut (custom/S1): ' in text
+        assert 'cut.avi: frame 9 (0-based) cannot be decoded' in text
+        assert '2 usable sample(s), 1 bad' in text
