@@ -14,7 +14,8 @@ here, in this order:
    record without an apex label when ``require_apex=True``;
 3. keep the subjects asked for (``subjects`` / ``exclude_subjects``);
 4. resolve and check every frame onset..offset (image file exists; video file
-   exists and is long enough) -- missing files are bad samples as in 1.
+   exists, is long enough and decodes its last frame) -- missing files are
+   bad samples as in 1.
 
 A record is a dict with ``subject`` (corpus-prefixed), ``clip_id``,
 ``emotion`` (as annotated), ``onset``, ``apex`` (-1: unknown), ``offset``,
@@ -72,9 +73,11 @@ class MEBaseDataset(BaseActionDataset):
         check_images (bool): with ``check_frames``, also check that every
             frame image is usable (:func:`~mmakm.datasets.integrity.
             check_clip_frames`: not empty, truncated or corrupt, same size
-            as its clip; headers only, no decoding), so a bad frame is
-            an error -- or a skipped sample -- before training starts, not
-            mid-epoch. Defaults to True.
+            as its clip; headers only, no decoding) and that a video
+            sample's last frame decodes (a cut video can list frames it
+            cannot decode), so a bad frame is an error -- or a skipped
+            sample -- before training starts, not mid-epoch. Defaults to
+            True.
         fps (float, optional): override the corpus frame rate.
         require_apex (bool): exclude (and report) the clips without an apex
             label, for models that need the apex (single apex frame).
