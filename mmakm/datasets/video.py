@@ -5,14 +5,16 @@ decode time, :class:`MEBaseDataset` when it checks a sample at load time):
 
 * the frame count is what decord indexes (``len(VideoReader)``); a frame
   it lists but cannot decode (a truncated file whose index promises more)
-  is an error naming the file, the frames asked for and the count;
+  is an error naming the file, that frame, the count and how many decode;
+* when decord fails -- on a damaged file it may fail on good frames too,
+  as it reads ahead, and decord 0.6 cannot copy out frames 16, 24, 48 or
+  72 px wide -- the frames are decoded again, forward, with OpenCV (a
+  warning names the file): the frames up to the damage always load;
 * the display rotation that phones write into the container is applied
-  (by decord itself), as ``tools/demo.py`` applies it;
-* a video decord cannot copy out (decord 0.6 fails on frames 16, 24, 48
-  or 72 px wide, among others) is refused with that reason, not decoded
-  into wrong pixels.
+  (decord applies it; OpenCV is asked to), as ``tools/demo.py`` does.
 """
 import os.path as osp
+import warnings
 from typing import Sequence
 
 import cv2
@@ -45,10 +47,11 @@ def _reader(path: str):
 
 
 def _last_line(exc: Exception) -> str:
-    """decord's message without its C++ stack trace."""
+    """decord's message without its C++ stack trace and source paths."""
     lines = [s.strip() for s in str(exc).splitlines() if s.strip()]
     text = lines[0] if lines else type(exc).__name__
-    return text[:300]
+    failed = text.rfind('Check failed:')
+    return text[failed if failed >= 0 else 0:][:200]
 
 
 def video_frame_count(path: str) -> int:
@@ -76,47 +79,39 @@ def read_video_frames(path: str, inds: Sequence[int]) -> np.ndarray:
     uniq, inverse = np.unique(inds, return_inverse=True)
     try:
         frames = vr.get_batch(uniq.tolist()).asnumpy()
-    except Exception as exc:
-        raise VideoReadError(_decode_error(path, vr, uniq, exc)) from None
+        if frames.ndim != 4 or frames.shape[::3] != (len(uniq), 3):
+            raise ValueError(f'decord returned frames of shape {frames.shape}')
+    except Exception as exc:  # read the frames again, in order, with OpenCV
+        frames = _opencv_frames(path, uniq, n, _last_line(exc))
     finally:
         del vr
-    if frames.shape[0] != len(uniq) or frames.ndim != 4 or \
-            frames.shape[3] != 3:
-        raise VideoReadError(f'{path}: decord returned frames of shape '
-                             f'{frames.shape} for {len(uniq)} frames; '
-                             'expected (N, H, W, 3)')
     return frames[inverse]
 
 
-def _decode_error(path, vr, uniq, exc) -> str:
-    n = len(vr)
-    asked = (f'frames {int(uniq[0])}..{int(uniq[-1])}' if len(uniq) > 1
-             else f'frame {int(uniq[0])}')
-    msg = _last_line(exc)
-    if 'DECORDArrayCopyFromTo' in str(exc):
-        cap = cv2.VideoCapture(path)
-        w, h = int(cap.get(cv2.CAP_PROP_FRAME_WIDTH)), int(
-            cap.get(cv2.CAP_PROP_FRAME_HEIGHT))
+def _opencv_frames(path: str, uniq: np.ndarray, n: int,
+                   why: str) -> np.ndarray:
+    """Frames ``uniq`` (sorted) decoded forward by OpenCV, which decodes
+    a damaged file deterministically up to the damage (decord may fail on
+    good frames of it when reading ahead) and copies out every width;
+    VideoReadError naming the first frame that does not decode."""
+    warnings.warn(f'{path}: decord failed ({why}); frames read with OpenCV')
+    cap = cv2.VideoCapture(path)
+    cap.set(cv2.CAP_PROP_ORIENTATION_AUTO, 1)  # as decord and the demo do
+    want, out, pos = set(uniq.tolist()), [], 0
+    try:
+        while pos <= uniq[-1]:
+            ok, img = (cap.read() if pos in want else (cap.grab(), None))
+            if not ok:
+                decoded = (f'the first {pos} (0..{pos - 1}) decode' if pos
+                           else 'none decodes')
+                raise VideoReadError(
+                    f'{path}: frame {pos} (0-based) cannot be decoded, the '
+                    f'video lists {n} frames (0..{n - 1}) and {decoded}: it '
+                    f'is truncated or corrupt (decord: {why}); end the '
+                    'sample before that frame or re-encode the video')
+            if img is not None:
+                out.append(cv2.cvtColor(img, cv2.COLOR_BGR2RGB))
+            pos += 1
+    finally:
         cap.release()
-        return (f'{path}: decord cannot copy out frames {w}x{h} (WxH) '
-                f'({asked} asked; decord 0.6 fails on some frame widths, '
-                'e.g. 16, 24, 48, 72 px): re-encode the video at another '
-                'width or extract its frames to an image folder')
-    first = _first_undecodable(path, uniq)
-    if first is not None:
-        asked = f'frame {first}'
-    return (f'{path}: {asked} (0-based) cannot be decoded, the video lists '
-            f'{n} frames (0..{n - 1}): it is truncated or corrupt (decord: '
-            f'{msg}); end the sample earlier or re-encode the video')
-
-
-def _first_undecodable(path: str, uniq: np.ndarray):
-    """The first of ``uniq`` that decord cannot decode (a fresh reader per
-    try: a failed read can leave one unusable); None if none is found."""
-    import decord
-    for i in uniq.tolist():
-        try:
-            decord.VideoReader(path, num_threads=1).get_batch([i])
-        except Exception:
-            return int(i)
-    return None
+    return np.stack(out)

@@ -145,17 +145,20 @@ def test_broken_videos_are_refused_at_load_naming_file_and_frame(tmp_path,
         'notes.mp4': r'notes\.mp4: not a readable video',
         'half.mp4': r'half\.mp4: not a readable video',
         'cut.avi': r'cut\.avi: frame 9 \(0-based\) cannot be decoded, '
-                   r'the video lists 10 frames \(0\.\.9\): it is truncated',
+                   r'the video lists 10 frames \(0\.\.9\) and the first 9 '
+                   r'\(0\.\.8\) decode: it is truncated',
     }
     for name, pattern in expect.items():
         with pytest.raises(ValueError, match=r'ann\.csv, row 2: clip '
                            + name.split('.')[0] + r' \(custom/S1\).*'
                            + pattern):
             MEAnnotationDataset(**corpus(tmp_path, [(name, 0, 9)]))
-    # the frames before the damage load
+    # the frames before the damage load, every time (decord alone fails on
+    # them now and then: it reads ahead into the damage)
     ds = MEAnnotationDataset(**corpus(tmp_path, [('cut.avi', 0, 8)]))
-    imgs, numbers = fed(ds)
-    assert numbers == list(range(9)) and nearest(imgs, faces) == numbers
+    for _ in range(5):
+        imgs, numbers = fed(ds)
+        assert numbers == list(range(9)) and nearest(imgs, faces) == numbers
     # skipped, never dropped silently
     skip = MEAnnotationDataset(**corpus(tmp_path, [
         (n, 0, 9) for n in list(expect) + ['good.avi']]),
@@ -170,20 +173,23 @@ def test_decode_time_errors_name_file_frame_and_sample(tmp_path, faces):
     ds = MEAnnotationDataset(**corpus(tmp_path, [('cut.avi', 2, 9)]),
                              check_images=False)
     with pytest.raises(VideoReadError, match=r'cut\.avi: frame 9 \(0-based'
-                       r'\) cannot be decoded, the video lists 10 frames.*'
-                       r'\(clip cut of custom/S1\)'):
+                       r'\) cannot be decoded, the video lists 10 frames '
+                       r'\(0\.\.9\) and the first 9.*\(clip cut of '
+                       r'custom/S1\)'):
         fed(ds)
     assert isinstance(VideoReadError('x'), IOError)
 
 
-def test_width_decord_cannot_copy_is_refused(tmp_path, faces):
-    """decord 0.6 cannot copy out frames 48 px wide: a clear refusal, not
-    wrong pixels."""
-    write_video(str(tmp_path / 'narrow.avi'),
-                [cv2.resize(f, (48, 40)) for f in faces], 'MJPG')
-    with pytest.raises(ValueError, match=r'narrow\.avi: decord cannot copy '
-                       r'out frames 48x40 \(WxH\).*re-encode'):
-        MEAnnotationDataset(**corpus(tmp_path, [('narrow.avi', 0, 9)]))
+def test_width_decord_cannot_copy_is_read_with_opencv(tmp_path, faces):
+    """decord 0.6 cannot copy out frames 48 px wide: they are decoded with
+    OpenCV (and a warning says so), not refused or garbled."""
+    narrow = np.stack([cv2.resize(f, (48, 40)) for f in faces])
+    write_video(str(tmp_path / 'narrow.avi'), narrow, 'MJPG')
+    with pytest.warns(UserWarning, match=r'narrow\.avi: decord failed'):
+        ds = MEAnnotationDataset(**corpus(tmp_path, [('narrow.avi', 2, 9)]))
+        imgs, numbers = fed(ds)
+    assert numbers == list(range(2, 10)) and imgs.shape == (8, 40, 48, 3)
+    assert nearest(imgs, narrow) == numbers
 
 
 def test_phone_rotation_applied_as_the_demo_does(tmp_path, faces):
