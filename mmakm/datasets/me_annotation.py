@@ -73,9 +73,10 @@ class MEAnnotationDataset(MEBaseDataset):
             # clip names may repeat across folders: cache by path
             rec['cache_key'] = (f"{rec['subject']}/"
                                 f"{osp.splitext(path.strip('/'))[0]}")
-            # a file is a video whatever its extension (a folder is frames)
-            if (osp.splitext(path)[1].lower() in VIDEO_EXTS
-                    or osp.isfile(full)):
+            # a file is a video whatever its extension, a folder is frames
+            # whatever its name
+            if osp.isfile(full) or (not osp.isdir(full) and osp.splitext(
+                    path)[1].lower() in VIDEO_EXTS):
                 rec.update(filename=full, video_start=self.video_start)
             else:
                 rec['frame_dir'] = full

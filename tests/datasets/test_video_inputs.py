@@ -284,6 +284,11 @@ def test_a_file_of_any_video_extension_is_read_as_a_video(tmp_path, faces):
                                                  ('cam.MP4', 2, 4)]))
     assert nearest(fed(ds, 0)[0], faces) == list(range(10))
     assert fed(ds, 1)[1] == [2, 3, 4]
+    # a folder of frames named like a video is a folder of frames
+    os.makedirs(tmp_path / 'frames.mp4')
+    cv2.imwrite(str(tmp_path / 'frames.mp4' / 'img0.png'), faces[0])
+    assert 'frame_paths' in MEAnnotationDataset(**corpus(
+        tmp_path, [('frames.mp4', 0, 0)])).get_data_info(0)
     # a missing one is named as a missing video, not a missing folder
     with pytest.raises(FileNotFoundError, match=r'video file not found: '
                        r'.*gone\.wmv'):
