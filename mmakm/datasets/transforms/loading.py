@@ -42,7 +42,9 @@ class MEFrameDecode(BaseTransform):
     """Read the frames ``frame_inds`` of a sample into ``imgs``.
 
     Image samples (``frame_paths``) are read with OpenCV; video samples
-    (``filename`` + ``video_frame_inds``) through decord; cached samples
+    (``filename`` + ``video_frame_inds``) through decord
+    (:func:`~mmakm.datasets.video.read_video_frames`: OpenCV where decord
+    fails); cached samples
     (``cache_file`` + ``cache_rows``, see ``MEBaseDataset(cache_dir=...)``)
     as one memory-mapped slice of the clip's ``.npy`` (no per-frame reads). ``imgs`` is a list
     of HxWx3 uint8 RGB arrays; grayscale images (SAMM) are replicated to 3
