@@ -342,3 +342,28 @@ def test_check_corpus_checks_video_samples(tmp_path, faces):
         assert 'clip cut (custom/S1): ' in text
         assert 'cut.avi: frame 9 (0-based) cannot be decoded' in text
         assert '2 usable sample(s), 1 bad' in text
+
+
+def test_preprocessing_a_cut_video_reports_it_and_caches_nothing_of_it(
+        tmp_path, faces):
+    from mmakm.preprocessing import is_cached, read_index
+    from mmakm.preprocessing.runner import preprocess_dataset
+    _broken_files(tmp_path, faces)
+    rows = corpus(tmp_path, [('good.avi', 0, 9), ('cut.avi', 0, 9)])
+    for check in (True, False):  # refused when built / when decoded
+        ds = MEAnnotationDataset(**rows, on_bad_sample='skip',
+                                 check_images=check)
+        cache = str(tmp_path / f'cache{check}')
+        rep = preprocess_dataset(ds, cache, dict(face=None),
+                                 log=lambda *_: None)['custom']
+        listed = rep['bad_samples'] if check else [
+            f['reason'] for f in rep['failed']]
+        assert len(listed) == 1 and 'cut.avi: frame 9 (0-based) cannot ' \
+            'be decoded' in listed[0]
+        assert [d['clip_id'] for d in rep['done']] == ['good']
+        assert is_cached(cache, 'custom/S1/good')
+        assert read_index(cache, 'custom/S1/good')['source'] == osp.realpath(
+            tmp_path / 'good.avi')
+        # nothing of the cut clip, no temp file
+        assert sorted(os.listdir(osp.join(cache, 'custom', 'S1'))) == [
+            'good.json', 'good.npy']
