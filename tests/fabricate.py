@@ -243,8 +243,10 @@ def megc_cfg(root):
                 smic=dict(data_root=osp.join(root, 'SMIC')))
 
 
-def write_video(path, n, size=16, fps=25):
-    """A tiny mp4v video of n frames (frame k has pixel value 10 * k)."""
+def write_video(path, n, size=32, fps=25):
+    """A tiny mp4v video of n frames (frame k has pixel value 10 * k;
+    32 px: decord 0.6 cannot copy out 16 px frames, which the datasets then
+    decode with OpenCV)."""
     os.makedirs(osp.dirname(path), exist_ok=True)
     w = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), fps,
                         (size, size))

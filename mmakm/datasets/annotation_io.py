@@ -14,7 +14,8 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from .errors import CorpusError, MissingFileError
 
 IMAGE_EXTS = ('.jpg', '.jpeg', '.bmp', '.png')
-VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg')
+VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg',
+              '.m4v', '.wmv', '.3gp', '.flv', '.ts', '.mts', '.m2ts')
 
 _LAST_INT = re.compile(r'(\d+)(?!.*\d)')
 

@@ -14,7 +14,8 @@ here, in this order:
    record without an apex label when ``require_apex=True``;
 3. keep the subjects asked for (``subjects`` / ``exclude_subjects``);
 4. resolve and check every frame onset..offset (image file exists; video file
-   exists and is long enough) -- missing files are bad samples as in 1.
+   exists, is long enough and decodes its last frame) -- missing files are
+   bad samples as in 1.
 
 A record is a dict with ``subject`` (corpus-prefixed), ``clip_id``,
 ``emotion`` (as annotated), ``onset``, ``apex`` (-1: unknown), ``offset``,
@@ -23,7 +24,9 @@ source: ``frame_dir`` (folder scanned for images, frame number = last
 integer of the file name; optional ``frame_pattern`` regex and
 ``frame_name`` format such as ``'img{}.jpg'`` for messages), ``frame_map``
 (number -> path, already scanned) or ``filename`` (video) with
-``video_start`` (the absolute frame number of video frame 0).
+``video_start`` (the absolute frame number of video frame 0) and, where
+that number comes from a frame folder, ``video_folder`` ((folder, first,
+last) frame numbers: the video must hold exactly those frames).
 """
 import copy
 import os
@@ -41,6 +44,8 @@ from .class_setups import VOCABULARIES, canonical_emotion, resolve_class_setup
 from .errors import BadSampleError, CorpusError, MissingFileError
 from .integrity import check_clip_frames
 from .transforms.pipeline_check import check_me_pipeline
+from .video import (VideoReadError, read_video_frames,
+                    video_frame_count)
 
 
 class MEBaseDataset(BaseActionDataset):
@@ -68,9 +73,11 @@ class MEBaseDataset(BaseActionDataset):
         check_images (bool): with ``check_frames``, also check that every
             frame image is usable (:func:`~mmakm.datasets.integrity.
             check_clip_frames`: not empty, truncated or corrupt, same size
-            as its clip; headers only, no decoding), so a bad frame is
-            an error -- or a skipped sample -- before training starts, not
-            mid-epoch. Defaults to True.
+            as its clip; headers only, no decoding) and that a video
+            sample's last frame decodes (a cut video can list frames it
+            cannot decode), so a bad frame is an error -- or a skipped
+            sample -- before training starts, not mid-epoch. Defaults to
+            True.
         fps (float, optional): override the corpus frame rate.
         require_apex (bool): exclude (and report) the clips without an apex
             label, for models that need the apex (single apex frame).
@@ -372,11 +379,19 @@ class MEBaseDataset(BaseActionDataset):
                          f'video frame (frame number {first}) of {path}')
                 return False
             try:
-                import decord
-                n = len(decord.VideoReader(path, num_threads=1))
-            except Exception as exc:
-                self.bad(f'{where}: unreadable video {path} '
-                         f'({type(exc).__name__}: {exc})')
+                n = video_frame_count(path)
+            except VideoReadError as exc:
+                self.bad(f'{where}: unreadable video: {exc}')
+                return False
+            folder = r.get('video_folder')
+            if folder and n != folder[2] - folder[1] + 1:
+                self.bad(f'{where}: {path} has {n} frames, its image folder '
+                         f'{folder[0]} numbers {folder[1]}..{folder[2]} '
+                         f'({folder[2] - folder[1] + 1} frames): video frame '
+                         f'i is taken as frame number {folder[1]} + i, which '
+                         'holds only for a video of exactly those frames; '
+                         'give the frame number of video frame 0 '
+                         '(video_first_frame=<int>)')
                 return False
             if r['offset'] - first >= n:
                 self.bad(f'{where}: too few frames in {path}: it has {n} '
@@ -384,6 +399,15 @@ class MEBaseDataset(BaseActionDataset):
                          f"onset..offset {r['onset']}..{r['offset']} needs "
                          f"up to video frame {r['offset'] - first}")
                 return False
+            if self.check_images:
+                # a truncated file can list frames it cannot decode: its
+                # last frame of the sample shows it (one seek, one decode)
+                try:
+                    read_video_frames(path, [r['offset'] - first])
+                except VideoReadError as exc:
+                    self.bad(f"{where}: onset..offset {r['onset']}.."
+                             f"{r['offset']}: {exc}")
+                    return False
             return True
         frames = r.get('frame_map')
         if frames is None:

@@ -12,9 +12,10 @@ frames onset..offset inclusive are used.
 Video path: with ``data_prefix=dict(video='CASME2_video')`` samples read
 ``<video>/sub01/EP02_01f.mp4`` through decord instead of the images. Video
 frame 0 is the first (lowest-numbered) frame of the clip's image folder
-(``video_first_frame='folder'``, which lists ``<img>/sub01/EP02_01f``), or
-the absolute frame number given as an int (``video_first_frame=1``: video
-frame i = frame number i + 1).
+(``video_first_frame='folder'``, which lists ``<img>/sub01/EP02_01f``; a
+video whose length is not that folder's number range is refused, as its
+frames would not map to the numbers), or the absolute frame number given as
+an int (``video_first_frame=1``: video frame i = frame number i + 1).
 """
 import os.path as osp
 from typing import Optional, Union
@@ -96,7 +97,17 @@ class CASME2Dataset(MEBaseDataset):
                                  f'folder {frame_dir}', MissingFileError)
                         continue
                     numbers = scan_frames(frame_dir, pattern)
-                    first = min(numbers) if numbers else 0
+                    if not numbers:
+                        self.bad(f'{row.where}: clip {clip}: '
+                                 "video_first_frame='folder' numbers the "
+                                 'video by the images of '
+                                 f'{frame_dir}, which holds none; give '
+                                 'video_first_frame=<frame number of '
+                                 'video frame 0>', MissingFileError)
+                        continue
+                    first = min(numbers)
+                    # checked against the video's length at load time
+                    rec['video_folder'] = (frame_dir, first, max(numbers))
                 rec['video_start'] = int(first)
             else:
                 rec.update(frame_dir=frame_dir, frame_name=name,

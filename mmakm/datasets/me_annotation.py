@@ -6,8 +6,9 @@ video file, relative to ``data_prefix['img']``/``data_root``), ``subject``,
 (the emotion; ``emotion`` is accepted too).
 
 Frame folders: the frame number of an image is the last integer of its
-file name. Videos (``.mp4``, ``.avi``, ...): onset/offset are frame numbers
-where video frame 0 has number ``video_start`` (default 0).
+file name. Videos (a file, or a path ending ``.mp4``, ``.avi``, ``.m4v``,
+...): onset/offset are frame numbers where video frame 0 has number
+``video_start`` (default 0).
 """
 import os.path as osp
 from typing import Optional, Sequence
@@ -72,7 +73,10 @@ class MEAnnotationDataset(MEBaseDataset):
             # clip names may repeat across folders: cache by path
             rec['cache_key'] = (f"{rec['subject']}/"
                                 f"{osp.splitext(path.strip('/'))[0]}")
-            if osp.splitext(path)[1].lower() in VIDEO_EXTS:
+            # a file is a video whatever its extension, a folder is frames
+            # whatever its name
+            if osp.isfile(full) or (not osp.isdir(full) and osp.splitext(
+                    path)[1].lower() in VIDEO_EXTS):
                 rec.update(filename=full, video_start=self.video_start)
             else:
                 rec['frame_dir'] = full

@@ -48,11 +48,7 @@ def test_write_lookup_load_roundtrip(tmp_path):
 
 @pytest.fixture(scope='module')
 def corpora(tmp_path_factory):
-    c = fab.make_all(str(tmp_path_factory.mktemp('corpora')))
-    # decord cannot decode the 16 px mp4 (size mismatch in get_batch):
-    # the same video at 64 px
-    fab.write_video(osp.join(c['generic'], 'videos', 'v1.mp4'), 10, size=64)
-    return c
+    return fab.make_all(str(tmp_path_factory.mktemp('corpora')))
 
 
 def _datasets(c):

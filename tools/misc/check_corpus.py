@@ -6,13 +6,16 @@
 Reads the annotation of every ME dataset of the config (train, val and test
 data, all subjects) and checks each sample: annotation rows, frames present,
 and every frame image usable (not empty, truncated or corrupt, the size of
-its clip; headers only unless ``--decode``). Prints a report naming every
+its clip; headers only unless ``--decode``); of a video sample, its last
+frame decodes (``--decode``: every frame). Prints a report naming every
 bad file and exits 1 if there is any (0: the corpus is clean).
 """
 import argparse
 import os.path as osp
 import sys
 import time
+
+import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import mmakm  # noqa: E402,F401  (stack fixes before any config is parsed)
@@ -27,6 +30,7 @@ def check_dataset(leaf: dict, decode: bool = False) -> dict:
 
     from mmakm.datasets import CorpusError
     from mmakm.datasets.integrity import check_clip_frames
+    from mmakm.datasets.video import VideoReadError, read_video_frames
     ds = DATASETS.build(dict(leaf, pipeline=[], on_bad_sample='skip',
                              check_images=False, lazy_init=True))
     try:
@@ -40,10 +44,20 @@ def check_dataset(leaf: dict, decode: bool = False) -> dict:
     n_frames, n_bad_clips, t0 = 0, 0, time.perf_counter()
     for info in infos:
         paths = info.get('frame_paths')
-        if not paths:
+        if info.get('filename'):  # a video: its last frame, or every one
+            inds = np.asarray(info['video_frame_inds'])
+            n_frames += len(inds)
+            try:
+                read_video_frames(info['filename'],
+                                  inds if decode else inds[-1:])
+                problems = []
+            except VideoReadError as exc:
+                problems = [exc]
+        elif paths:
+            n_frames += len(paths)
+            problems = check_clip_frames(paths, decode=decode)
+        else:
             continue
-        n_frames += len(paths)
-        problems = check_clip_frames(paths, decode=decode)
         if problems:
             n_bad_clips += 1
             bad.append(f"clip {info['clip_id']} ({info['subject']}): " +

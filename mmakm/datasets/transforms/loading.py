@@ -42,7 +42,9 @@ class MEFrameDecode(BaseTransform):
     """Read the frames ``frame_inds`` of a sample into ``imgs``.
 
     Image samples (``frame_paths``) are read with OpenCV; video samples
-    (``filename`` + ``video_frame_inds``) through decord; cached samples
+    (``filename`` + ``video_frame_inds``) through decord
+    (:func:`~mmakm.datasets.video.read_video_frames`: OpenCV where decord
+    fails); cached samples
     (``cache_file`` + ``cache_rows``, see ``MEBaseDataset(cache_dir=...)``)
     as one memory-mapped slice of the clip's ``.npy`` (no per-frame reads). ``imgs`` is a list
     of HxWx3 uint8 RGB arrays; grayscale images (SAMM) are replicated to 3
@@ -63,22 +65,14 @@ class MEFrameDecode(BaseTransform):
         return read_image(path, self.to_gray, _sample_name(results), 'frame')
 
     def _read_video(self, results, inds):
-        import decord
+        from ..video import VideoReadError, read_video_frames
         path = results['filename']
         vinds = np.asarray(results['video_frame_inds'])[inds]
         try:
-            vr = decord.VideoReader(path, num_threads=1)
-            n = len(vr)
-            if len(vinds) and int(vinds.max()) >= n:
-                raise IndexError(f'needs video frame {int(vinds.max())}, the '
-                                 f'video has {n} frames')
-            uniq, inverse = np.unique(vinds, return_inverse=True)
-            frames = vr.get_batch(uniq.tolist()).asnumpy()
-        except Exception as exc:
-            raise IOError(f'cannot decode video {path} '
-                          f'({_sample_name(results)}): '
-                          f'{type(exc).__name__}: {exc}') from exc
-        imgs = [frames[i] for i in inverse]
+            frames = read_video_frames(path, vinds)
+        except VideoReadError as exc:
+            raise VideoReadError(f'{exc} ({_sample_name(results)})') from None
+        imgs = list(frames)
         if self.to_gray:
             imgs = [cv2.cvtColor(im, cv2.COLOR_RGB2GRAY)[..., None]
                     for im in imgs]
