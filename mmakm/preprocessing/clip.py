@@ -123,7 +123,7 @@ def preprocess_clip(frames: np.ndarray,
             landmarker = landmarker or FaceLandmarker(face['min_confidence'])
             matrix, eyes = clip_alignment(
                 frames, landmarker, size, face['margin'],
-                face['eye_distance'], face['ref_frames'])
+                face['eye_distance'], face['ref_frames'], frame_numbers)
             info.update(method='landmarks', eyes=eyes.tolist())
         elif face['detector'] == 'box':
             matrix = box_alignment(frames, size)
