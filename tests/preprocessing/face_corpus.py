@@ -153,7 +153,6 @@ def make_face_on_wall(n_frames: int, angle: float, scale: float, eye_mid,
     out of the picture.
     """
     w, h = frame_size
-    src, mask = photo().astype(np.float32), face_mask()
     wall = background(h, w, seed).astype(np.float32)
     motion = np.zeros((n_frames, 3)) if motion is None else np.asarray(
         motion, dtype=np.float64)
@@ -162,10 +161,28 @@ def make_face_on_wall(n_frames: int, angle: float, scale: float, eye_mid,
         da, dx, dy = motion[t]
         m = placement(angle + da, scale,
                       (eye_mid[0] + dx, eye_mid[1] + dy))
-        img = cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR)
-        alpha = cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_LINEAR)
-        alpha = alpha[..., None]
-        frames.append(np.clip(img * alpha + wall * (1 - alpha) + 0.5, 0,
-                              255).astype(np.uint8))
+        frames.append(to_uint8(paste_face(wall, m)))
         mats.append(m)
     return np.stack(frames), np.stack(mats)
+
+
+def paste_face(canvas: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 ``canvas`` with the face of ``photo()`` (elliptic
+    cut-out) pasted by the (2, 3) photo -> frame ``matrix``."""
+    h, w = canvas.shape[:2]
+    img = cv2.warpAffine(photo().astype(np.float32), matrix, (w, h),
+                         flags=cv2.INTER_LINEAR)
+    alpha = cv2.warpAffine(face_mask(), matrix, (w, h),
+                           flags=cv2.INTER_LINEAR)[..., None]
+    return img * alpha + canvas * (1 - alpha)
+
+
+def mirrored(matrix: np.ndarray) -> np.ndarray:
+    """The photo -> frame ``matrix`` of the photo mirrored left-right
+    first (the true eyes are still ``map_points(result, PHOTO_EYES)``)."""
+    flip = np.array([[-1.0, 0, 511], [0, 1, 0], [0, 0, 1]])
+    return (np.vstack([matrix, [0, 0, 1]]) @ flip)[:2]
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8)
