@@ -204,6 +204,17 @@ def test_half_covered_face_is_an_error_not_a_crop(landmarker):
         align(frames, landmarker)
 
 
+def test_face_cut_by_the_frame_edge(landmarker):
+    """A third of the face out of the frame: aligned (the mesh extends
+    past the edge); 45 % of it: no face, not a crop of half a face."""
+    frames, mats = fc.make_face_on_wall(2, 3.0, 1.5, (600, 240))
+    _, info = align(frames, landmarker)
+    assert eye_error(info, mats[0]) < 1.0
+    frames, _ = fc.make_face_on_wall(2, 3.0, 1.5, (630, 240))
+    with pytest.raises(NoFaceError, match=r'reference frame\(s\) \[0\]'):
+        align(frames, landmarker)
+
+
 # ----------------------------------------------------------------------
 # image files as corpora ship them
 def test_image_formats(tmp_path):
