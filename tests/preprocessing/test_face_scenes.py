@@ -193,9 +193,9 @@ def test_degraded_frames_are_aligned(name, tol, min_corr, landmarker):
 
 def test_half_covered_face_is_an_error_not_a_crop(landmarker):
     """The image-right half of the face painted over in every frame: the
-    mesh still fits a face to the half, with the eyes 30-56 px off in the
-    crop (before: cached as fine); its eyes are not found again on the
-    face warped upright."""
+    mesh still fits a face to the half, its eyes 56 px off in the crop
+    (before: cached as fine); they are not found again on the face warped
+    upright."""
     frames, mats = fc.make_face_on_wall(2, 3.0, 1.5, (320, 240))
     eyes = fc.map_points(mats[0], fc.PHOTO_EYES)
     frames[:, :, int(eyes[:, 0].mean()):] = 128
@@ -220,8 +220,7 @@ def test_face_cut_by_the_frame_edge(landmarker):
 def test_image_formats(tmp_path):
     """16-bit PNG (top 8 bits), RGBA PNG (alpha dropped), palette PNG and
     BMP, colour and grey BMP (SMIC) read as their 8-bit pixels; a float
-    TIFF is refused naming the file (before: read as 0/1 or 255, a black
-    or white frame)."""
+    TIFF is refused naming the file (before: read with wrong levels)."""
     from PIL import Image
     from mmakm.datasets.transforms.loading import read_image
     rgb = fc.photo()[:64, :64]
