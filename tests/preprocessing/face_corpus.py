@@ -17,6 +17,9 @@ import numpy as np
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from fabricate import write_xlsx  # noqa: E402
 
+from mmakm.preprocessing.face import (canonical_eye_distance,  # noqa: E402
+                                      map_points)
+
 FRAME_W, FRAME_H = 640, 480
 # Pupil centres (x, y) in astronaut(), annotated by hand on a 5x zoom.
 PHOTO_EYES = np.array([[203.5, 101.0], [246.5, 103.5]])
@@ -118,10 +121,24 @@ def make_face_casme2(root: str, clips=CLIPS, drift_px: float = 0.0,
     return truth
 
 
-def map_points(matrix: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Apply a (2, 3) matrix to points (N, 2)."""
-    pts = np.asarray(pts, dtype=np.float64)
-    return pts @ np.asarray(matrix)[:, :2].T + np.asarray(matrix)[:, 2]
+#: the aligned crop the tests check (default margin 0.1) and where its
+#: eyes belong: symmetric about the centre column, the average face
+#: centred vertically
+CROP = 144
+CROP_IOD = canonical_eye_distance(CROP, 0.1)
+EXPECTED_EYES = np.array([[CROP / 2 - CROP_IOD / 2, CROP / 2 - 0.52 * CROP_IOD],
+                          [CROP / 2 + CROP_IOD / 2, CROP / 2 - 0.52 * CROP_IOD]])
+
+
+def eye_error(info: dict, placement: np.ndarray) -> float:
+    """Max distance (crop px) of the true pupils of the face placed by
+    ``placement`` (photo -> frame), through the estimated alignment
+    ``info['matrix']``, from where they belong (image-left first: a
+    mirrored face swaps them)."""
+    eyes = map_points(np.asarray(info['matrix']),
+                      map_points(placement, PHOTO_EYES))
+    eyes = eyes[np.argsort(eyes[:, 0])]
+    return float(np.abs(eyes - EXPECTED_EYES).max())
 
 
 # ----------------------------------------------------------------------

@@ -20,29 +20,8 @@ import face_corpus as fc  # noqa: E402
 import mmakm  # noqa: E402,F401
 from mmakm.preprocessing import (FaceLandmarker, FaceLostError,  # noqa: E402
                                  NoFaceError, preprocess_clip)
-from mmakm.preprocessing.face import canonical_eye_distance  # noqa: E402
 
-SIZE = 144
-IOD = canonical_eye_distance(SIZE, 0.1)
-EXPECTED_EYES = np.array([[SIZE / 2 - IOD / 2, SIZE / 2 - 0.52 * IOD],
-                          [SIZE / 2 + IOD / 2, SIZE / 2 - 0.52 * IOD]])
-
-
-@pytest.fixture(scope='module')
-def landmarker():
-    lm = FaceLandmarker()
-    yield lm
-    lm.close()
-
-
-def eye_error(info, placement):
-    """Max distance (crop px) of the true pupils of the face placed by
-    ``placement`` (photo -> frame), through the estimated alignment, from
-    where they belong (image-left first: a mirrored face swaps them)."""
-    eyes = fc.map_points(np.asarray(info['matrix']),
-                         fc.map_points(placement, fc.PHOTO_EYES))
-    eyes = eyes[np.argsort(eyes[:, 0])]
-    return float(np.abs(eyes - EXPECTED_EYES).max())
+SIZE = fc.CROP
 
 
 def align(frames, landmarker, **face):
@@ -80,7 +59,7 @@ def test_two_faces_the_largest_is_aligned(second_scale, ref_frames,
     frames, second = two_faces(3, second_scale)
     _, info = align(frames, landmarker, ref_frames=ref_frames)
     largest = SUBJECT if second_scale < 1 else second
-    assert eye_error(info, largest) < 1.0
+    assert fc.eye_error(info, largest) < 1.0
 
 
 def test_second_face_in_some_frames_changes_nothing(landmarker):
@@ -97,7 +76,7 @@ def test_second_face_in_some_frames_changes_nothing(landmarker):
         _, ref = align(alone, landmarker, ref_frames=ref_frames)
         _, info = align(frames, landmarker, ref_frames=ref_frames)
         assert np.abs(np.subtract(info['eyes'], ref['eyes'])).max() <= tol
-        assert eye_error(info, SUBJECT) < 1.0
+        assert fc.eye_error(info, SUBJECT) < 1.0
     frames, _ = two_faces(4, 1.6, present=(0,))
     with pytest.raises(FaceLostError, match=r'lost in 3 of 4 frames: 1 '):
         align(frames, landmarker)
@@ -123,7 +102,7 @@ def test_turned_and_mirrored_camera(landmarker):
         truth = (np.vstack([to, [0, 0, 1]]) @ np.vstack([mats[0],
                                                           [0, 0, 1]]))[:2]
         _, info = align(np.ascontiguousarray(clip), landmarker)
-        assert eye_error(info, truth) < 1.5, k
+        assert fc.eye_error(info, truth) < 1.5, k
 
 
 @pytest.mark.parametrize('frame_size, scale, frames', [
@@ -136,7 +115,7 @@ def test_large_frames(frame_size, scale, frames, landmarker):
                                        0.4 * frame_size[1]), frame_size)
     out, info = align(clip, landmarker)
     assert out.shape == (frames, SIZE, SIZE, 3)
-    assert eye_error(info, mats[0]) < 0.6
+    assert fc.eye_error(info, mats[0]) < 0.6
 
 
 # ----------------------------------------------------------------------
@@ -187,7 +166,7 @@ def test_degraded_frames_are_aligned(name, tol, min_corr, landmarker):
                      fc.map_points(mats[0], fc.PHOTO_MOUTH[None])[0])
     out, info = align(clip, landmarker)
     assert out.shape[-1] == clip.shape[-1]
-    assert eye_error(info, mats[0]) < tol
+    assert fc.eye_error(info, mats[0]) < tol
     assert info['min_correlation'] >= min_corr
 
 
@@ -209,7 +188,7 @@ def test_face_cut_by_the_frame_edge(landmarker):
     past the edge); 45 % of it: no face, not a crop of half a face."""
     frames, mats = fc.make_face_on_wall(2, 3.0, 1.5, (600, 240))
     _, info = align(frames, landmarker)
-    assert eye_error(info, mats[0]) < 1.0
+    assert fc.eye_error(info, mats[0]) < 1.0
     frames, _ = fc.make_face_on_wall(2, 3.0, 1.5, (630, 240))
     with pytest.raises(NoFaceError, match=r'reference frame\(s\) \[0\]'):
         align(frames, landmarker)
