@@ -97,7 +97,9 @@ def preprocess_clip(frames: np.ndarray,
         eyes, motion figures) for the cache index / report.
 
     Raises:
-        NoFaceError: no face found in the reference frame(s);
+        NoFaceError: no face found (or its eyes not confirmed,
+            :func:`~mmakm.preprocessing.face.frame_eyes`) in the reference
+            frame(s);
             FaceLostError (a NoFaceError): the face is lost in some frames.
     """
     if isinstance(frames, np.ndarray) or not len(frames):
