@@ -15,8 +15,8 @@ crop itself adds no motion between frames.
 With several faces in the frame (an interviewer behind the subject) the
 largest is aligned; the later reference frames take the face nearest the
 first one's eyes. The eyes are confirmed by running the mesh again on the
-face warped upright: a mesh fitted to a face cut by the frame edge, or to
-an upside-down face, does not find its eyes there again. A face that is
+face warped upright: a mesh fitted to half a face (the rest covered) or to
+an upside-down face does not find its eyes there again. A face that is
 not confirmed upright is tried with the frame turned by 90, 180 and 270
 degrees (a camera on its side or upside down).
 """
@@ -353,8 +353,8 @@ def frame_eyes(img: np.ndarray, landmarker: FaceLandmarker,
     shift = None
     for k in range(4):
         found = landmarker.faces(np.rot90(img, k) if k else img)
-        if k:  # a turned frame counts when the face is upright in it (a
-            # mesh on the face of a half-covered face can confirm itself)
+        if k:  # only a face upright in the turned frame: a mesh fitted to
+            # half a face can confirm itself in a turned frame
             found = [p for p in found if _upright(eye_centres(p))]
         if not found:
             continue
@@ -402,7 +402,8 @@ def clip_alignment(frames: np.ndarray, landmarker: FaceLandmarker,
                 'but not its eyes again on the face warped upright (they '
                 f'came back {min(shifts):.2f} inter-ocular distances away, '
                 f'at most {MAX_EYE_SHIFT_IOD} expected; inf: no face there): '
-                'a face cut by the frame edge or covered, not a face at all')
+                'half the face covered or out of the frame, a face turned '
+                'more than 45 degrees from the frame\'s sides, or no face')
         raise NoFaceError(f'no face found in the {where}')
     eyes = np.mean(eyes, axis=0)
     return similarity_from_eyes(eyes, size, margin, eye_distance), eyes
