@@ -402,8 +402,7 @@ def clip_alignment(frames: np.ndarray, landmarker: FaceLandmarker,
                 'but not its eyes again on the face warped upright (they '
                 f'came back {min(shifts):.2f} inter-ocular distances away, '
                 f'at most {MAX_EYE_SHIFT_IOD} expected; inf: no face there): '
-                'half the face covered or out of the frame, a face turned '
-                'more than 45 degrees from the frame\'s sides, or no face')
+                'half the face covered or out of the frame, or no face')
         raise NoFaceError(f'no face found in the {where}')
     eyes = np.mean(eyes, axis=0)
     return similarity_from_eyes(eyes, size, margin, eye_distance), eyes
