@@ -7,6 +7,7 @@ the same bytes.
 The face is scikit-image's astronaut placed with known transforms
 (``face_corpus``); tolerances are in px of the aligned 144 px crop.
 """
+import os
 import os.path as osp
 import sys
 
@@ -263,4 +264,37 @@ def test_clip_result_does_not_depend_on_the_clips_before(landmarker):
     fresh.close()
     align(b, landmarker)
     got, _ = align(a, landmarker)
+    np.testing.assert_array_equal(got, want)
+
+
+def test_large_frames_are_held_once(tmp_path, landmarker):
+    """tools/preprocess.py holds a clip's decoded frames once (before:
+    twice, the decoded list and its stacked copy: traced peak 2.0x the
+    clip's bytes here, now 1.1x), and caches the pixels preprocess_clip
+    gives on the stacked clip."""
+    import tracemalloc
+    from mmakm.datasets import CASME2Dataset
+    from mmakm.preprocessing.runner import preprocess_dataset
+    frames, _ = fc.make_face_on_wall(1, 3.0, 2.0, (600, 330), (1280, 720))
+    corpus, n = str(tmp_path / 'casme2'), 10
+    fc.write_xlsx(osp.join(corpus, 'CASME2-coding-20140508.xlsx'), [
+        ('Subject', 'Filename', 'OnsetFrame', 'ApexFrame', 'OffsetFrame',
+         'Action Units', 'Estimated Emotion'),
+        (1, 'EP01_01', 1, 5, n, '12', 'happiness')])
+    folder = osp.join(corpus, 'CASME2_RAW', 'sub01', 'EP01_01')
+    os.makedirs(folder)
+    for i in range(1, n + 1):
+        cv2.imwrite(osp.join(folder, f'img{i}.jpg'), frames[0][..., ::-1])
+    dataset = CASME2Dataset(data_root=corpus)
+    for run in ('warm-up', 'cache'):  # imports and first-use set-up first
+        tracemalloc.start()
+        preprocess_dataset(dataset, str(tmp_path / run), dict(face=dict()),
+                           landmarker=landmarker, log=lambda line: None)
+        peak = tracemalloc.get_traced_memory()[1]
+        tracemalloc.stop()
+    clip_bytes = n * frames[0].nbytes
+    assert clip_bytes < peak < 1.5 * clip_bytes
+    decoded = cv2.imread(osp.join(folder, 'img1.jpg'))[None, ..., ::-1]
+    want, _ = align(np.repeat(decoded, n, axis=0), landmarker)
+    got = np.load(tmp_path / 'cache' / 'casme2' / 'sub01' / 'EP01_01.npy')
     np.testing.assert_array_equal(got, want)
