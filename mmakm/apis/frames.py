@@ -22,6 +22,7 @@ import numpy as np
 
 from mmakm.datasets.annotation_io import frame_number, scan_frames
 from mmakm.datasets.errors import CorpusError
+from mmakm.datasets.transforms.loading import read_image
 from mmakm.engine.user_input import UserInputError
 
 __all__ = ['IMAGE_EXTS', 'BadClipError', 'Clip', 'FrameSequence',
@@ -88,17 +89,17 @@ class ImageFrames(FrameSequence):
 
     def _frame(self, i: int) -> np.ndarray:
         path = self.paths[i]
-        img = cv2.imread(path, cv2.IMREAD_COLOR)
-        if img is None:
-            raise BadClipError(f'{path}: OpenCV cannot decode this image '
-                               '(expected a JPEG, PNG, BMP or TIFF frame)')
+        try:
+            img = read_image(path, what='frame')
+        except OSError as exc:
+            raise BadClipError(str(exc)) from exc
         if self._shape is None:
             self._shape = img.shape
         elif img.shape != self._shape:
             raise BadClipError(
                 f'{path}: frame size {img.shape[1]}x{img.shape[0]} (WxH) '
                 f'differs from the clip\'s {self._shape[1]}x{self._shape[0]}')
-        return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
+        return img
 
 
 class VideoFrames(FrameSequence):

@@ -97,7 +97,9 @@ def preprocess_clip(frames: np.ndarray,
         eyes, motion figures) for the cache index / report.
 
     Raises:
-        NoFaceError: no face found in the reference frame(s);
+        NoFaceError: no face found (or its eyes not confirmed,
+            :func:`~mmakm.preprocessing.face.frame_eyes`) in the reference
+            frame(s);
             FaceLostError (a NoFaceError): the face is lost in some frames.
     """
     if isinstance(frames, np.ndarray) or not len(frames):
@@ -123,7 +125,7 @@ def preprocess_clip(frames: np.ndarray,
             landmarker = landmarker or FaceLandmarker(face['min_confidence'])
             matrix, eyes = clip_alignment(
                 frames, landmarker, size, face['margin'],
-                face['eye_distance'], face['ref_frames'])
+                face['eye_distance'], face['ref_frames'], frame_numbers)
             info.update(method='landmarks', eyes=eyes.tolist())
         elif face['detector'] == 'box':
             matrix = box_alignment(frames, size)

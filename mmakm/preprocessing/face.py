@@ -11,6 +11,14 @@ translation) computed once per clip from the eye centres of its reference
 frame(s): eye line horizontal, a fixed inter-ocular distance, the face
 centred. Every frame of the clip is warped with the same matrix, so the
 crop itself adds no motion between frames.
+
+With several faces in the frame (an interviewer behind the subject) the
+largest is aligned; the later reference frames take the face nearest the
+first one's eyes. The eyes are confirmed by running the mesh again on the
+face warped upright: a mesh fitted to half a face (the rest covered) or to
+an upside-down face does not find its eyes there again. A face that is
+not confirmed upright is tried with the frame turned by 90, 180 and 270
+degrees (a camera on its side or upside down).
 """
 import functools
 import os.path as osp
@@ -31,6 +39,17 @@ EYE_CORNERS = ((33, 133), (362, 263))
 # height 2.45 IOD (mid-forehead to chin), box centre 0.52 IOD below the eyes.
 FACE_HEIGHT_IOD = 2.45
 FACE_CENTRE_BELOW_EYES_IOD = 0.52
+#: faces the mesh looks for in one frame (the largest is aligned)
+MAX_FACES = 4
+#: the confirmation crop: side and inter-ocular distance (px) of the face
+#: warped upright, and how far (in inter-ocular distances) the mesh may
+#: find the eyes again from where the alignment put them. Measured on the
+#: astronaut (tests/preprocessing/test_face_*.py): right alignments come
+#: back within 0.021 IOD (0.011 without a bar over the eyes); meshes
+#: fitted to half a face, or to a face turned 90 degrees or more,
+#: 0.125 to 0.81 IOD away or not at all.
+CHECK_SIZE, CHECK_IOD = 192, 48.0
+MAX_EYE_SHIFT_IOD = 0.06
 
 
 class NoFaceError(RuntimeError):
@@ -131,10 +150,12 @@ def detect_face_box(frames: Sequence[np.ndarray], max_probe: int = 16,
 class FaceLandmarker:
     """MediaPipe face mesh on single RGB images, Haar box as fallback.
 
-    ``landmarker(img)`` returns the (478, 2) float64 landmark pixel
-    coordinates (x, y) of the largest face, or None. The mesh model is
-    built on first use (it cannot be pickled: dataloader workers build
-    their own).
+    ``landmarker.faces(img)`` returns the (478, 2) float64 landmark pixel
+    coordinates (x, y) of every face found (up to :data:`MAX_FACES`),
+    largest first (area of the mesh's bounding box; ties: leftmost);
+    ``landmarker(img)`` the largest one, or None. The mesh model is built
+    on first use (it cannot be pickled: dataloader workers build their
+    own).
 
     Args:
         min_confidence (float): face detection confidence threshold.
@@ -156,37 +177,43 @@ class FaceLandmarker:
                 'face landmarks need mediapipe 0.10.21: pip install -e '
                 f'".[face]" ({type(exc).__name__}: {exc})') from exc
         return face_mesh.FaceMesh(
-            static_image_mode=True, max_num_faces=1, refine_landmarks=True,
+            static_image_mode=True, max_num_faces=MAX_FACES,
+            refine_landmarks=True,
             min_detection_confidence=self.min_confidence)
 
-    def _mesh_points(self, img: np.ndarray) -> Optional[np.ndarray]:
+    def _mesh_points(self, img: np.ndarray) -> List[np.ndarray]:
         if self._mesh is None:
             self._mesh = self._build()
         found = self._mesh.process(np.ascontiguousarray(img))
-        if not found.multi_face_landmarks:
-            return None
         h, w = img.shape[:2]
-        pts = np.array([(p.x, p.y) for p in
-                        found.multi_face_landmarks[0].landmark],
-                       dtype=np.float64)
-        return pts * (w, h)
+        return [np.array([(p.x, p.y) for p in face.landmark],
+                         dtype=np.float64) * (w, h)
+                for face in found.multi_face_landmarks or ()]
 
-    def __call__(self, img: np.ndarray) -> Optional[np.ndarray]:
+    def faces(self, img: np.ndarray) -> List[np.ndarray]:
+        """Landmarks (478, 2) of every face in ``img``, largest first."""
         img = np.asarray(img)
         if img.ndim == 2 or img.shape[2] == 1:
             img = np.repeat(img.reshape(img.shape[:2])[..., None], 3, axis=2)
-        pts = self._mesh_points(img)
-        if pts is not None or not self.haar_fallback:
-            return pts
-        # small faces in large frames: the mesh on each Haar box (with
-        # context around it) until one holds a face
-        h, w = img.shape[:2]
-        for box in haar_boxes(img, MIN_FALLBACK_FACE)[:MAX_FALLBACK_BOXES]:
-            x0, y0, x1, y1 = square_box(box, 0.4, w, h)
-            pts = self._mesh_points(img[y0:y1, x0:x1])
-            if pts is not None:
-                return pts + (x0, y0)
-        return None
+        found = self._mesh_points(img)
+        if not found and self.haar_fallback:
+            # small faces in large frames: the mesh on each Haar box (with
+            # context around it, largest first) until one holds a face
+            h, w = img.shape[:2]
+            for box in haar_boxes(img, MIN_FALLBACK_FACE)[:MAX_FALLBACK_BOXES]:
+                x0, y0, x1, y1 = square_box(box, 0.4, w, h)
+                found = [pts + (x0, y0) for pts in
+                         self._mesh_points(img[y0:y1, x0:x1])]
+                if found:
+                    break
+        # the detector's own order follows its scores: sort, so the
+        # largest face wins whatever else is in the frame
+        return sorted(found, key=lambda p: (-float(np.prod(np.ptp(p, 0))),
+                                            float(p[:, 0].min())))
+
+    def __call__(self, img: np.ndarray) -> Optional[np.ndarray]:
+        found = self.faces(img)
+        return found[0] if found else None
 
     def __getstate__(self):
         state = dict(self.__dict__)
@@ -273,23 +300,110 @@ def warp_clip(frames: np.ndarray, matrices: np.ndarray, size: int,
     return out
 
 
+def map_points(matrix: np.ndarray, points: np.ndarray) -> np.ndarray:
+    """Points (N, 2) through a (2, 3) affine matrix."""
+    matrix = np.asarray(matrix, dtype=np.float64)
+    return np.asarray(points, dtype=np.float64) @ matrix[:, :2].T + \
+        matrix[:, 2]
+
+
+def rot90_matrix(k: int, w: int, h: int) -> np.ndarray:
+    """(3, 3) map of pixel (x, y) of a ``w`` x ``h`` frame to its place in
+    ``np.rot90(frame, k)`` (k quarter turns counter-clockwise)."""
+    out = np.eye(3)
+    for _ in range(k % 4):
+        out = np.array([[0, 1, 0], [-1, 0, w - 1], [0, 0, 1]]) @ out
+        w, h = h, w
+    return out
+
+
+def eye_shift(img: np.ndarray, eyes: np.ndarray,
+              landmarker: FaceLandmarker) -> float:
+    """How far (inter-ocular distances) the mesh finds the eyes again when
+    ``img`` is warped upright by the alignment of ``eyes`` (2, 2); inf when
+    it finds no face there."""
+    matrix = similarity_from_eyes(eyes, CHECK_SIZE, eye_distance=CHECK_IOD)
+    crop = warp_clip(np.asarray(img)[None], matrix, CHECK_SIZE)[0]
+    want = map_points(matrix, eyes)
+    shifts = [np.abs(eye_centres(p) - want).max()
+              for p in landmarker.faces(crop)]
+    return min(shifts, default=np.inf) / CHECK_IOD
+
+
+def _upright(eyes: np.ndarray) -> bool:
+    """Whether the eye line (image-left eye first) is within 45 degrees of
+    horizontal."""
+    dx, dy = eyes[1] - eyes[0]
+    return dx > abs(dy)
+
+
+def frame_eyes(img: np.ndarray, landmarker: FaceLandmarker,
+               near: Optional[np.ndarray] = None
+               ) -> Tuple[Optional[np.ndarray], Optional[float]]:
+    """``(eyes (2, 2), None)`` of the face of one frame, confirmed upright
+    (:func:`eye_shift`); else ``(None, shift)`` with the smallest shift of
+    an unconfirmed face (None: no face at all).
+
+    The largest face, or the one nearest ``near`` (eyes of another frame).
+    The frame as it is first, then turned by 90, 180 and 270 degrees
+    (there only a face upright in the turned frame counts).
+    """
+    img = np.asarray(img)
+    h, w = img.shape[:2]
+    shift = None
+    for k in range(4):
+        found = landmarker.faces(np.rot90(img, k) if k else img)
+        if k:  # only a face upright in the turned frame: a mesh fitted to
+            # half a face can confirm itself in a turned frame
+            found = [p for p in found if _upright(eye_centres(p))]
+        if not found:
+            continue
+        back = np.linalg.inv(rot90_matrix(k, w, h))[:2]
+        eyes = [map_points(back, eye_centres(p)) for p in found]
+        if near is not None:
+            eyes.sort(key=lambda e: float(np.abs(e - near).max()))
+        s = eye_shift(img, eyes[0], landmarker)
+        if s <= MAX_EYE_SHIFT_IOD:
+            return eyes[0], None
+        shift = s if shift is None else min(shift, s)
+    return None, shift
+
+
 def clip_alignment(frames: np.ndarray, landmarker: FaceLandmarker,
                    size: int = 144, margin: float = 0.1,
                    eye_distance: Optional[float] = None,
-                   ref_frames: int = 1) -> Tuple[np.ndarray, np.ndarray]:
+                   ref_frames: int = 1,
+                   frame_numbers: Optional[Sequence[int]] = None
+                   ) -> Tuple[np.ndarray, np.ndarray]:
     """(matrix (2, 3), eyes (2, 2)) of a clip from its first frames.
 
     The eye centres are averaged over the first ``ref_frames`` frames
-    (the onset) in which a face is found; NoFaceError if none has one.
+    (the onset) in which a face is found and confirmed
+    (:func:`frame_eyes`): the largest face of the first, the same face
+    (nearest eyes) in the others. NoFaceError, naming the reference frames
+    (``frame_numbers``: corpus numbers of ``frames``), if none has one.
     """
-    eyes = []
-    for img in frames[:max(1, int(ref_frames))]:
-        pts = landmarker(img)
-        if pts is not None:
-            eyes.append(eye_centres(pts))
+    n = max(1, int(ref_frames))
+    eyes, shifts = [], []
+    for img in frames[:n]:
+        found, shift = frame_eyes(img, landmarker, eyes[0] if eyes else None)
+        if found is not None:
+            eyes.append(found)
+        elif shift is not None:
+            shifts.append(shift)
     if not eyes:
-        raise NoFaceError(f'no face found in the reference frame(s) '
-                          f'(first {max(1, int(ref_frames))})')
+        refs = (list(range(min(n, len(frames)))) if frame_numbers is None
+                else [int(f) for f in frame_numbers[:n]])
+        where = f'reference frame(s) {refs}' + (
+            ' (positions)' if frame_numbers is None else '')
+        if shifts:
+            raise NoFaceError(
+                f'no face confirmed in the {where}: the face mesh found one, '
+                'but not its eyes again on the face warped upright (they '
+                f'came back {min(shifts):.2f} inter-ocular distances away, '
+                f'at most {MAX_EYE_SHIFT_IOD} expected; inf: no face there): '
+                'half the face covered or out of the frame, or no face')
+        raise NoFaceError(f'no face found in the {where}')
     eyes = np.mean(eyes, axis=0)
     return similarity_from_eyes(eyes, size, margin, eye_distance), eyes
 

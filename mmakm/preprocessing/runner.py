@@ -12,7 +12,7 @@ import json
 import os.path as osp
 import time
 from collections import OrderedDict, defaultdict
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import numpy as np
 
@@ -166,12 +166,14 @@ def failed_count(reports: Dict[str, dict]) -> int:
                for r in reports.values())
 
 
-def decode_clip(info: dict) -> np.ndarray:
-    """(T, H, W, 3) uint8 RGB of every frame onset..offset of a sample."""
+def decode_clip(info: dict) -> Tuple[List[np.ndarray], np.ndarray]:
+    """(frames, frame numbers): every frame onset..offset of a sample, a
+    list of T (H, W, 3) uint8 RGB arrays (not stacked: a clip of 4K frames
+    is held once, not twice; :func:`preprocess_clip` takes the list)."""
     from mmakm.datasets.transforms import MEFrameDecode, MESampleFrames
     results = MESampleFrames(test_mode=True)(copy.deepcopy(info))
     results = MEFrameDecode()(results)
-    return np.stack(results['imgs']), results['frame_numbers_fed']
+    return results['imgs'], results['frame_numbers_fed']
 
 
 def preprocess_dataset(dataset, cache_dir: str, recipe: dict,

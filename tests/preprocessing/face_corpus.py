@@ -17,6 +17,9 @@ import numpy as np
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from fabricate import write_xlsx  # noqa: E402
 
+from mmakm.preprocessing.face import (canonical_eye_distance,  # noqa: E402
+                                      map_points)
+
 FRAME_W, FRAME_H = 640, 480
 # Pupil centres (x, y) in astronaut(), annotated by hand on a 5x zoom.
 PHOTO_EYES = np.array([[203.5, 101.0], [246.5, 103.5]])
@@ -118,10 +121,24 @@ def make_face_casme2(root: str, clips=CLIPS, drift_px: float = 0.0,
     return truth
 
 
-def map_points(matrix: np.ndarray, pts: np.ndarray) -> np.ndarray:
-    """Apply a (2, 3) matrix to points (N, 2)."""
-    pts = np.asarray(pts, dtype=np.float64)
-    return pts @ np.asarray(matrix)[:, :2].T + np.asarray(matrix)[:, 2]
+#: the aligned crop the tests check (default margin 0.1) and where its
+#: eyes belong: symmetric about the centre column, the average face
+#: centred vertically
+CROP = 144
+CROP_IOD = canonical_eye_distance(CROP, 0.1)
+EXPECTED_EYES = np.array([[CROP / 2 - CROP_IOD / 2, CROP / 2 - 0.52 * CROP_IOD],
+                          [CROP / 2 + CROP_IOD / 2, CROP / 2 - 0.52 * CROP_IOD]])
+
+
+def eye_error(info: dict, placement: np.ndarray) -> float:
+    """Max distance (crop px) of the true pupils of the face placed by
+    ``placement`` (photo -> frame), through the estimated alignment
+    ``info['matrix']``, from where they belong (image-left first: a
+    mirrored face swaps them)."""
+    eyes = map_points(np.asarray(info['matrix']),
+                      map_points(placement, PHOTO_EYES))
+    eyes = eyes[np.argsort(eyes[:, 0])]
+    return float(np.abs(eyes - EXPECTED_EYES).max())
 
 
 # ----------------------------------------------------------------------
@@ -153,7 +170,6 @@ def make_face_on_wall(n_frames: int, angle: float, scale: float, eye_mid,
     out of the picture.
     """
     w, h = frame_size
-    src, mask = photo().astype(np.float32), face_mask()
     wall = background(h, w, seed).astype(np.float32)
     motion = np.zeros((n_frames, 3)) if motion is None else np.asarray(
         motion, dtype=np.float64)
@@ -162,10 +178,28 @@ def make_face_on_wall(n_frames: int, angle: float, scale: float, eye_mid,
         da, dx, dy = motion[t]
         m = placement(angle + da, scale,
                       (eye_mid[0] + dx, eye_mid[1] + dy))
-        img = cv2.warpAffine(src, m, (w, h), flags=cv2.INTER_LINEAR)
-        alpha = cv2.warpAffine(mask, m, (w, h), flags=cv2.INTER_LINEAR)
-        alpha = alpha[..., None]
-        frames.append(np.clip(img * alpha + wall * (1 - alpha) + 0.5, 0,
-                              255).astype(np.uint8))
+        frames.append(to_uint8(paste_face(wall, m)))
         mats.append(m)
     return np.stack(frames), np.stack(mats)
+
+
+def paste_face(canvas: np.ndarray, matrix: np.ndarray) -> np.ndarray:
+    """(H, W, 3) float32 ``canvas`` with the face of ``photo()`` (elliptic
+    cut-out) pasted by the (2, 3) photo -> frame ``matrix``."""
+    h, w = canvas.shape[:2]
+    img = cv2.warpAffine(photo().astype(np.float32), matrix, (w, h),
+                         flags=cv2.INTER_LINEAR)
+    alpha = cv2.warpAffine(face_mask(), matrix, (w, h),
+                           flags=cv2.INTER_LINEAR)[..., None]
+    return img * alpha + canvas * (1 - alpha)
+
+
+def mirrored(matrix: np.ndarray) -> np.ndarray:
+    """The photo -> frame ``matrix`` of the photo mirrored left-right
+    first (the true eyes are still ``map_points(result, PHOTO_EYES)``)."""
+    flip = np.array([[-1.0, 0, 511], [0, 1, 0], [0, 0, 1]])
+    return (np.vstack([matrix, [0, 0, 1]]) @ flip)[:2]
+
+
+def to_uint8(img: np.ndarray) -> np.ndarray:
+    return np.clip(img + 0.5, 0, 255).astype(np.uint8)

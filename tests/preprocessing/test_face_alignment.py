@@ -148,6 +148,10 @@ def test_face_align_transform_equals_offline(landmarker):
     noise = np.zeros((2, 480, 640, 3), np.uint8)
     with pytest.raises(NoFaceError, match='clip c of s'):
         t(dict(imgs=list(noise), clip_id='c', subject='s'))
+    with pytest.raises(NoFaceError, match=r'clip c of s: .*reference '
+                       r'frame\(s\) \[17\]$'):  # the corpus frame number
+        t(dict(imgs=list(noise), clip_id='c', subject='s',
+               frame_numbers_fed=np.array([17, 19])))
 
 
 def test_demo_aligns_the_face_and_refuses_no_face():

@@ -18,30 +18,10 @@ sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 import face_corpus as fc  # noqa: E402
 
 import mmakm  # noqa: E402,F401
-from mmakm.preprocessing import (FaceLandmarker, FaceLostError,  # noqa: E402
-                                 NoFaceError, preprocess_clip,
-                                 warp_displacement_px)
-from mmakm.preprocessing.face import canonical_eye_distance  # noqa: E402
+from mmakm.preprocessing import (FaceLostError, NoFaceError,  # noqa: E402
+                                 preprocess_clip, warp_displacement_px)
 
-SIZE = 144
-IOD = canonical_eye_distance(SIZE, 0.1)
-EXPECTED_EYES = np.array([[SIZE / 2 - IOD / 2, SIZE / 2 - 0.52 * IOD],
-                          [SIZE / 2 + IOD / 2, SIZE / 2 - 0.52 * IOD]])
-
-
-@pytest.fixture(scope='module')
-def landmarker():
-    lm = FaceLandmarker()
-    yield lm
-    lm.close()
-
-
-def eye_error(info, placement):
-    """Max distance (crop px) of the true pupils, mapped through the known
-    placement and the estimated alignment, from where they belong."""
-    eyes = fc.map_points(np.asarray(info['matrix']),
-                         fc.map_points(placement, fc.PHOTO_EYES))
-    return float(np.abs(eyes - EXPECTED_EYES).max())
+SIZE = fc.CROP
 
 
 @pytest.mark.parametrize('frame_size, scale, eye_mid, tol', [
@@ -60,7 +40,7 @@ def test_small_and_off_centre_faces_are_aligned(frame_size, scale, eye_mid,
     out, info = preprocess_clip(frames, dict(size=SIZE),
                                 landmarker=landmarker)
     assert out.shape == (2, SIZE, SIZE, 3)
-    assert eye_error(info, mats[0]) < tol
+    assert fc.eye_error(info, mats[0]) < tol
 
 
 def test_grayscale_clip_aligns_like_its_colour_version(landmarker):
@@ -71,8 +51,8 @@ def test_grayscale_clip_aligns_like_its_colour_version(landmarker):
     assert out1.shape == (3, SIZE, SIZE, 1)  # channels kept
     out3, info3 = preprocess_clip(np.repeat(gray[..., None], 3, axis=3),
                                   dict(size=SIZE), landmarker=landmarker)
-    assert eye_error(info1, mats[0]) < 0.8
-    assert eye_error(info3, mats[0]) < 0.8
+    assert fc.eye_error(info1, mats[0]) < 0.8
+    assert fc.eye_error(info3, mats[0]) < 0.8
     np.testing.assert_allclose(info1['matrix'], info3['matrix'], atol=1e-6)
     with pytest.raises(ValueError, match=r'\(T, H, W, C\) uint8, got '
                        r'\(3, 480, 640\)'):
@@ -87,7 +67,7 @@ def test_single_frame_clip(landmarker):
         frames, dict(size=SIZE), stabilise={},
         magnify=dict(type='phase', alpha=15), landmarker=landmarker)
     assert full.shape == (1, SIZE, SIZE, 3)
-    assert eye_error(info, mats[0]) < 0.8
+    assert fc.eye_error(info, mats[0]) < 0.8
     assert full_info['motion_px']['max'] == 0.0
     # nothing to stabilise or magnify against: the aligned frame itself
     assert np.abs(full.astype(int) - plain).max() <= 1

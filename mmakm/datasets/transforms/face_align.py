@@ -50,10 +50,14 @@ class MEFaceAlign(BaseTransform):
         if self._landmarker is None and self.face['detector'] == 'landmarks':
             self._landmarker = FaceLandmarker(self.face['min_confidence'])
         frames = np.stack(results['imgs'])
+        numbers = results.get('frame_numbers_fed')  # to name frames
+        if numbers is not None and len(numbers) != len(frames):
+            numbers = None
         try:
             out, info = preprocess_clip(frames, self.face, self.stabilise,
                                         landmarker=self._landmarker,
-                                        measure_motion=False)
+                                        measure_motion=False,
+                                        frame_numbers=numbers)
         except NoFaceError as exc:
             if self.on_no_face == 'error':
                 raise NoFaceError(f"clip {results.get('clip_id')} of "

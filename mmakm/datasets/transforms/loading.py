@@ -18,9 +18,14 @@ def read_image(path: str, to_gray: bool = False, context: str = '',
                what: str = 'image') -> np.ndarray:
     """Read an image file as HxWx3 RGB (``to_gray``: HxWx1) uint8.
 
+    8-bit images as they are (grey, palette and RGBA images in colour,
+    alpha dropped); 16-bit ones keep their top 8 bits (what OpenCV gives,
+    so a 10/12-bit sensor's frames come out dark). Floating-point images
+    (TIFF, EXR) are refused: their range (0..1 or 0..255) is not known.
     Errors name the file and ``context`` (e.g. the sample).
     """
-    flag = cv2.IMREAD_GRAYSCALE if to_gray else cv2.IMREAD_COLOR
+    flag = (cv2.IMREAD_GRAYSCALE if to_gray else cv2.IMREAD_COLOR) | \
+        cv2.IMREAD_ANYDEPTH
     img = None
     suffix = f' ({context})' if context else ''
     if osp.isfile(path):
@@ -32,6 +37,12 @@ def read_image(path: str, to_gray: bool = False, context: str = '',
     if img is None:
         raise IOError(f'unreadable image: {path}{suffix}; expected a jpg/'
                       'bmp/png image')
+    if img.dtype == np.uint16:
+        img = (img >> 8).astype(np.uint8)
+    elif img.dtype != np.uint8:
+        raise IOError(f'{img.dtype} image: {path}{suffix}; expected 8- or '
+                      '16-bit pixels (the range of floating-point ones is '
+                      'not known): convert the frames to 8-bit PNG/JPEG')
     if to_gray:
         return img[..., None]
     return cv2.cvtColor(img, cv2.COLOR_BGR2RGB)
