@@ -308,3 +308,38 @@ def test_large_frames_are_held_once(tmp_path, landmarker):
     want, _ = align(np.repeat(decoded, n, axis=0), landmarker)
     got = np.load(tmp_path / 'cache' / 'casme2' / 'sub01' / 'EP01_01.npy')
     np.testing.assert_array_equal(got, want)
+
+
+def test_real_faces_at_low_resolution_are_aligned(landmarker):
+    """Faces of other people than the astronaut: the 100 faces of
+    scikit-image's LFW subset (25 px, upscaled to 200 px, on a 400 px
+    frame). The mesh's refit on the face warped upright is noisy at this
+    resolution (up to 0.19 inter-ocular distances for faces whose eyes it
+    found right), so a face is aligned when the refit does not contradict
+    it (:data:`MAX_PLAUSIBLE_SHIFT_IOD`), not only when it confirms it.
+    Before: 10 of the 97 faces the mesh finds refused with NoFaceError,
+    among them clearly visible ones (glasses, a smile, a tilted head).
+    Every accepted face is upright (eye line within 30 degrees, as LFW's
+    faces are) with a plausible inter-ocular distance."""
+    from skimage.data import lfw_subset
+
+    from mmakm.preprocessing.face import frame_eyes
+    found = aligned = 0
+    for face in lfw_subset()[:100]:  # the first 100 are faces
+        img = cv2.resize(fc.to_uint8(face * 255), (200, 200),
+                         interpolation=cv2.INTER_CUBIC)
+        img = cv2.copyMakeBorder(img, 100, 100, 100, 100,
+                                 cv2.BORDER_REPLICATE)
+        img = np.repeat(img[..., None], 3, axis=2)
+        if landmarker(img) is None:
+            continue
+        found += 1
+        eyes, _ = frame_eyes(img, landmarker)
+        if eyes is None:
+            continue
+        aligned += 1
+        dx, dy = eyes[1] - eyes[0]
+        assert abs(np.degrees(np.arctan2(dy, dx))) < 30
+        assert 40 < np.hypot(dx, dy) < 110  # the 200 px faces' eyes
+    assert found >= 95
+    assert aligned >= found - 2
