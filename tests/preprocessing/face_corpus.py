@@ -342,8 +342,8 @@ def lfw_frame(i: int, angle: float = 0.0, dx: float = 0.0, dy: float = 0.0,
                          flags=cv2.INTER_LINEAR,
                          borderMode=cv2.BORDER_REPLICATE) * gain
     if sigma:
-        img = img + (rng or np.random.default_rng(0)).normal(0, sigma,
-                                                            img.shape)
+        img += sigma * (rng or np.random.default_rng(0)).standard_normal(
+            img.shape, dtype=np.float32)
     return np.repeat(to_uint8(img)[..., None], 3, axis=2), m
 
 

@@ -10,8 +10,9 @@ onset, the rigid ECC fit of every aligned frame onto it, the face-lost
 checks). Prints, over the faces the onset aligns:
 
 - good clips (head drift and roll, blinks, a micro-expression, light
-  changes, sensor noise), near the frame's edge, macro-expressions and an exaggerated blink: the
-  lowest ECC correlation and how many clips a check refuses;
+  changes, sensor noise; a face near the frame's edge), macro-expressions
+  and an exaggerated blink: the lowest ECC correlation and how many clips
+  a check refuses;
 - faces gone mid-clip (another person at the same place, the lower face
   covered, the head moved out of the frame, from the middle or from near
   its edge): how many each check refuses, how many pass both;
@@ -49,7 +50,7 @@ from mmakm.preprocessing.face import (FACE_CENTRE_BELOW_EYES_IOD,  # noqa: E402
 
 SIZE = 144
 IOD = canonical_eye_distance(SIZE, 0.1)
-N_FRAMES, FIRST = 4, 2  # events in frames 2..3, the onset is the reference
+N_FRAMES, FIRST = 3, 1  # events in frames 1..2, the onset is the reference
 GOOD_DRIFT = (0.5, 1.5)  # deg, px per frame: small head drift and roll
 
 #: clip name -> events (kind, amount) in frames FIRST.. (person i's clip;
@@ -62,6 +63,7 @@ GOOD = {
 MACRO = {
     'smile 0.12 IOD': [('smile', 0.12)],
     'open mouth 0.2 IOD': [('open_mouth', 0.2)],
+    'wide-open mouth 0.3 IOD': [('open_mouth', 0.3)],
     'exaggerated blink 0.3 IOD': [('blink', 0.3)],
 }
 GONE = {
