@@ -52,6 +52,10 @@ SIZE = 144
 IOD = canonical_eye_distance(SIZE, 0.1)
 N_FRAMES, FIRST = 3, 1  # events in frames 1..2, the onset is the reference
 GOOD_DRIFT = (0.5, 1.5)  # deg, px per frame: small head drift and roll
+#: clips named 'near the edge' have the head near the right edge of the
+#: frame in every frame (frame px; the central face region 14 px inside
+#: it in the onset, 15 % of the face cut off)
+NEAR_EDGE = 130.0
 
 #: clip name -> events (kind, amount) in frames FIRST.. (person i's clip;
 #: 'swap' takes the next person); good ones also drift and flicker
@@ -59,6 +63,7 @@ GOOD = {
     'drift only': [],
     'blink 0.12 IOD': [('blink', 0.12)],
     'micro-expression 0.03 IOD': [('expression', 0.03)],
+    'near the edge, drift only': [],
 }
 MACRO = {
     'smile 0.12 IOD': [('smile', 0.12)],
@@ -74,10 +79,6 @@ GONE = {
     'near the edge, head moved 30 px out': [('leave', 30.0)],
     'near the edge, head moved 60 px out': [('leave', 60.0)],
 }
-#: clips whose head is near the right edge of the frame in every frame
-#: (frame px; the central face region 14 px inside it in the onset)
-NEAR_EDGE = 130.0
-GOOD['near the edge, drift only'] = []
 
 
 def parse_args():
@@ -123,9 +124,8 @@ def run_clip(i, events, matrix, n_faces, rng, drift=GOOD_DRIFT, at=0.0):
     """Figures of one clip: min correlation, refused by each check,
     lower-face correlation (over the event frames)."""
     frames, mats = fc.lfw_clip(i, N_FRAMES, drift=drift,
-                            events=clip_events(i, events, n_faces, rng),
-                            at=(at, 0.0),
-                            seed=int(rng.integers(1 << 31)))
+                               events=clip_events(i, events, n_faces, rng),
+                               at=(at, 0.0), seed=int(rng.integers(1 << 31)))
     aligned = warp_clip(frames, matrix, SIZE)
     fit = fit_rigid_warps(aligned, 0)
     corr = fit.correlation[FIRST:]
@@ -177,13 +177,11 @@ def summary(rows, key, fn):
     return float(fn(vals)) if len(vals) else float('nan')
 
 
-def main():
-    args = parse_args()
-    start = time.time()
-    rng = np.random.default_rng(args.seed)
-    landmarker = FaceLandmarker()
-    n = min(args.faces, 100)
-    matrices, eyes200, edge = {}, {}, {}
+def align_faces(n: int, landmarker) -> tuple:
+    """``(matrices, edge, eyes200)``: face index -> alignment (2, 3) of
+    its onset in the middle of the frame and near its edge, and the
+    mesh's eyes (2, 2) in its 200 px face (faces aligned only)."""
+    matrices, edge, eyes200 = {}, {}, {}
     for i in range(n):
         onset, place = fc.lfw_frame(i)
         try:
@@ -191,24 +189,17 @@ def main():
         except NoFaceError:
             continue
         eyes200[i] = map_points(np.linalg.inv(np.vstack([place, [0, 0, 1]]))
-                                [:2], eyes)  # in the 200 px face
+                                [:2], eyes)
         try:  # the face near the edge, part of it cut off: aligned anew
             edge[i], _ = clip_alignment(fc.lfw_frame(i, dx=NEAR_EDGE)[0][None],
                                         landmarker, SIZE)
         except NoFaceError:
             pass
-    print(f'{len(matrices)} of {n} LFW faces aligned in the onset '
-          f'({len(edge)} near the edge of the frame) '
-          f'({SIZE} px crop); clips of {N_FRAMES} frames, events in '
-          f'frames {FIRST}-{N_FRAMES - 1}, head drift +-{GOOD_DRIFT[0]} deg '
-          f'+-{GOOD_DRIFT[1]} px per frame, light 0.7-1.3 per frame, '
-          'noise sigma 3')
-    results = {}
-    for name, events in {**GOOD, **MACRO, **GONE}.items():
-        at, mats = ((NEAR_EDGE, edge) if name.startswith('near the edge')
-                    else (0.0, matrices))
-        results[name] = [run_clip(i, events, m, n, rng, at=at)
-                         for i, m in mats.items()]
+    return matrices, edge, eyes200
+
+
+def clip_table(matrices: dict, edge: dict, n: int, rng) -> dict:
+    """Clip name -> figures over the faces (printed as a table)."""
     print(f'\n| clip | faces | min correlation (max) | refused: correlation '
           f'< {MIN_FACE_CORRELATION} | refused: > {MAX_FACE_OUTSIDE:.0%} of '
           'the face outside the frame | face truly out of the frame | '
@@ -216,9 +207,13 @@ def main():
           'correlation (max) |')
     print('|---|---|---|---|---|---|---|---|---|')
     table = {}
-    for name, rows in results.items():
+    for name, events in {**GOOD, **MACRO, **GONE}.items():
+        at, mats = ((NEAR_EDGE, edge) if name.startswith('near the edge')
+                    else (0.0, matrices))
+        rows = [run_clip(i, events, m, n, rng, at=at)
+                for i, m in mats.items()]
         refused = [r['refused_corr'] or r['refused_outside'] for r in rows]
-        table[name] = dict(
+        t = table[name] = dict(
             faces=len(rows), min_corr=summary(rows, 'min_corr', np.nanmin),
             max_corr=summary(rows, 'min_corr', np.nanmax),
             refused_corr=sum(r['refused_corr'] for r in rows),
@@ -229,12 +224,15 @@ def main():
             missed=len(rows) - sum(refused),
             min_lower=summary(rows, 'min_lower', np.nanmin),
             max_lower=summary(rows, 'min_lower', np.nanmax))
-        t = table[name]
         print(f"| {name} | {t['faces']} | {t['min_corr']:.3f} "
               f"({t['max_corr']:.3f}) | {t['refused_corr']} | "
               f"{t['refused_outside']} | {t['truly_out']} | "
               f"{t['passed_corr']} | {t['missed']} | "
               f"{t['min_lower']:.3f} ({t['max_lower']:.3f}) |")
+    return table
+
+
+def stabilisation_summary(matrices: dict, rng) -> dict:
     errors = np.concatenate([stabilisation_error(i, m, rng)
                              for i, m in matrices.items()])
     stab = dict(frames=len(errors), median=float(np.median(errors)),
@@ -244,6 +242,12 @@ def main():
           'drift +-1 deg +-3 px per frame, crop px, central face region): '
           f"median {stab['median']:.3f}, p95 {stab['p95']:.3f}, max "
           f"{stab['max']:.3f}")
+    return stab
+
+
+def haar_summary(eyes200: dict, n: int, landmarker) -> dict:
+    """Small faces (every 4th) on a wall in 640x480, through the Haar
+    fallback: side -> how many aligned, worst eye error (IOD)."""
     haar = {}
     subset = [i for i in range(0, n, 4) if i in eyes200]
     for side in (40, 56, 70):
@@ -265,12 +269,31 @@ def main():
         print(f'small faces {side} px in 640x480 (Haar fallback): {found} '
               f'of {len(subset)} aligned, eyes within {worst:.2f} IOD of '
               'where the mesh puts them on the same face at 200 px')
+    return haar
+
+
+def main():
+    args = parse_args()
+    start = time.time()
+    rng = np.random.default_rng(args.seed)
+    landmarker = FaceLandmarker()
+    n = min(args.faces, 100)
+    matrices, edge, eyes200 = align_faces(n, landmarker)
+    print(f'{len(matrices)} of {n} LFW faces aligned in the onset '
+          f'({len(edge)} near the edge of the frame; {SIZE} px crop); '
+          f'clips of {N_FRAMES} frames, events in frames '
+          f'{FIRST}-{N_FRAMES - 1}, head drift +-{GOOD_DRIFT[0]} deg '
+          f'+-{GOOD_DRIFT[1]} px per frame, light 0.7-1.3 per frame, '
+          'noise sigma 3')
+    table = clip_table(matrices, edge, n, rng)
+    stab = stabilisation_summary(matrices, rng)
+    haar = haar_summary(eyes200, n, landmarker)
+    landmarker.close()
     print(f'\n{time.time() - start:.0f} s')
     if args.out:
         atomic_json_dump(dict(seed=args.seed, faces=n,
                               aligned=len(matrices), clips=table,
                               stabilisation=stab, haar=haar), args.out)
-    landmarker.close()
 
 
 if __name__ == '__main__':
