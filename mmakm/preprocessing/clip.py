@@ -10,10 +10,12 @@ from typing import Optional, Sequence, Tuple
 
 import numpy as np
 
-from .face import (FaceLandmarker, FaceLostError, box_alignment,
+from .face import (FACE_CENTRE_BELOW_EYES_IOD, FaceLandmarker,
+                   FaceLostError, box_alignment, canonical_eye_distance,
                    clip_alignment, warp_clip)
-from .stabilise import (compose_with_alignment, estimate_rigid_warps,
-                        fit_rigid_warps, warp_displacement_px)
+from .stabilise import (RigidFit, compose_with_alignment,
+                        estimate_rigid_warps, fit_rigid_warps,
+                        warp_displacement_px)
 
 #: alignment defaults: output side (the paper's pre-crop size), margin
 #: around the average face (fraction of its height), inter-ocular distance
@@ -29,6 +31,20 @@ STABILISE_DEFAULTS = dict(type='ecc', iterations=100, blur=5)
 #: blinks, expressions, 30 % darker light or sensor noise stay above 0.99;
 #: a face gone from the crop gives about 0.3 or no convergence at all.
 MIN_FACE_CORRELATION = 0.6
+#: fraction of the crop's central face region (brows to mouth) that may
+#: be outside the source frame in a frame while it was inside in the
+#: reference frame. The rigid fit can follow a face that leaves the frame
+#: with a good correlation (the part still in the frame matches), and the
+#: crop would be padded with repeated edge pixels. No good clip of the 96
+#: LFW faces aligned (head drift, blinks, micro- and macro-expressions,
+#: also near the frame's edge) is refused; a head leaving the frame near
+#: its edge passed the correlation alone in 56 of 93 faces, both checks
+#: in 4 (``tools/analysis/many_faces.py``).
+MAX_FACE_OUTSIDE = 0.05
+#: the central face region, in inter-ocular distances (IOD) from the eye
+#: midpoint of the crop: half its width, its top above and bottom below
+#: the eye line (the ``'box'`` detector: the same region of its crop)
+FACE_REGION_IOD = dict(half_width=0.9, above=0.4, below=1.3)
 
 
 def merged(defaults: dict, cfg: Optional[dict]) -> Optional[dict]:
@@ -64,7 +80,8 @@ def preprocess_clip(frames: np.ndarray,
                     measure_motion: bool = True,
                     fps: Optional[float] = None,
                     frame_numbers: Optional[Sequence[int]] = None,
-                    min_correlation: Optional[float] = MIN_FACE_CORRELATION
+                    min_correlation: Optional[float] = MIN_FACE_CORRELATION,
+                    max_face_outside: Optional[float] = MAX_FACE_OUTSIDE
                     ) -> Tuple[np.ndarray, dict]:
     """Align, stabilise and magnify one clip.
 
@@ -91,6 +108,12 @@ def preprocess_clip(frames: np.ndarray,
             ECC fit onto the reference frame fails or stays below this
             correlation has lost the face: FaceLostError naming the
             frames (never a clip of empty crops). None: no check.
+        max_face_outside (float, optional): with the same fit, a frame in
+            which more than this fraction of the crop's central face
+            region (:data:`FACE_REGION_IOD`), inside the frame in the
+            reference frame, maps outside the frame (the head left it)
+            has lost the face: FaceLostError naming the frames (never a
+            crop padded with repeated edge pixels). None: no check.
 
     Returns:
         tuple: (T, S, S, 3) uint8 frames and an info dict (method, matrix,
@@ -139,9 +162,10 @@ def preprocess_clip(frames: np.ndarray,
             fit = fit_rigid_warps(
                 out, 0, (stabilise or STABILISE_DEFAULTS)['iterations'],
                 blur=(stabilise or STABILISE_DEFAULTS)['blur'])
-            if min_correlation is not None:
-                check_face_kept(fit.correlation, min_correlation,
-                                frame_numbers)
+            check_face_found(
+                fit, min_correlation, max_face_outside, matrix, shape[1:3],
+                size, face['eye_distance'] or canonical_eye_distance(
+                    size, face['margin']), frame_numbers)
             warps = fit.warps
             info['motion_px'] = _motion_summary(warps, size)
             info['ecc_failed_frames'] = int(np.isnan(fit.correlation).sum())
@@ -161,14 +185,39 @@ def preprocess_clip(frames: np.ndarray,
     return np.ascontiguousarray(out), info
 
 
-def check_face_kept(correlation: np.ndarray, min_correlation: float,
-                    frame_numbers: Optional[Sequence[int]] = None) -> None:
-    """FaceLostError naming every frame whose ECC correlation (T,) with the
-    reference frame is below ``min_correlation`` or NaN (no fit)."""
+def check_face_found(fit: RigidFit, min_correlation: Optional[float],
+                     max_face_outside: Optional[float], matrix: np.ndarray,
+                     frame_shape: Sequence[int], size: int,
+                     eye_distance: float,
+                     frame_numbers: Optional[Sequence[int]] = None) -> None:
+    """Both face-lost checks on the rigid ``fit`` of a clip aligned by
+    ``matrix`` (2, 3) from ``frame_shape`` (H, W) frames: one
+    FaceLostError naming the frames of each check that fails (a check
+    whose threshold is None is off)."""
+    errors = []
+    if min_correlation is not None:
+        errors.append(low_correlation_error(fit.correlation, min_correlation,
+                                            frame_numbers))
+    if max_face_outside is not None:
+        errors.append(face_outside_error(
+            face_outside_fraction(matrix, fit.warps, frame_shape, size,
+                                  eye_distance), max_face_outside,
+            frame_numbers))
+    errors = [e for e in errors if e]
+    if errors:
+        raise FaceLostError('. Also: '.join(errors))
+
+
+def low_correlation_error(correlation: np.ndarray, min_correlation: float,
+                          frame_numbers: Optional[Sequence[int]] = None
+                          ) -> Optional[str]:
+    """The FaceLostError message naming every frame whose ECC correlation
+    (T,) with the reference frame is below ``min_correlation`` or NaN (no
+    fit); None when there is none."""
     correlation = np.asarray(correlation, dtype=np.float64)
     lost = np.flatnonzero(~(correlation >= min_correlation))
     if not len(lost):
-        return
+        return None
     names = (np.arange(len(correlation)) if frame_numbers is None
              else np.asarray(frame_numbers))
     what = 'frame' if frame_numbers is not None else 'frame position'
@@ -178,11 +227,71 @@ def check_face_kept(correlation: np.ndarray, min_correlation: float,
                 f'correlation {c:.2f} < {min_correlation}')
     shown = ', '.join(f'{names[i]} ({why(correlation[i])})'
                       for i in lost[:10]) + (', ...' if len(lost) > 10 else '')
-    raise FaceLostError(
+    return (
         f'the face of the reference {what} {names[0]} is lost in '
         f'{len(lost)} of {len(correlation)} frames: {shown}; it left the '
         'crop, is covered or the frame is blank: cut the clip or fix those '
         'frames')
+
+
+def face_region(size: int, eye_distance: float,
+                steps: int = 9) -> np.ndarray:
+    """(steps * steps, 2) points (x, y) of the central face region
+    (:data:`FACE_REGION_IOD`) of a ``size`` crop whose eyes are
+    ``eye_distance`` px apart (the alignment's geometry)."""
+    r = FACE_REGION_IOD
+    eye_row = size / 2 - FACE_CENTRE_BELOW_EYES_IOD * eye_distance
+    xs = size / 2 + np.linspace(-r['half_width'], r['half_width'],
+                                steps) * eye_distance
+    ys = eye_row + np.linspace(-r['above'], r['below'], steps) * eye_distance
+    return np.stack(np.meshgrid(xs, ys), -1).reshape(-1, 2)
+
+
+def face_outside_fraction(matrix: np.ndarray, warps: np.ndarray,
+                          frame_shape: Sequence[int], size: int,
+                          eye_distance: float) -> np.ndarray:
+    """(T,) fraction of the crop's central face region that is inside the
+    ``frame_shape`` (H, W) frame in the reference frame (warp 0 is the
+    reference's, the identity) but outside it in frame t.
+
+    ``matrix`` (2, 3): the clip's alignment (frame -> crop); ``warps``
+    (T, 2, 3): the rigid fit of every aligned frame onto the reference
+    (:func:`~mmakm.preprocessing.stabilise.fit_rigid_warps`): crop point
+    ``x`` of the reference is at ``A^-1 W_t x`` in frame t.
+    """
+    pts = face_region(size, eye_distance)  # (P, 2)
+    maps = compose_with_alignment(matrix, warps)  # (T, 2, 3) crop -> frame
+    where = pts @ maps[:, :, :2].transpose(0, 2, 1) + maps[:, None, :, 2]
+    h, w = frame_shape[:2]
+    inside = ((where >= 0) & (where <= np.array([w - 1, h - 1]))).all(-1)
+    ref = inside[0]  # (P,)
+    if not ref.any():
+        return np.zeros(len(warps))
+    return (ref & ~inside).sum(-1) / ref.sum()
+
+
+def face_outside_error(outside: np.ndarray, max_outside: float,
+                       frame_numbers: Optional[Sequence[int]] = None
+                       ) -> Optional[str]:
+    """The FaceLostError message naming every frame in which more than
+    ``max_outside`` of the central face region is outside the frame
+    (``outside`` (T,), :func:`face_outside_fraction`); None when there is
+    none."""
+    outside = np.asarray(outside, dtype=np.float64)
+    lost = np.flatnonzero(outside > max_outside)
+    if not len(lost):
+        return None
+    names = (np.arange(len(outside)) if frame_numbers is None
+             else np.asarray(frame_numbers))
+    what = 'frame' if frame_numbers is not None else 'frame position'
+    shown = ', '.join(f'{names[i]} ({outside[i]:.0%} of it outside)'
+                      for i in lost[:10]) + (', ...' if len(lost) > 10 else '')
+    return (
+        f'the central face region (brows to mouth) of the reference {what} '
+        f'{names[0]} left the frame in {len(lost)} of {len(outside)} '
+        f'frames: {shown}; at most {max_outside:.0%} expected '
+        '(max_face_outside): the crop would show repeated edge pixels '
+        'there; cut the clip or fix those frames')
 
 
 def _motion_summary(warps: np.ndarray, size: int) -> dict:
