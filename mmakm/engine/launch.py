@@ -388,7 +388,7 @@ def add_launch_args(parser) -> None:
         action=CfgOptionsAction,
         help='key=value settings merged into the config (a key it cannot '
         'take is refused). A single value keeps its spaces '
-        '("data_root=/data/my corpus"); a list is key="[a,b]" or key=a,b, '
+        '("train_dataloader.dataset.data_root=/data/my corpus"); a list is key="[a,b]" or key=a,b, '
         'nested key="[(a,b),(c,d)]"; key="dict(...)" replaces the '
         "config's value with that dict.")
     parser.add_argument(

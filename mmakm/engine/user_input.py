@@ -15,6 +15,11 @@ keeps single values as given and such ``dict(...)`` values as strings;
 :func:`merge_cfg_options` reads them as the dict they spell (literal
 arguments only), which replaces the config's value as a whole, also where
 the config holds None.
+
+A config file's variables (``data_root``, ``cache_dir``, ``max_epochs``)
+are substituted into the dicts that use them when the file is read, so
+``--cfg-options data_root=...`` would change nothing: such a key is
+refused with the keys that hold its value.
 """
 import ast
 import copy
@@ -152,8 +157,9 @@ def check_cfg_options(cfg: Config, cfg_options: dict) -> None:
         raise UserInputError('\n'.join(problems) or (
             f'--cfg-options: {exc.args[0] if exc.args else exc}{hint}')
         ) from exc
-    problems = [p for p in (_key_problem(cfg, merged, key)
-                            for key in cfg_options) if p]
+    problems = [p for p in (_key_problem(cfg, merged, key) or
+                            _copied_variable(cfg, key, value)
+                            for key, value in cfg_options.items()) if p]
     if problems:
         raise UserInputError('\n'.join(problems))
 
@@ -190,6 +196,39 @@ def _key_problem(cfg, merged, key: str) -> Optional[str]:
             msg += f"; did you mean {'.'.join(parts[:i] + [close[0]])}?"
         return msg
     return None
+
+
+def _copied_variable(cfg, key: str, value) -> Optional[str]:
+    """Why setting ``key`` would change nothing, if it is a variable of the
+    config file whose value was copied into nested keys when the file was
+    read (``data_root`` into ``train_dataloader.dataset.data_root``, ...).
+    Keys the runner reads (``work_dir``, ``load_from``, ...) are not."""
+    from mmengine.runner import Runner
+    if '.' in key or key not in cfg or key in inspect.signature(
+            Runner.__init__).parameters:
+        return None
+    old = cfg[key]
+    if isinstance(old, bool) or not isinstance(old, (str, int, float)):
+        return None  # flags and dicts (e.g. preprocess) are read as such
+
+    def holders(node, prefix):
+        items = (node.items() if hasattr(node, 'items') else
+                 enumerate(node) if isinstance(node, (list, tuple)) else ())
+        for name, child in items:
+            path = f'{prefix}{name}'
+            if type(child) is type(old) and child == old:
+                yield path
+            else:
+                yield from holders(child, path + '.')
+
+    copies = [path for name, child in cfg.items() if name != key
+              for path in holders({name: child}, '')]
+    if not copies:
+        return None
+    return (f'--cfg-options {key}: a variable of the config, read when the '
+            f'config was loaded; setting it changes nothing. Set the keys '
+            f'that hold its value instead: ' +
+            ' '.join(f'{c}={value}' for c in copies))
 
 
 def _registered(type_name: str):

@@ -139,6 +139,40 @@ def test_dict_values_replace_the_config_value():
         merge_cfg_options(cfg, {'preprocess.stabilise.type': 'ecc'})
 
 
+@pytest.mark.parametrize('key, value, holders', [
+    ('data_root', '/elsewhere', ['train_dataloader.dataset.data_root',
+                                 'test_dataloader.dataset.data_root']),
+    ('cache_dir', '/elsewhere', ['train_dataloader.dataset.cache_dir',
+                                 'test_dataloader.dataset.cache_dir']),
+    ('max_epochs', 1, ['train_cfg.max_epochs', 'param_scheduler.0.T_max']),
+])
+def test_config_variables_already_copied_are_refused(key, value, holders):
+    """Before: ``data_root=DIR`` was accepted and changed nothing (the
+    corpus was still read under data/)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'akm_casme2.py'))
+    with pytest.raises(UserInputError) as e:
+        merge_cfg_options(cfg, {key: value})
+    msg = str(e.value)
+    assert msg.startswith(f'--cfg-options {key}: a variable of the config')
+    for holder in holders:
+        assert f'{holder}={value}' in msg
+    # the keys it names are accepted; runner keys and flags stay settable
+    merge_cfg_options(cfg, {h: value for h in holders})
+    merge_cfg_options(cfg, {'work_dir': '/w', 'load_partial': True})
+
+
+def test_preprocess_refuses_data_root_before_any_work(tmp_path):
+    out = tmp_path / 'cache'
+    code, err = call('preprocess', [
+        osp.join(REPO, 'configs', 'akm_casme2.py'), out, '--cfg-options',
+        f'data_root={tmp_path}'])
+    assert code == 2 and err.strip().startswith(
+        'error: --cfg-options data_root: a variable of the config')
+    assert f'train_dataloader.dataset.data_root={tmp_path}' in err
+    assert not out.exists()
+
+
 def test_tools_refuse_wrong_keys_before_any_work(corpus_root, tmp_path):
     work = tmp_path / 'w'
     opts = ['--cfg-options', *tiny_options(corpus_root, SUBJECTS),
