@@ -194,6 +194,45 @@ def test_tools_refuse_wrong_keys_before_any_work(corpus_root, tmp_path):
 
 
 # -------------------------------------------------------------- LOSO folds
+def test_a_synthetic_corpus_of_other_arguments_is_one_line(tmp_path):
+    """Before: a FileExistsError traceback from train.py that said to pass
+    overwrite=True / --overwrite, which train.py does not have."""
+    from mmakm.datasets.synthetic import make_synthetic_casme2
+    root = make_synthetic_casme2(str(tmp_path / 'c'), n_subjects=2,
+                                 clips_per_subject=2, size=32, max_len=24)
+    opts = [f'{k}={root}' for k in ('synthetic_corpus.root',
+                                     'train_dataloader.dataset.data_root',
+                                     'test_dataloader.dataset.data_root')]
+    code, err = call('train', [SYNTH_CFG, '--work-dir', tmp_path / 'w',
+                               '--cfg-options', *opts])
+    assert code == 1 and 'Traceback' not in err
+    assert err.strip() == (
+        f'error: synthetic_corpus: {root} was made with n_subjects=2, '
+        'clips_per_subject=2, size=32, max_len=24, not n_subjects=8, '
+        'clips_per_subject=8, size=96, max_len=140: to read it as it is, '
+        'add --cfg-options synthetic_corpus.n_subjects=2 '
+        'synthetic_corpus.clips_per_subject=2 synthetic_corpus.size=32 '
+        "synthetic_corpus.max_len=24; or point synthetic_corpus.root and "
+        "the datasets' data_root to a new folder (the corpus is generated "
+        'there)')
+    # as the message says
+    keys = err.split('add --cfg-options ')[1].split(';')[0].split()
+    from mmakm.engine import ensure_synthetic_corpus
+    from mmakm.engine.user_input import load_config
+    given = dict(o.split('=', 1) for o in opts)
+    given.update({k: int(v) for k, v in (o.split('=') for o in keys)})
+    assert ensure_synthetic_corpus(load_config(SYNTH_CFG, given)) == root
+    # a folder that is not a synthetic corpus is never offered --overwrite
+    other = tmp_path / 'real'
+    other.mkdir()
+    opts = [o.replace(root, str(other)) for o in opts]
+    code, err = call('train', [SYNTH_CFG, '--work-dir', tmp_path / 'w',
+                               '--cfg-options', *opts])
+    assert code == 1 and err.startswith(
+        f'error: synthetic_corpus: {other} exists and is not a synthetic '
+        'corpus: point synthetic_corpus.root') and 'overwrite' not in err
+
+
 def test_unknown_loso_subject(corpus_root, tmp_path):
     code, err = call('loso', [SYNTH_CFG, '--work-dir', tmp_path / 'l',
                               '--folds', 'sub99', '--cfg-options',
