@@ -8,7 +8,9 @@ data, all subjects) and checks each sample: annotation rows, frames present,
 and every frame image usable (not empty, truncated or corrupt, the size of
 its clip; headers only unless ``--decode``); of a video sample, its last
 frame decodes (``--decode``: every frame). Prints a report naming every
-bad file and exits 1 if there is any (0: the corpus is clean).
+bad file and exits 1 if there is any (0: the corpus is clean). The corpus is
+checked as shipped, also for a config that trains on a preprocessed frame
+cache: this check comes before ``tools/preprocess.py``.
 """
 import argparse
 import os.path as osp
@@ -25,14 +27,16 @@ from mmakm.loso.plan import corpus_datasets  # noqa: E402
 
 
 def check_dataset(leaf: dict, decode: bool = False) -> dict:
-    """Build one dataset leniently and check all its frames."""
+    """Build one dataset leniently, on the shipped frames, and check all
+    its frames."""
     from mmaction.registry import DATASETS
 
     from mmakm.datasets import CorpusError
     from mmakm.datasets.integrity import check_clip_frames
     from mmakm.datasets.video import VideoReadError, read_video_frames
     ds = DATASETS.build(dict(leaf, pipeline=[], on_bad_sample='skip',
-                             check_images=False, lazy_init=True))
+                             check_images=False, lazy_init=True,
+                             cache_dir=None))
     try:
         ds.full_init()
         infos = [ds.get_data_info(i) for i in range(len(ds))]
