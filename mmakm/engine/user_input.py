@@ -198,6 +198,22 @@ def _key_problem(cfg, merged, key: str) -> Optional[str]:
     return None
 
 
+def _holders(cfg, value, skip: str) -> List[str]:
+    """Nested keys of ``cfg`` (outside its top-level key ``skip``) that
+    hold ``value`` (``'a.b.0.c'``)."""
+    def walk(node, prefix):
+        items = (node.items() if hasattr(node, 'items') else
+                 enumerate(node) if isinstance(node, (list, tuple)) else ())
+        for name, child in items:
+            path = f'{prefix}{name}'
+            if type(child) is type(value) and child == value:
+                yield path
+            else:
+                yield from walk(child, path + '.')
+    return [path for name, child in cfg.items() if name != skip
+            for path in walk({name: child}, '')]
+
+
 def _copied_variable(cfg, key: str, value) -> Optional[str]:
     """Why setting ``key`` would change nothing, if it is a variable of the
     config file whose value was copied into nested keys when the file was
@@ -210,19 +226,12 @@ def _copied_variable(cfg, key: str, value) -> Optional[str]:
     old = cfg[key]
     if isinstance(old, bool) or not isinstance(old, (str, int, float)):
         return None  # flags and dicts (e.g. preprocess) are read as such
-
-    def holders(node, prefix):
-        items = (node.items() if hasattr(node, 'items') else
-                 enumerate(node) if isinstance(node, (list, tuple)) else ())
-        for name, child in items:
-            path = f'{prefix}{name}'
-            if type(child) is type(old) and child == old:
-                yield path
-            else:
-                yield from holders(child, path + '.')
-
-    copies = [path for name, child in cfg.items() if name != key
-              for path in holders({name: child}, '')]
+    # copies inside other variables (a pipeline list copied whole into a
+    # dataloader) change nothing either: not offered
+    variables = {name for name, v in cfg.items() if name != key and
+                 isinstance(v, (dict, list)) and _holders(cfg, v, name)}
+    copies = [path for path in _holders(cfg, old, key)
+              if path.split('.')[0] not in variables]
     if not copies:
         return None
     return (f'--cfg-options {key}: a variable of the config, read when the '

@@ -162,6 +162,19 @@ def test_config_variables_already_copied_are_refused(key, value, holders):
     merge_cfg_options(cfg, {'work_dir': '/w', 'load_partial': True})
 
 
+def test_copies_inside_other_variables_are_not_offered():
+    """The max-beta configs copy their pipeline variables whole into the
+    dataloaders: only the dataloaders' keys are named."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'baselines',
+                                   'r18_maxbeta_casme2.py'))
+    with pytest.raises(UserInputError) as e:
+        check_cfg_options(cfg, {'akm_keyframes': 'k.pkl'})
+    assert str(e.value).endswith(
+        'instead: train_dataloader.dataset.pipeline.0.predictions=k.pkl '
+        'test_dataloader.dataset.pipeline.0.predictions=k.pkl')
+
+
 def test_preprocess_refuses_data_root_before_any_work(tmp_path):
     out = tmp_path / 'cache'
     code, err = call('preprocess', [
