@@ -198,20 +198,27 @@ def _key_problem(cfg, merged, key: str) -> Optional[str]:
     return None
 
 
-def _holders(cfg, value, skip: str) -> List[str]:
-    """Nested keys of ``cfg`` (outside its top-level key ``skip``) that
-    hold ``value`` (``'a.b.0.c'``)."""
+def _holders(cfg, value, skip: str) -> List[tuple]:
+    """``(key, held)`` of each nested key of ``cfg`` (outside its top-level
+    key ``skip``) that holds ``value``, or, for a path, a path under it
+    (``source_root + '/casme2'``)."""
+    def holds(child):
+        if type(child) is type(value) and child == value:
+            return True
+        return isinstance(value, str) and isinstance(child, str) and \
+            child.startswith(value.rstrip('/') + '/')
+
     def walk(node, prefix):
         items = (node.items() if hasattr(node, 'items') else
                  enumerate(node) if isinstance(node, (list, tuple)) else ())
         for name, child in items:
             path = f'{prefix}{name}'
-            if type(child) is type(value) and child == value:
-                yield path
+            if holds(child):
+                yield path, child
             else:
                 yield from walk(child, path + '.')
-    return [path for name, child in cfg.items() if name != skip
-            for path in walk({name: child}, '')]
+    return [found for name, child in cfg.items() if name != skip
+            for found in walk({name: child}, '')]
 
 
 def _copied_variable(cfg, key: str, value) -> Optional[str]:
@@ -230,14 +237,15 @@ def _copied_variable(cfg, key: str, value) -> Optional[str]:
     # dataloader) change nothing either: not offered
     variables = {name for name, v in cfg.items() if name != key and
                  isinstance(v, (dict, list)) and _holders(cfg, v, name)}
-    copies = [path for path in _holders(cfg, old, key)
-              if path.split('.')[0] not in variables]
+    copies = [(path, held) for path, held in _holders(cfg, old, key)
+              if '.' in path and path.split('.')[0] not in variables]
     if not copies:
         return None
     return (f'--cfg-options {key}: a variable of the config, read when the '
             f'config was loaded; setting it changes nothing. Set the keys '
-            f'that hold its value instead: ' +
-            ' '.join(f'{c}={value}' for c in copies))
+            f'that hold its value instead: ' + ' '.join(
+                f'{path}={value}{held[len(old):] if held != old else ""}'
+                for path, held in copies))
 
 
 def _registered(type_name: str):

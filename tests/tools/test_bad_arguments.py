@@ -175,6 +175,22 @@ def test_copies_inside_other_variables_are_not_offered():
         'test_dataloader.dataset.pipeline.0.predictions=k.pkl')
 
 
+def test_paths_built_from_a_variable_are_named_with_the_new_value():
+    """configs/akm_megc2019.py builds its three source roots from
+    ``source_root``; setting it alone changed nothing."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'akm_megc2019.py'))
+    with pytest.raises(UserInputError) as e:
+        check_cfg_options(cfg, {'source_root': '/d'})
+    keys = str(e.value).split('instead: ')[1].split()
+    for split in ('train', 'test'):
+        for corpus in ('casme2', 'samm', 'smic'):
+            assert (f'{split}_dataloader.dataset.{corpus}.data_root='
+                    f'/d/{corpus}') in keys
+        assert f'{split}_dataloader.dataset.data_root=/d/megc2019' in keys
+    assert not [k for k in keys if '.' not in k.split('=')[0]]
+
+
 def test_preprocess_refuses_data_root_before_any_work(tmp_path):
     out = tmp_path / 'cache'
     code, err = call('preprocess', [
