@@ -16,6 +16,7 @@ import argparse
 import os.path as osp
 import sys
 import time
+from collections import Counter
 
 import numpy as np
 
@@ -110,8 +111,10 @@ def main(argv=None) -> int:
             print(f"  DUPLICATE  {d['where']} (same as {d['same_as']}; "
                   'dropped)')
         if r['excluded']:
-            print(f"  {len(r['excluded'])} sample(s) excluded by the class "
-                  'setup (not errors)')
+            reasons = Counter(e['reason'] for e in r['excluded'])
+            print(f"  {len(r['excluded'])} sample(s) excluded, not errors ("
+                  + '; '.join(f'{k}: {v}' for k, v in sorted(reasons.items()))
+                  + ')')
         n_bad += len(r['bad'])
     print('corpus OK' if not n_bad else f'{n_bad} problem(s) found')
     return 1 if n_bad else 0
