@@ -262,6 +262,20 @@ def test_a_synthetic_corpus_of_other_arguments_is_one_line(tmp_path):
         'corpus: point synthetic_corpus.root') and 'overwrite' not in err
 
 
+def test_a_backbone_mixing_frames_over_time_is_one_line(corpus_root,
+                                                        tmp_path):
+    """Refused by design (README); before, the refusal was a traceback."""
+    opts = ['--cfg-options', *[o for o in tiny_options(corpus_root, SUBJECTS)
+                               if not o.startswith('model.backbone.')],
+            "model.backbone=dict(type='ResNetTSM', depth=18, "
+            'pretrained=None, pretrained2d=False)']
+    code, err = call('train', [SYNTH_CFG, '--work-dir', tmp_path / 'w',
+                               *opts])
+    assert code == 1 and 'Traceback' not in err
+    assert err.startswith('error: AKMNet needs a per-frame (2D) backbone')
+    assert "ResNetTSM mixes frames over time (TemporalShift at" in err
+
+
 def test_unknown_loso_subject(corpus_root, tmp_path):
     code, err = call('loso', [SYNTH_CFG, '--work-dir', tmp_path / 'l',
                               '--folds', 'sub99', '--cfg-options',
