@@ -67,3 +67,42 @@ def test_strip_from_the_cache_with_cfg_options(tmp_path, monkeypatch,
         for key, value in (('data_root', root), ('cache_dir', cache))]]) == 0
     assert len(strips) == 1 and strips[0] is not None
     np.testing.assert_array_equal(np.stack(strips[0]), clip[::2])
+
+
+def test_strip_from_video_clips(corpus_root, tmp_path, monkeypatch):
+    """Clips read from videos (``data_prefix=dict(video=...)``): before, the
+    figures had no strip."""
+    sys.path.insert(0, osp.join(TOOLS, 'analysis'))
+    import keyframe_plot
+    from mmakm.datasets.video import read_video_frames
+    from tools_testlib import SYNTH_CFG
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    from mmaction.registry import DATASETS
+    init_default_scope('mmaction')
+    opts = {f'{s}_dataloader.dataset.{k}': v for s in ('train', 'test')
+            for k, v in (('data_root', corpus_root),
+                         ('data_prefix', "dict(video='CASME2_video')"))}
+    cfg = Config.fromfile(SYNTH_CFG)
+    ds = DATASETS.build(dict(cfg.test_dataloader.dataset, pipeline=[],
+                             data_root=corpus_root,
+                             data_prefix=dict(video='CASME2_video')))
+    info = ds.get_data_info(0)
+    fed = np.asarray(info['frame_numbers'])[::8]
+    preds = tmp_path / 'preds.pkl'
+    with open(preds, 'wb') as fh:
+        pickle.dump([dict(
+            pred_score=np.full(4, 0.25), pred_label=0, gt_label=0,
+            subject=info['subject'], clip_id=info['clip_id'], fps=200.0,
+            apex=-1, frame_numbers_fed=fed, key_frames=np.array([0]),
+            frame_weights=np.linspace(0.2, 0.8, len(fed)))], fh)
+    strips = []
+    monkeypatch.setattr(keyframe_plot, 'plot_key_frames',
+                        lambda *a, **k: strips.append(k['frames']))
+    assert keyframe_plot.main([
+        str(preds), '--out', str(tmp_path / 'kf'), '--config', SYNTH_CFG,
+        '--cfg-options', *[f'{k}={v}' for k, v in opts.items()]]) == 0
+    assert strips[0] is not None
+    want = read_video_frames(info['filename'],
+                             np.asarray(info['video_frame_inds'])[::8])
+    np.testing.assert_array_equal(np.stack(strips[0]), want)

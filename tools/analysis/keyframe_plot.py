@@ -52,8 +52,8 @@ def clip_frames(config: str, cfg_options=None):
 
 def read_frames(info: dict, numbers) -> Optional[list]:
     """RGB frames ``numbers`` of a clip as the model was fed them: the
-    shipped images, or the aligned faces of the cache; None if not all
-    are there (a video clip: no strip)."""
+    shipped images or video, or the aligned faces of the cache; None if
+    not all are there."""
     index = {int(n): i for i, n in enumerate(info['frame_numbers'])}
     if not all(int(n) in index for n in numbers):
         return None
@@ -65,6 +65,10 @@ def read_frames(info: dict, numbers) -> Optional[list]:
     if 'frame_paths' in info:
         return [cv2.cvtColor(cv2.imread(info['frame_paths'][i]),
                              cv2.COLOR_BGR2RGB) for i in inds]
+    if 'filename' in info:
+        from mmakm.datasets.video import read_video_frames
+        return list(read_video_frames(
+            info['filename'], np.asarray(info['video_frame_inds'])[inds]))
     return None
 
 
