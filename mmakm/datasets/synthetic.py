@@ -91,6 +91,28 @@ MARKER = '.mmakm_synthetic.json'
 TRUTH = '.mmakm_synthetic_truth.json'
 
 
+class CorpusExistsError(FileExistsError):
+    """``root`` holds something else than the corpus asked for.
+
+    Attributes:
+        found (dict | None): the arguments it was made with (None: not a
+            synthetic corpus).
+        asked (dict): the arguments asked for.
+    """
+
+    def __init__(self, root: str, found: Optional[dict], asked: dict):
+        self.root, self.found, self.asked = root, found, asked
+        if found is None:
+            what = f'is not a synthetic corpus (no {MARKER})'
+        else:
+            diff = [k for k in asked if found.get(k) != asked[k]]
+            what = ('was made with ' + ', '.join(
+                f'{k}={found.get(k)!r}' for k in diff) + ', not ' +
+                ', '.join(f'{k}={asked[k]!r}' for k in diff))
+        super().__init__(f'{root} {what}; pass overwrite=True (CLI: '
+                         '--overwrite) to replace it, or use another root')
+
+
 def _p(x, y):
     return (int(round(x * _ONE)), int(round(y * _ONE)))
 
@@ -286,7 +308,8 @@ def make_synthetic_casme2(root: str,
     The corpus is generated in a temporary sibling folder and renamed into
     place, so ``root`` is either absent or complete. If ``root`` already
     holds a corpus generated with the same arguments it is kept as is;
-    anything else there raises FileExistsError unless ``overwrite=True``.
+    anything else there raises :class:`CorpusExistsError` (a
+    FileExistsError) unless ``overwrite=True``.
     The defaults are the levels stated (and motivated) in the module
     docstring.
 
@@ -314,16 +337,14 @@ def make_synthetic_casme2(root: str,
                   noise=noise, version=3)
     root = osp.abspath(root)
     if osp.exists(root):
-        marker = osp.join(root, MARKER)
+        marker, found = osp.join(root, MARKER), None
         if not overwrite and osp.isfile(marker):
             with open(marker) as f:
-                if json.load(f) == params:
-                    return root
+                found = json.load(f)
+            if found == params:
+                return root
         if not overwrite:
-            raise FileExistsError(
-                f'{root} exists and is not a synthetic corpus made with '
-                f'{params}; pass overwrite=True (CLI: --overwrite) to '
-                'replace it, or use another root')
+            raise CorpusExistsError(root, found, params)
     if not 1 <= n_subjects <= 99:
         raise ValueError('n_subjects must be in 1..99')
     if not 4 <= min_len <= max_len:

@@ -287,7 +287,9 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
     root = osp.abspath(spec.pop('root'))
     if root not in _dataset_roots(cfg):
         return None
-    from mmakm.datasets.synthetic import make_synthetic_casme2
+    from .consistency import ConfigMismatchError
+    from mmakm.datasets.synthetic import (CorpusExistsError,
+                                          make_synthetic_casme2)
     os.makedirs(osp.dirname(root), exist_ok=True)
     # one generator at a time (ranks of a job, parallel LOSO folds): the
     # others wait for it and then find the corpus in place. An existing
@@ -297,8 +299,32 @@ def ensure_synthetic_corpus(cfg: Config) -> Optional[str]:
         if not osp.isdir(root):
             print_log(f'Generating the synthetic corpus in {root} ...',
                       logger='current')
-        make_synthetic_casme2(root, **spec)
+        try:
+            make_synthetic_casme2(root, **spec)
+        except CorpusExistsError as exc:
+            raise ConfigMismatchError(_corpus_mismatch(exc)) from exc
     return root
+
+
+def _corpus_mismatch(exc) -> str:
+    """What to do when ``synthetic_corpus.root`` holds another corpus, in
+    the config's terms (``synthetic_corpus`` keys are the generator's
+    arguments)."""
+    elsewhere = ("or point synthetic_corpus.root and the datasets' "
+                 'data_root to a new folder (the corpus is generated there)')
+    found = exc.found
+    if found is None:  # never offer to overwrite what may be a real corpus
+        return (f'synthetic_corpus: {exc.root} exists and is not a '
+                f'synthetic corpus: {elsewhere[3:]}')
+    if found.get('version') != exc.asked.get('version'):
+        return (f'synthetic_corpus: {exc.root} was made by another version '
+                'of the generator: remake it with python '
+                f'tools/misc/make_synthetic.py {exc.root} --overwrite, '
+                f'{elsewhere}')
+    keys = ' '.join(f'synthetic_corpus.{k}={found.get(k)}'
+                    for k in exc.asked if found.get(k) != exc.asked[k])
+    return (f'synthetic_corpus: {str(exc).split(";")[0]}: to read it as it '
+            f'is, add --cfg-options {keys}; {elsewhere}')
 
 
 def _dataset_roots(cfg: Config) -> set:
@@ -388,7 +414,7 @@ def add_launch_args(parser) -> None:
         action=CfgOptionsAction,
         help='key=value settings merged into the config (a key it cannot '
         'take is refused). A single value keeps its spaces '
-        '("data_root=/data/my corpus"); a list is key="[a,b]" or key=a,b, '
+        '("train_dataloader.dataset.data_root=/data/my corpus"); a list is key="[a,b]" or key=a,b, '
         'nested key="[(a,b),(c,d)]"; key="dict(...)" replaces the '
         "config's value with that dict.")
     parser.add_argument(

@@ -15,6 +15,11 @@ keeps single values as given and such ``dict(...)`` values as strings;
 :func:`merge_cfg_options` reads them as the dict they spell (literal
 arguments only), which replaces the config's value as a whole, also where
 the config holds None.
+
+A config file's variables (``data_root``, ``cache_dir``, ``max_epochs``)
+are substituted into the dicts that use them when the file is read, so
+``--cfg-options data_root=...`` would change nothing: such a key is
+refused with the keys that hold its value.
 """
 import ast
 import copy
@@ -152,8 +157,9 @@ def check_cfg_options(cfg: Config, cfg_options: dict) -> None:
         raise UserInputError('\n'.join(problems) or (
             f'--cfg-options: {exc.args[0] if exc.args else exc}{hint}')
         ) from exc
-    problems = [p for p in (_key_problem(cfg, merged, key)
-                            for key in cfg_options) if p]
+    problems = [p for p in (_key_problem(cfg, merged, key) or
+                            _copied_variable(cfg, key, value)
+                            for key, value in cfg_options.items()) if p]
     if problems:
         raise UserInputError('\n'.join(problems))
 
@@ -190,6 +196,56 @@ def _key_problem(cfg, merged, key: str) -> Optional[str]:
             msg += f"; did you mean {'.'.join(parts[:i] + [close[0]])}?"
         return msg
     return None
+
+
+def _holders(cfg, value, skip: str) -> List[tuple]:
+    """``(key, held)`` of each nested key of ``cfg`` (outside its top-level
+    key ``skip``) that holds ``value``, or, for a path, a path under it
+    (``source_root + '/casme2'``)."""
+    def holds(child):
+        if type(child) is type(value) and child == value:
+            return True
+        return isinstance(value, str) and isinstance(child, str) and \
+            child.startswith(value.rstrip('/') + '/')
+
+    def walk(node, prefix):
+        items = (node.items() if hasattr(node, 'items') else
+                 enumerate(node) if isinstance(node, (list, tuple)) else ())
+        for name, child in items:
+            path = f'{prefix}{name}'
+            if holds(child):
+                yield path, child
+            else:
+                yield from walk(child, path + '.')
+    return [found for name, child in cfg.items() if name != skip
+            for found in walk({name: child}, '')]
+
+
+def _copied_variable(cfg, key: str, value) -> Optional[str]:
+    """Why setting ``key`` would change nothing, if it is a variable of the
+    config file whose value was copied into nested keys when the file was
+    read (``data_root`` into ``train_dataloader.dataset.data_root``, ...).
+    Keys the runner reads (``work_dir``, ``load_from``, ...) are not."""
+    from mmengine.runner import Runner
+    if '.' in key or key not in cfg or key in inspect.signature(
+            Runner.__init__).parameters:
+        return None
+    old = cfg[key]
+    if isinstance(old, bool) or not isinstance(old, (str, int, float)):
+        return None  # flags and dicts (e.g. preprocess) are read as such
+    # copies inside other variables (a pipeline list copied whole into a
+    # dataloader) change nothing either: not offered
+    variables = {name for name, v in cfg.items() if name != key and
+                 isinstance(v, (dict, list)) and _holders(cfg, v, name)}
+    copies = [(path, held) for path, held in _holders(cfg, old, key)
+              if '.' in path and path.split('.')[0] not in variables]
+    if not copies:
+        return None
+    return (f'--cfg-options {key}: a variable of the config, read when the '
+            f'config was loaded; setting it changes nothing. Set the keys '
+            f'that hold its value instead: ' + ' '.join(
+                f'{path}={value}{held[len(old):] if held != old else ""}'
+                for path, held in copies))
 
 
 def _registered(type_name: str):

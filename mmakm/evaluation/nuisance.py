@@ -37,6 +37,10 @@ def keyframe_nuisance_stats(samples: Iterable[dict], truth: Dict[str, dict],
     closure > ``blink_closed``; head = head displacement (px) from the first
     fed frame (the reference of ``MEMagnify``).
 
+    Raises:
+        ValueError: a clip fed frames its ground truth does not have (the
+            predictions are of another corpus).
+
     Returns:
         ``num_clips``; ``key_in_movement`` / ``fed_in_movement`` (share of
         key frames / of all fed frames in the movement: equal shares mean
@@ -57,6 +61,14 @@ def keyframe_nuisance_stats(samples: Iterable[dict], truth: Dict[str, dict],
                 s.get('frame_weights') is None:
             continue
         idx = np.asarray(s['frame_numbers_fed'], np.int64) - t['first']
+        n_truth = len(t['movement_px'])
+        if idx.size and (idx.min() < 0 or idx.max() >= n_truth):
+            # a clip of the same name in another corpus (another seed/size)
+            raise ValueError(
+                f'clip {clip_key(s)}: frames {idx.min() + t["first"]}..'
+                f'{idx.max() + t["first"]} were fed, its ground truth covers '
+                f'{t["first"]}..{t["first"] + n_truth - 1}: the predictions '
+                'were made on another corpus than this ground truth')
         beta = np.asarray(s['frame_weights'], np.float64)
         key = np.zeros(len(idx), bool)
         key[np.asarray(s['key_frames'], np.int64)] = True

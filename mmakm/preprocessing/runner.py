@@ -149,12 +149,16 @@ def preprocess_config(cfg, out_dir: str, overwrite: bool = False,
     from mmakm.engine.user_input import ensure_writable_dir
     recipe = normalise_recipe(cfg.get('preprocess'))
     ensure_writable_dir(out_dir, 'cache folder')
+    # the corpora are read before the recipe is recorded: a corpus that
+    # cannot be read leaves no recipe that would refuse the next one
+    datasets = [
+        DATASETS.build(dict(ds_cfg, pipeline=[], on_bad_sample='skip'))
+        for ds_cfg in dataset_cfgs(cfg)
+    ]
     check_recipe(out_dir, recipe, overwrite, corpus_source(cfg))
     log(f'preprocessing into {out_dir}\nrecipe: {recipe}')
     reports = {}
-    for ds_cfg in dataset_cfgs(cfg):
-        dataset = DATASETS.build(dict(ds_cfg, pipeline=[],
-                                      on_bad_sample='skip'))
+    for dataset in datasets:
         reports.update(preprocess_dataset(dataset, out_dir, recipe,
                                           overwrite, log=log))
     return reports

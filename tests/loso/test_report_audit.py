@@ -287,6 +287,36 @@ def test_keyframe_plot_tool_names_classes(tiny_config, tmp_path,
     assert '5 class scores' in capsys.readouterr().err
 
 
+def test_keyframe_nuisance_reads_the_corpus_the_run_was_tested_on(
+        tmp_path, capsys):
+    """Before: data/synthetic was read whatever the run was tested on, and
+    a corpus without ground truth was a traceback."""
+    sys.path.insert(0, osp.join(lib.TOOLS, 'analysis'))
+    import keyframe_nuisance
+    work = tmp_path / 'run'
+    folds = write_folds(work, {s: fold_preds(s, LABELS[s])
+                               for s in SUBJECTS[:1]})
+    write_plan(work, folds)
+    corpus = tmp_path / 'tested_on'
+    corpus.mkdir()
+    os.makedirs(osp.dirname(folds[0].config_path))
+    with open(folds[0].config_path, 'w') as f:
+        f.write(f'test_dataloader = dict(dataset=dict(type="CASME2Dataset", '
+                f'data_root={str(corpus)!r}))\n')
+    assert keyframe_nuisance.main([str(work)]) == 2
+    assert capsys.readouterr().err.strip() == (
+        f'error: {corpus}/.mmakm_synthetic_truth.json not found: the '
+        'statistics need a corpus written by tools/misc/make_synthetic.py '
+        '(--corpus DIR)')
+    # clip EP01 of sub01 fed frames 100..114 (fold_preds)
+    (corpus / '.mmakm_synthetic_truth.json').write_text(json.dumps({
+        'sub01/EP01': dict(first=100, movement_px=[0.0] * 16,
+                           blink=[0.0] * 16, head_dx=[0.0] * 16,
+                           head_dy=[0.0] * 16)}))
+    assert keyframe_nuisance.main([str(work)]) == 0
+    assert f'| {work} | 1 of 3 | 3 |' in capsys.readouterr().out
+
+
 FAKE_TEST = '''
 import argparse, pickle, sys
 p = argparse.ArgumentParser()

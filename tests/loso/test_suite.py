@@ -162,6 +162,19 @@ def test_nuisance_stats_follow_the_key_frames():
     assert other['num_clips'] == 0 and math.isnan(other['key_in_movement'])
 
 
+def test_nuisance_stats_refuse_the_truth_of_another_corpus():
+    """Before: frames past the truth were an IndexError, frames before its
+    first one silently wrapped round to the clip's end."""
+    truth = _truth()
+    for first in (104, 90):
+        with pytest.raises(ValueError, match=r'clip s1/EP01: frames '
+                           rf'{first}\.\.{first + 7} were fed, its ground '
+                           r'truth covers 100\.\.107: the predictions were '
+                           'made on another corpus'):
+            keyframe_nuisance_stats(
+                [_clip('s1', 1, 0, 0, (4, ), first=first)], truth)
+
+
 def test_spearman():
     a = np.array([1.0, 2.0, 3.0, 4.0])
     assert spearman(a, a ** 3) == pytest.approx(1.0)

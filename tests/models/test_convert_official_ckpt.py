@@ -80,3 +80,21 @@ def test_official_model_config_matches_the_function():
     akm = MODELS.build(cfg)
     assert akm.state_dict().keys() == MODELS.build(want).state_dict().keys()
     assert akm.backbone.conv1.weight.shape == (64, 1, 5, 5)
+
+
+def test_a_converted_checkpoint_loads_into_the_shipped_config(tmp_path):
+    """The README's next step after converting: tools/test.py with
+    configs/akm_casme2_official.py (the official model base cannot be a
+    second base of akm_casme2.py: both define ``model``)."""
+    from mmakm.engine import load_weights, read_checkpoint
+    torch.manual_seed(0)
+    ref = OfficialAKMNet(num_classes=4, base_channels=8)
+    src, dst = str(tmp_path / 'epoch40.pt'), str(tmp_path / 'a.pth')
+    torch.save({'module.' + k: v for k, v in ref.state_dict().items()}, src)
+    converter().main([src, dst])
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'akm_casme2_official.py'))
+    cfg.model.backbone.base_channels = 8  # the small reference above
+    cfg.model.neck.in_channels = cfg.model.cls_head.in_channels = 64
+    assert cfg.model.backbone.stem == 'paper'
+    assert cfg.model.data_preprocessor.channels == 1
+    load_weights(MODELS.build(cfg.model), read_checkpoint(dst), dst)  # strict

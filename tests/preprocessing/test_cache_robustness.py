@@ -150,6 +150,27 @@ def test_corrupt_recipe_and_missing_clip_messages(corpus, tmp_path):
         cached_entry(cache, 'casme2/sub01/EP02_01f')
 
 
+def test_a_corpus_that_cannot_be_read_leaves_no_recipe(corpus, tmp_path):
+    """Before: the recipe was recorded first, so a run on a wrong corpus
+    path left a recipe behind that refused the next run with another one
+    ("holds clips made with another recipe", no clip in it)."""
+    from mmengine.config import Config
+    from mmengine.registry import init_default_scope
+    init_default_scope('mmaction')
+    cache = str(tmp_path / 'cache')
+
+    def cfg(root, recipe):
+        return Config(dict(preprocess=recipe, train_dataloader=dict(
+            dataset=dict(type='CASME2Dataset', data_root=root))))
+    with pytest.raises(ValueError, match='annotation file not found'):
+        runner.preprocess_config(cfg(str(tmp_path / 'nowhere'), RECIPE),
+                                 cache, log=quiet)
+    assert not osp.exists(osp.join(cache, 'preprocess.json'))
+    other = dict(face=None, magnify=dict(type='linear', alpha=5))
+    reports = runner.preprocess_config(cfg(corpus, other), cache, log=quiet)
+    assert len(reports['casme2']['done']) == N_CLIPS
+
+
 def test_training_refuses_a_cache_of_another_recipe(corpus, tmp_path):
     """A config whose ``preprocess`` recipe differs from the one its cache
     was made with is refused before training (tools/train.py, test.py and

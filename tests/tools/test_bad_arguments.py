@@ -139,6 +139,69 @@ def test_dict_values_replace_the_config_value():
         merge_cfg_options(cfg, {'preprocess.stabilise.type': 'ecc'})
 
 
+@pytest.mark.parametrize('key, value, holders', [
+    ('data_root', '/elsewhere', ['train_dataloader.dataset.data_root',
+                                 'test_dataloader.dataset.data_root']),
+    ('cache_dir', '/elsewhere', ['train_dataloader.dataset.cache_dir',
+                                 'test_dataloader.dataset.cache_dir']),
+    ('max_epochs', 1, ['train_cfg.max_epochs', 'param_scheduler.0.T_max']),
+])
+def test_config_variables_already_copied_are_refused(key, value, holders):
+    """Before: ``data_root=DIR`` was accepted and changed nothing (the
+    corpus was still read under data/)."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'akm_casme2.py'))
+    with pytest.raises(UserInputError) as e:
+        merge_cfg_options(cfg, {key: value})
+    msg = str(e.value)
+    assert msg.startswith(f'--cfg-options {key}: a variable of the config')
+    for holder in holders:
+        assert f'{holder}={value}' in msg
+    # the keys it names are accepted; runner keys and flags stay settable
+    merge_cfg_options(cfg, {h: value for h in holders})
+    merge_cfg_options(cfg, {'work_dir': '/w', 'load_partial': True})
+
+
+def test_copies_inside_other_variables_are_not_offered():
+    """The max-beta configs copy their pipeline variables whole into the
+    dataloaders: only the dataloaders' keys are named."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'baselines',
+                                   'r18_maxbeta_casme2.py'))
+    with pytest.raises(UserInputError) as e:
+        check_cfg_options(cfg, {'akm_keyframes': 'k.pkl'})
+    assert str(e.value).endswith(
+        'instead: train_dataloader.dataset.pipeline.0.predictions=k.pkl '
+        'test_dataloader.dataset.pipeline.0.predictions=k.pkl')
+
+
+def test_paths_built_from_a_variable_are_named_with_the_new_value():
+    """configs/akm_megc2019.py builds its three source roots from
+    ``source_root``; setting it alone changed nothing."""
+    from mmengine.config import Config
+    cfg = Config.fromfile(osp.join(REPO, 'configs', 'akm_megc2019.py'))
+    with pytest.raises(UserInputError) as e:
+        check_cfg_options(cfg, {'source_root': '/d'})
+    keys = str(e.value).split('instead: ')[1].split()
+    for split in ('train', 'test'):
+        for corpus in ('casme2', 'samm', 'smic'):
+            assert (f'{split}_dataloader.dataset.{corpus}.data_root='
+                    f'/d/{corpus}') in keys
+        assert f'{split}_dataloader.dataset.data_root=/d/megc2019' in keys
+    assert not [k for k in keys if '.' not in k.split('=')[0]]
+
+
+def test_preprocess_refuses_data_root_before_any_work(tmp_path):
+    out = tmp_path / 'cache'
+    code, err = call('preprocess', [
+        osp.join(REPO, 'configs', 'akm_casme2.py'), out, '--cfg-options',
+        f'data_root={tmp_path}'])
+    assert code == 2 and err.strip().startswith(
+        'error: --cfg-options data_root: a variable of the config')
+    assert f'train_dataloader.dataset.data_root={tmp_path}' in err
+    assert not out.exists()
+
+
 def test_tools_refuse_wrong_keys_before_any_work(corpus_root, tmp_path):
     work = tmp_path / 'w'
     opts = ['--cfg-options', *tiny_options(corpus_root, SUBJECTS),
@@ -160,6 +223,59 @@ def test_tools_refuse_wrong_keys_before_any_work(corpus_root, tmp_path):
 
 
 # -------------------------------------------------------------- LOSO folds
+def test_a_synthetic_corpus_of_other_arguments_is_one_line(tmp_path):
+    """Before: a FileExistsError traceback from train.py that said to pass
+    overwrite=True / --overwrite, which train.py does not have."""
+    from mmakm.datasets.synthetic import make_synthetic_casme2
+    root = make_synthetic_casme2(str(tmp_path / 'c'), n_subjects=2,
+                                 clips_per_subject=2, size=32, max_len=24)
+    opts = [f'{k}={root}' for k in ('synthetic_corpus.root',
+                                     'train_dataloader.dataset.data_root',
+                                     'test_dataloader.dataset.data_root')]
+    code, err = call('train', [SYNTH_CFG, '--work-dir', tmp_path / 'w',
+                               '--cfg-options', *opts])
+    assert code == 1 and 'Traceback' not in err
+    assert err.strip() == (
+        f'error: synthetic_corpus: {root} was made with n_subjects=2, '
+        'clips_per_subject=2, size=32, max_len=24, not n_subjects=8, '
+        'clips_per_subject=8, size=96, max_len=140: to read it as it is, '
+        'add --cfg-options synthetic_corpus.n_subjects=2 '
+        'synthetic_corpus.clips_per_subject=2 synthetic_corpus.size=32 '
+        "synthetic_corpus.max_len=24; or point synthetic_corpus.root and "
+        "the datasets' data_root to a new folder (the corpus is generated "
+        'there)')
+    # as the message says
+    keys = err.split('add --cfg-options ')[1].split(';')[0].split()
+    from mmakm.engine import ensure_synthetic_corpus
+    from mmakm.engine.user_input import load_config
+    given = dict(o.split('=', 1) for o in opts)
+    given.update({k: int(v) for k, v in (o.split('=') for o in keys)})
+    assert ensure_synthetic_corpus(load_config(SYNTH_CFG, given)) == root
+    # a folder that is not a synthetic corpus is never offered --overwrite
+    other = tmp_path / 'real'
+    other.mkdir()
+    opts = [o.replace(root, str(other)) for o in opts]
+    code, err = call('train', [SYNTH_CFG, '--work-dir', tmp_path / 'w',
+                               '--cfg-options', *opts])
+    assert code == 1 and err.startswith(
+        f'error: synthetic_corpus: {other} exists and is not a synthetic '
+        'corpus: point synthetic_corpus.root') and 'overwrite' not in err
+
+
+def test_a_backbone_mixing_frames_over_time_is_one_line(corpus_root,
+                                                        tmp_path):
+    """Refused by design (README); before, the refusal was a traceback."""
+    opts = ['--cfg-options', *[o for o in tiny_options(corpus_root, SUBJECTS)
+                               if not o.startswith('model.backbone.')],
+            "model.backbone=dict(type='ResNetTSM', depth=18, "
+            'pretrained=None, pretrained2d=False)']
+    code, err = call('train', [SYNTH_CFG, '--work-dir', tmp_path / 'w',
+                               *opts])
+    assert code == 1 and 'Traceback' not in err
+    assert err.startswith('error: AKMNet needs a per-frame (2D) backbone')
+    assert "ResNetTSM mixes frames over time (TemporalShift at" in err
+
+
 def test_unknown_loso_subject(corpus_root, tmp_path):
     code, err = call('loso', [SYNTH_CFG, '--work-dir', tmp_path / 'l',
                               '--folds', 'sub99', '--cfg-options',

@@ -2,9 +2,9 @@
 head motion (and key frames vs apex).
 
     python tools/analysis/keyframe_nuisance.py LOSO_WORK_DIR [LOSO_WORK_DIR ...]
-        [--corpus data/synthetic]
+        [--corpus DIR]
     python tools/analysis/keyframe_nuisance.py --config CFG [--checkpoint CKPT]
-        [--corpus data/synthetic]
+        [--corpus DIR]
 
 Reads the finished folds' predictions of each LOSO work dir (from its
 ``loso_plan.json``, checked as the pooled report checks them; the "folds"
@@ -13,7 +13,9 @@ model of ``--config`` (weights from ``--checkpoint``, else freshly
 initialised with the config's seed) on every clip of the corpus with the
 config's test pipeline; with the generator's ground truth of the corpus
 (``.mmakm_synthetic_truth.json``) prints one line of statistics per source
-(:func:`mmakm.evaluation.nuisance.keyframe_nuisance_stats`).
+(:func:`mmakm.evaluation.nuisance.keyframe_nuisance_stats`). The corpus is
+the one each run was tested on (its fold configs' ``data_root``; of
+``--config``: the config's), unless ``--corpus`` says otherwise.
 """
 import argparse
 import os.path as osp
@@ -23,12 +25,34 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 sys.path.insert(0, ROOT)
 import mmakm  # noqa: E402,F401
 
-from mmakm.datasets.synthetic import load_truth  # noqa: E402
+from mmakm.datasets.synthetic import TRUTH, load_truth  # noqa: E402
 from mmakm.evaluation import keyframe_apex_stats  # noqa: E402
 from mmakm.evaluation.nuisance import keyframe_nuisance_stats  # noqa: E402
 from mmakm.loso.report import (fold_predictions, md_table,  # noqa: E402
                                read_loso_run)
 from mmakm.loso.suite import random_reference  # noqa: E402
+
+
+def data_root(config: str) -> str:
+    """The ``data_root`` of the config's test dataset."""
+    from mmengine.config import Config
+
+    from mmakm.loso.plan import leaf_datasets
+    roots = {leaf.get('data_root') for leaf in
+             leaf_datasets(Config.fromfile(config).test_dataloader.dataset)}
+    if len(roots) != 1 or None in roots:
+        raise ValueError(f'{config}: no single test data_root ({roots}); '
+                         'give --corpus')
+    return roots.pop()
+
+
+def read_truth(corpus: str) -> dict:
+    """:func:`load_truth`, a missing file named with what makes one."""
+    if not osp.isfile(osp.join(corpus, TRUTH)):
+        raise ValueError(f'{osp.join(corpus, TRUTH)} not found: the '
+                         'statistics need a corpus written by '
+                         'tools/misc/make_synthetic.py (--corpus DIR)')
+    return load_truth(corpus)
 
 
 def model_samples(config: str, checkpoint, corpus: str) -> list:
@@ -63,29 +87,35 @@ def main(argv=None):
     p.add_argument('work_dirs', nargs='*')
     p.add_argument('--config', help='run this model on every clip')
     p.add_argument('--checkpoint', help='weights for --config')
-    p.add_argument('--corpus', default=osp.join(ROOT, 'data', 'synthetic'))
+    p.add_argument('--corpus', help='the synthetic corpus (default: the '
+                   'one each run was tested on)')
     args = p.parse_args(argv)
-    truth = load_truth(args.corpus)
     sources = [(d, None) for d in args.work_dirs]
     if args.config:
         sources.append((args.checkpoint or f'{args.config} (initial)',
-                        model_samples(args.config, args.checkpoint,
-                                      args.corpus)))
+                        args.config))
     rows = []
-    for d, samples in sources:
+    for d, config in sources:
         folds = 'all clips'
-        if samples is None:
-            try:  # an unreadable plan, or predictions that may not pool
+        try:  # an unreadable plan or truth, predictions that may not pool
+            if config is None:
                 run = read_loso_run(d)
                 samples = [p for preds in fold_predictions(
                     run.finished, run.plan['classes']) for p in preds]
-            except ValueError as e:
-                print(f'error: {e}', file=sys.stderr)
-                return 2
-            folds = (f'{len(run.finished)} of '
-                     f'{len(run.finished) + len(run.missing)}')
+                folds = (f'{len(run.finished)} of '
+                         f'{len(run.finished) + len(run.missing)}')
+                corpus = args.corpus or (data_root(
+                    run.finished[0].config_path) if run.finished else None)
+                truth = read_truth(corpus) if corpus else {}
+            else:
+                corpus = args.corpus or data_root(config)
+                truth = read_truth(corpus)
+                samples = model_samples(config, args.checkpoint, corpus)
+            nu = keyframe_nuisance_stats(samples, truth)
+        except ValueError as e:
+            print(f'error: {e}', file=sys.stderr)
+            return 2
         kf = keyframe_apex_stats(samples)
-        nu = keyframe_nuisance_stats(samples, truth)
         ref = random_reference(samples)
         acc = sum(int(s['pred_label'] == s['gt_label']) for s in samples)
         rows.append([d, folds, len(samples), acc / max(len(samples), 1),

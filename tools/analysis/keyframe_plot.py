@@ -1,22 +1,26 @@
 """Key-frame figures from saved predictions (``tools/test.py --dump``).
 
     python tools/analysis/keyframe_plot.py PRED_PKL [--out DIR]
-        [--config CONFIG] [--max N] [--clips ID ...]
+        [--config CONFIG [--cfg-options k=v ...]] [--max N] [--clips ID ...]
 
 One figure per clip (β curve, key frames, annotated apex) and a histogram
 of |apex − max-β key frame| (clips without apex annotation are left out and
 counted). With ``--config`` (the config the predictions were made with) the
 frames are read from the dataset and a frame strip is added, and classes
-are named as in the dataset's class setup (else by their index).
+are named as in the dataset's class setup (else by their index);
+``--cfg-options`` as given to ``tools/test.py`` (e.g. the data root).
 """
 import argparse
 import os.path as osp
 import sys
+from typing import Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 import mmakm  # noqa: E402,F401
+from mmakm.engine.user_input import CfgOptionsAction  # noqa: E402
 
 import cv2  # noqa: E402
+import numpy as np  # noqa: E402
 
 from mmakm.evaluation import keyframe_apex_stats  # noqa: E402
 from mmakm.evaluation.functional import check_predictions  # noqa: E402
@@ -25,14 +29,14 @@ from mmakm.visualization import (apex_offset_histogram,  # noqa: E402
                                  plot_key_frames)
 
 
-def clip_frames(config: str):
-    """``{(subject, clip_id): {frame number: image path}}`` of the
-    config's test data, and its class names."""
+def clip_frames(config: str, cfg_options=None):
+    """``{(subject, clip_id): data info}`` of the config's test data (frame
+    images or the preprocessed cache), and its class names."""
     from mmaction.registry import DATASETS
     from mmengine.registry import init_default_scope
 
     from mmakm.loso.plan import leaf_datasets, load_config
-    cfg = load_config(config)
+    cfg = load_config(config, cfg_options)
     init_default_scope(cfg.get('default_scope', 'mmaction'))
     table, classes = {}, None
     for leaf in leaf_datasets(cfg.test_dataloader.dataset):
@@ -42,10 +46,30 @@ def clip_frames(config: str):
         classes = classes or tuple(ds.metainfo.get('classes') or ())
         for i in range(len(ds)):
             info = ds.get_data_info(i)
-            if 'frame_paths' in info:
-                table[(info['subject'], info['clip_id'])] = dict(
-                    zip(map(int, info['frame_numbers']), info['frame_paths']))
+            table[(info['subject'], info['clip_id'])] = info
     return table, classes
+
+
+def read_frames(info: dict, numbers) -> Optional[list]:
+    """RGB frames ``numbers`` of a clip as the model was fed them: the
+    shipped images or video, or the aligned faces of the cache; None if
+    not all are there."""
+    index = {int(n): i for i, n in enumerate(info['frame_numbers'])}
+    if not all(int(n) in index for n in numbers):
+        return None
+    inds = [index[int(n)] for n in numbers]
+    if 'cache_file' in info:
+        from mmakm.preprocessing.cache import load_frames
+        return list(load_frames(info['cache_file'],
+                                np.asarray(info['cache_rows'])[inds]))
+    if 'frame_paths' in info:
+        return [cv2.cvtColor(cv2.imread(info['frame_paths'][i]),
+                             cv2.COLOR_BGR2RGB) for i in inds]
+    if 'filename' in info:
+        from mmakm.datasets.video import read_video_frames
+        return list(read_video_frames(
+            info['filename'], np.asarray(info['video_frame_inds'])[inds]))
+    return None
 
 
 def main(argv=None) -> int:
@@ -53,6 +77,8 @@ def main(argv=None) -> int:
     p.add_argument('predictions')
     p.add_argument('--out', default='keyframe_plots')
     p.add_argument('--config', help='read frames for the strips')
+    p.add_argument('--cfg-options', nargs='+', action=CfgOptionsAction,
+                   help='settings of --config, as given to tools/test.py')
     p.add_argument('--max', type=int, default=20, help='clip figures at most')
     p.add_argument('--clips', nargs='+', help='only these clip ids')
     args = p.parse_args(argv)
@@ -69,8 +95,12 @@ def main(argv=None) -> int:
         print('error: no predictions with key frames / β (AKMNet dumps '
               'have them)', file=sys.stderr)
         return 1
-    frames_of, classes = clip_frames(args.config) if args.config else ({},
-                                                                      None)
+    try:
+        frames_of, classes = clip_frames(
+            args.config, args.cfg_options) if args.config else ({}, None)
+    except (OSError, SyntaxError, ValueError) as e:  # config, corpus, cache
+        print(f'error: {args.config}: {e}', file=sys.stderr)
+        return 2
     if classes:
         try:  # names would be shifted against a model of another setup
             check_predictions(samples, classes, args.predictions)
@@ -83,11 +113,8 @@ def main(argv=None) -> int:
     written = []
     for s in samples[:args.max]:
         fed = s.get('frame_numbers_fed')
-        paths = frames_of.get((s.get('subject'), s.get('clip_id')))
-        frames = None
-        if paths and fed is not None and all(int(n) in paths for n in fed):
-            frames = [cv2.cvtColor(cv2.imread(paths[int(n)]),
-                                   cv2.COLOR_BGR2RGB) for n in fed]
+        info = frames_of.get((s.get('subject'), s.get('clip_id')))
+        frames = read_frames(info, fed) if info and fed is not None else None
         name = f"{s.get('subject', '')}_{s.get('clip_id', len(written))}"
         out = osp.join(args.out, name.replace('/', '_') + '.png')
         plot_key_frames(s['frame_weights'], s['key_frames'],

@@ -8,12 +8,15 @@ data, all subjects) and checks each sample: annotation rows, frames present,
 and every frame image usable (not empty, truncated or corrupt, the size of
 its clip; headers only unless ``--decode``); of a video sample, its last
 frame decodes (``--decode``: every frame). Prints a report naming every
-bad file and exits 1 if there is any (0: the corpus is clean).
+bad file and exits 1 if there is any (0: the corpus is clean). The corpus is
+checked as shipped, also for a config that trains on a preprocessed frame
+cache: this check comes before ``tools/preprocess.py``.
 """
 import argparse
 import os.path as osp
 import sys
 import time
+from collections import Counter
 
 import numpy as np
 
@@ -25,14 +28,16 @@ from mmakm.loso.plan import corpus_datasets  # noqa: E402
 
 
 def check_dataset(leaf: dict, decode: bool = False) -> dict:
-    """Build one dataset leniently and check all its frames."""
+    """Build one dataset leniently, on the shipped frames, and check all
+    its frames."""
     from mmaction.registry import DATASETS
 
     from mmakm.datasets import CorpusError
     from mmakm.datasets.integrity import check_clip_frames
     from mmakm.datasets.video import VideoReadError, read_video_frames
     ds = DATASETS.build(dict(leaf, pipeline=[], on_bad_sample='skip',
-                             check_images=False, lazy_init=True))
+                             check_images=False, lazy_init=True,
+                             cache_dir=None))
     try:
         ds.full_init()
         infos = [ds.get_data_info(i) for i in range(len(ds))]
@@ -106,8 +111,10 @@ def main(argv=None) -> int:
             print(f"  DUPLICATE  {d['where']} (same as {d['same_as']}; "
                   'dropped)')
         if r['excluded']:
-            print(f"  {len(r['excluded'])} sample(s) excluded by the class "
-                  'setup (not errors)')
+            reasons = Counter(e['reason'] for e in r['excluded'])
+            print(f"  {len(r['excluded'])} sample(s) excluded, not errors ("
+                  + '; '.join(f'{k}: {v}' for k, v in sorted(reasons.items()))
+                  + ')')
         n_bad += len(r['bad'])
     print('corpus OK' if not n_bad else f'{n_bad} problem(s) found')
     return 1 if n_bad else 0

@@ -27,11 +27,17 @@ def check_per_frame_backbone(backbone: torch.nn.Module) -> None:
     ``(ΣT, C, H, W)``: it must treat each frame alone. A backbone that
     mixes frames over time (3D convolutions, temporal shift/attention)
     would mix frames across clip boundaries, or fail on the 4D input, so
-    it is refused by design (use it under MMAction2's Recognizer2D/3D)."""
+    it is refused by design (use it under MMAction2's Recognizer2D/3D).
+
+    Raises:
+        ConfigMismatchError: naming the module (the tools print it as one
+            ``error:`` line).
+    """
+    from mmakm.engine.consistency import ConfigMismatchError
     for name, module in backbone.named_modules():
         kind = type(module).__name__
         if isinstance(module, _3D_MODULES) or kind in _TEMPORAL_MODULES:
-            raise ValueError(
+            raise ConfigMismatchError(
                 f'AKMNet needs a per-frame (2D) backbone: it gets the '
                 'packed frames of all clips (sum T, C, H, W). '
                 f'{type(backbone).__name__} mixes frames over time '
