@@ -86,9 +86,11 @@ class CASME2Dataset(MEBaseDataset):
         records = []
         for row, sub, rec in self.row_records(rows):
             clip = rec['clip_id']
-            frame_dir = osp.join(self.data_prefix['img'], sub, clip)
+            frame_dir = osp.join(
+                self.subject_dir(self.data_prefix['img'], sub), clip)
             if video:
-                rec['filename'] = osp.join(video, sub, clip + '.mp4')
+                rec['filename'] = osp.join(self.subject_dir(video, sub),
+                                           clip + '.mp4')
                 first = self.video_first_frame
                 if first == 'folder':
                     if not osp.isdir(frame_dir):

@@ -116,7 +116,8 @@ class MEGC2019Dataset(MEBaseDataset):
             self.skipped.extend(ds.skipped)
             for r in recs:
                 r.update(corpus=key, fps=ds.fps, megc_class=None)
-                index[(r['subject'], r['clip_id'].lower())] = r
+                index.setdefault((r['subject'], r['clip_id'].lower()),
+                                 []).append(r)
                 records.append(r)
         listed = {}  # (subject, clip) -> (class, row) of its first row
         for row in read_table(self.ann_file, MEGC_FIELDS, MEGC_REQUIRED):
@@ -129,12 +130,22 @@ class MEGC2019Dataset(MEBaseDataset):
                 subject = sources[key].prefixed(cell_str(row, 'subject'))
                 clip = cell_str(row, 'filename')
                 cls = self._class_name(row)
-                rec = index.get((subject, clip.lower()))
-                if rec is None:
+                recs = index.get((subject, clip.lower()))
+                if recs is None:
                     raise BadSampleError(
                         f'{row.where}: clip {clip} of {subject} is in the '
                         f'MEGC2019 list but not in the {key} annotation '
                         f'({sources[key].ann_file or sources[key].data_prefix})')
+                if len(recs) > 1:  # the list names clips, not movements
+                    raise BadSampleError(
+                        f'{row.where}: clip {clip} of {subject} holds '
+                        f'{len(recs)} samples in the {key} annotation ('
+                        + '; '.join(f"{r['where']}: frames {r['onset']}.."
+                                    f"{r['offset']}" for r in recs) +
+                        '); the MEGC2019 list names one clip per row, so '
+                        'its class cannot be given to one of them; expected '
+                        'one sample per listed clip')
+                rec = recs[0]
             except ValueError as exc:
                 self.bad(str(exc))
                 continue
