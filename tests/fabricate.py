@@ -131,13 +131,16 @@ def write_xlsx(path, rows, sheet='Sheet1', preamble=(), merge=(),
 
 def make_casme2(root, rows=CASME2_ROWS, release='raw', margin=1):
     """CASME II: ``CASME2-coding-20140508.xlsx`` + ``CASME2_RAW`` (and/or
-    ``Cropped`` with ``release='cropped'``/``'both'``). Frames onset-margin
-    .. offset+margin are written (folders hold more than the clip)."""
+    ``Cropped`` with ``release='cropped'``/``'both'``, or
+    ``CASME2_RAW_selected`` with ``release='raw_selected'``). Frames
+    onset-margin .. offset+margin are written (folders hold more than the
+    clip; the selected release holds onset..offset: ``margin=0``)."""
     header = ('Subject', 'Filename', 'OnsetFrame', 'ApexFrame', 'OffsetFrame',
               'Action Units', 'Estimated Emotion')
     write_xlsx(osp.join(root, 'CASME2-coding-20140508.xlsx'),
                [header] + [tuple(r) for r in rows])
     releases = dict(raw=('CASME2_RAW', 'img{}.jpg'),
+                    raw_selected=('CASME2_RAW_selected', 'img{}.jpg'),
                     cropped=('Cropped', 'reg_img{}.jpg'))
     chosen = ['raw', 'cropped'] if release == 'both' else [release]
     for sub, clip, on, _, off, _, _ in rows:

@@ -90,6 +90,19 @@ def test_casme2_bmp_frames_and_cropped_release(tmp_path, shipped):
     assert ds.get_data_info(0)['frame_paths'][0].endswith('reg_img10.bmp')
 
 
+def test_casme2_selected_release(tmp_path, shipped):
+    """``CASME2_RAW_selected``: the frames onset..offset of each clip."""
+    root = fab.make_casme2(str(tmp_path / 'c2'), release='raw_selected',
+                           margin=0)
+    ds = CASME2Dataset(data_root=root, release='raw_selected')
+    assert samples(ds) == shipped['casme2']
+    assert ds.get_data_info(0)['frame_paths'][0].endswith(
+        osp.join('CASME2_RAW_selected', 'sub01', 'EP02_01f', 'img10.jpg'))
+    with pytest.raises(ValueError, match=r"release must be one of \['cropped"
+                       r"', 'raw', 'raw_selected'\], got 'selected'"):
+        CASME2Dataset(data_root=root, release='selected')
+
+
 def appledouble(path):
     """The ``._name`` file macOS leaves beside ``name`` in archives."""
     folder, name = osp.split(path)
