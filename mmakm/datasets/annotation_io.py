@@ -3,6 +3,7 @@
 All errors name the file (and row, where there is one) and say what was
 expected.
 """
+import codecs
 import csv
 import io
 import itertools
@@ -226,13 +227,21 @@ def _find_sheet(path: str, sheet: str, names: Sequence[str]) -> str:
 
 
 def read_text(path: str) -> str:
-    """A text annotation file's content: UTF-8 with or without BOM, or, as
-    Excel and Notepad on Windows save it, cp1252. Line endings are left to
-    the caller (``splitlines``, ``csv`` with ``newline=''``)."""
+    """A text annotation file's content: UTF-8 with or without BOM, UTF-16
+    with BOM (Excel's "Unicode Text" export, tab-delimited) or, as Excel and
+    Notepad on Windows save it, cp1252. Line endings are left to the caller
+    (``splitlines``, ``csv`` with ``newline=''``)."""
     if not osp.isfile(path):
         raise MissingFileError(f'annotation file not found: {path}')
     with open(path, 'rb') as f:
         raw = f.read()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode('utf-16')
+        except UnicodeDecodeError as exc:
+            raise CorpusError(f'{path}: malformed UTF-16 text (it starts '
+                              f'with a UTF-16 byte order mark): {exc}') \
+                from exc
     try:
         return raw.decode('utf-8-sig')
     except UnicodeDecodeError:

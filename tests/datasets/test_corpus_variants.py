@@ -174,11 +174,12 @@ def test_casme2_cells_as_real_sheets_hold_them(tmp_path, shipped):
 
 @pytest.mark.parametrize('csv_args', [
     dict(), dict(delimiter=';'), dict(delimiter='\t'),
-    dict(encoding='cp1252'), dict(encoding='utf-8-sig')],
-    ids=['comma', 'semicolon', 'tab', 'cp1252', 'utf8-bom'])
+    dict(encoding='cp1252'), dict(encoding='utf-8-sig'),
+    dict(encoding='utf-16', delimiter='\t')],
+    ids=['comma', 'semicolon', 'tab', 'cp1252', 'utf8-bom', 'utf16-tab'])
 def test_casme2_csv_exports(tmp_path, shipped, csv_args):
-    """The coding sheet saved as csv by Excel (any locale) or pandas
-    (floats: ``1.0``, ``46.0``)."""
+    """The coding sheet saved as csv by Excel (any locale; "Unicode Text"
+    is UTF-16, tab-delimited) or pandas (floats: ``1.0``, ``46.0``)."""
     root = fab.make_casme2(str(tmp_path / 'c2'))
     rows = [(f'{s}.0', c, f'{on}.0', '' if a == '/' else f'{a}.0',
              f'{off}.0', 'AU4 – brow lowerer', e)
