@@ -58,6 +58,16 @@ class SMICDataset(MEBaseDataset):
         subjects = sorted((d for d in _subfolders(root)
                            if re.fullmatch(r's\d+', d, flags=re.I)),
                           key=lambda d: int(d[1:]))
+        ids = {}
+        for sub in subjects:
+            ids.setdefault(self.normalize_subject(sub), []).append(sub)
+        twins = {k: v for k, v in ids.items() if len(v) > 1}
+        if twins:  # one subject's clips in two trees: a copy to resolve
+            raise CorpusError(
+                f'{root}: ' + '; '.join(
+                    f'folders {", ".join(v)} all name subject {k}'
+                    for k, v in twins.items()) +
+                '; expected one folder per subject')
         for sub in subjects:
             # 'micro' in any case: the tree is the annotation, a subject
             # folder must not be passed over for the case of a name
