@@ -81,7 +81,8 @@ def read_table(path: str,
             other).
     """
     if not osp.isfile(path):
-        raise MissingFileError(f'annotation file not found: {path}')
+        raise MissingFileError(f'annotation file not found: {path}'
+                               f'{_near_files(path)}')
     if path.lower().endswith(('.xlsx', '.xlsm')):
         tables = _xlsx_tables(path, sheet)
     elif path.lower().endswith(('.csv', '.txt')):
@@ -110,6 +111,24 @@ def read_table(path: str,
                   for f, i in columns.items()}
         out.append(TableRow(values, path, number))
     return out
+
+
+def _near_files(path: str) -> str:
+    """`` (<names> there: ...)`` naming the files beside a missing
+    annotation file whose name differs only in case or extension (an old
+    ``.xls`` workbook, a ``.csv`` export), or ``''``."""
+    folder, name = osp.split(path)
+    stem = osp.splitext(name)[0].lower()
+    try:
+        names = os.listdir(folder or '.')
+    except OSError:
+        return ''
+    near = sorted(n for n in names if n != name and osp.isfile(
+        osp.join(folder, n)) and osp.splitext(n)[0].lower() == stem)
+    if not near:
+        return ''
+    return (f' ({", ".join(near)} there: give its name as ann_file; save '
+            'an .xls workbook as .xlsx or .csv)')
 
 
 def _locate_header(tables, fields, required, max_header_row, headerless
@@ -232,7 +251,8 @@ def read_text(path: str) -> str:
     Notepad on Windows save it, cp1252. Line endings are left to the caller
     (``splitlines``, ``csv`` with ``newline=''``)."""
     if not osp.isfile(path):
-        raise MissingFileError(f'annotation file not found: {path}')
+        raise MissingFileError(f'annotation file not found: {path}'
+                               f'{_near_files(path)}')
     with open(path, 'rb') as f:
         raw = f.read()
     if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):

@@ -110,6 +110,13 @@ def test_malformed_xlsx(tmp_path):
         CASME2Dataset(data_root=str(root))
     with pytest.raises(FileNotFoundError, match='annotation file not found'):
         SAMMDataset(data_root=str(tmp_path / 'nowhere'))
+    # the owners' old .xls workbook, or a copy in another case, beside it
+    os.rename(root / XLSX, root / 'casme2-coding-20140508.XLS')
+    with pytest.raises(FileNotFoundError, match=(
+            r'annotation file not found: .*20140508\.xlsx '
+            r'\(casme2-coding-20140508\.XLS there: give its name as '
+            r'ann_file; save an \.xls workbook as \.xlsx or \.csv\)$')):
+        CASME2Dataset(data_root=str(root))
 
 
 def test_wrong_sheet(tmp_path):
