@@ -136,7 +136,9 @@ class MEGC2019Dataset(MEBaseDataset):
                         f'{row.where}: clip {clip} of {subject} is in the '
                         f'MEGC2019 list but not in the {key} annotation '
                         f'({sources[key].ann_file or sources[key].data_prefix})')
-                if len(recs) > 1:  # the list names clips, not movements
+                # the list names clips, not movements; rows of one sample
+                # (same frames) are duplicates, left to drop_duplicates
+                if len({(r['onset'], r['offset']) for r in recs}) > 1:
                     raise BadSampleError(
                         f'{row.where}: clip {clip} of {subject} holds '
                         f'{len(recs)} samples in the {key} annotation ('
@@ -145,7 +147,6 @@ class MEGC2019Dataset(MEBaseDataset):
                         '); the MEGC2019 list names one clip per row, so '
                         'its class cannot be given to one of them; expected '
                         'one sample per listed clip')
-                rec = recs[0]
             except ValueError as exc:
                 self.bad(str(exc))
                 continue
@@ -153,8 +154,9 @@ class MEGC2019Dataset(MEBaseDataset):
             if first[1] is not row:
                 self._listed_twice(first, cls, row, clip, subject)
                 continue
-            rec['megc_class'] = cls
-            rec['where'] = f"{rec['where']} / {row.where}"
+            for rec in recs:
+                rec['megc_class'] = cls
+                rec['where'] = f"{rec['where']} / {row.where}"
         return records
 
     def _listed_twice(self, first, cls, row, clip, subject) -> None:

@@ -375,3 +375,14 @@ def test_megc_list_naming_a_clip_of_several_samples(tmp_path):
                        r'casme2 annotation \(.*row 2: frames 10\.\.14; .*'
                        r'row 12: frames 20\.\.22\)'):
         MEGC2019Dataset(**fab.megc_cfg(root))
+    # a source row written twice is one sample: listed, dropped, classed
+    root = fab.make_megc2019(str(tmp_path / 'megc2'), casme2_rows=(
+        fab.CASME2_ROWS + fab.CASME2_ROWS[:1]))
+    ds = MEGC2019Dataset(**fab.megc_cfg(root))
+    assert len(ds) == fab.EXPECTED['megc2019']['total']
+    (dup, ) = ds.duplicates
+    assert dup['clip_id'] == 'EP02_01f'
+    assert dup['where'].startswith(osp.join(
+        root, 'CASME2', 'CASME2-coding-20140508.xlsx, row 12 / '))
+    assert dup['same_as'].startswith(osp.join(
+        root, 'CASME2', 'CASME2-coding-20140508.xlsx, row 2 / '))
