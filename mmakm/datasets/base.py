@@ -126,7 +126,8 @@ class MEBaseDataset(BaseActionDataset):
         self.check_images = check_images
         self.require_apex = require_apex
         self.fps = float(fps) if fps is not None else self.FPS
-        self.cache_dir = cache_dir or None
+        # '~/data/casme2' in a config or --cfg-options means the home folder
+        self.cache_dir = osp.expanduser(cache_dir) if cache_dir else None
         self.skipped: List[dict] = []
         self._subject_dirs: Dict[str, Dict[str, List[str]]] = {}
         self.excluded: List[dict] = []
@@ -136,10 +137,11 @@ class MEBaseDataset(BaseActionDataset):
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         metainfo.setdefault('fps', self.fps)
         super().__init__(
-            ann_file,
+            osp.expanduser(ann_file) if ann_file else ann_file,
             pipeline=list(pipeline),
-            data_root=data_root,
-            data_prefix=dict(data_prefix),
+            data_root=osp.expanduser(data_root) if data_root else data_root,
+            data_prefix={k: osp.expanduser(v) if isinstance(v, str) else v
+                         for k, v in data_prefix.items()},
             metainfo=metainfo,
             **kwargs)
         check_me_pipeline(self.pipeline.transforms, type(self).__name__)

@@ -90,6 +90,26 @@ def test_casme2_bmp_frames_and_cropped_release(tmp_path, shipped):
     assert ds.get_data_info(0)['frame_paths'][0].endswith('reg_img10.bmp')
 
 
+def test_corpus_under_the_home_folder(tmp_path, shipped, monkeypatch):
+    """``data_root='~/...'`` (a config or --cfg-options) is the home
+    folder, as a shell would read it."""
+    monkeypatch.setenv('HOME', str(tmp_path))
+    fab.make_casme2(str(tmp_path / 'corpora' / 'c2'))
+    ds = CASME2Dataset(data_root='~/corpora/c2')
+    assert samples(ds) == shipped['casme2']
+    assert ds.get_data_info(0)['frame_paths'][0].startswith(str(tmp_path))
+    # the tools read the same folders (preprocessing, cache checks)
+    from mmakm.loso.plan import dataloader_datasets, load_config
+    cfg = load_config(osp.join(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))), 'configs', 'akm_casme2.py'), {
+        f'{split}_dataloader.dataset.{key}': f'~/{key}'
+        for split in ('train', 'test') for key in ('data_root', 'cache_dir')})
+    for _, leaves in dataloader_datasets(cfg):
+        for leaf in leaves:
+            assert leaf['data_root'] == str(tmp_path / 'data_root')
+            assert leaf['cache_dir'] == str(tmp_path / 'cache_dir')
+
+
 def test_casme2_selected_release(tmp_path, shipped):
     """``CASME2_RAW_selected``: the frames onset..offset of each clip."""
     root = fab.make_casme2(str(tmp_path / 'c2'), release='raw_selected',
