@@ -406,3 +406,24 @@ def test_megc_list_naming_a_clip_of_several_samples(tmp_path):
         root, 'CASME2', 'CASME2-coding-20140508.xlsx, row 12 / '))
     assert dup['same_as'].startswith(osp.join(
         root, 'CASME2', 'CASME2-coding-20140508.xlsx, row 2 / '))
+
+
+def test_generic_csv_written_on_windows(tmp_path):
+    """``clips\\c1`` paths (a table made on Windows) name the same clips."""
+    from mmakm.datasets import MEAnnotationDataset
+    root = fab.make_generic(str(tmp_path / 'generic'))
+    before = MEAnnotationDataset(ann_file='ann.csv', data_root=root)
+    path = osp.join(root, 'ann.csv')
+    with open(path, newline='') as f:
+        rows = list(csv.reader(f))
+    with open(path, 'w', newline='') as f:
+        csv.writer(f, lineterminator='\r\n').writerows(
+            [rows[0]] + [[r[0].replace('/', '\\')] + r[1:] for r in rows[1:]])
+    after = MEAnnotationDataset(ann_file='ann.csv', data_root=root)
+    keys = ('subject', 'clip_id', 'onset', 'offset', 'label', 'frame_paths',
+            'filename', 'cache_key')
+
+    def described(ds):
+        return [{k: ds.get_data_info(i).get(k) for k in keys}
+                for i in range(len(ds))]
+    assert len(after) == 5 and described(after) == described(before)
