@@ -34,6 +34,8 @@ MEGC_REQUIRED = ('dataset', 'subject', 'filename', 'cls')
 
 
 def _corpus_of(name: str) -> Optional[str]:
+    if '(me)' in str(name).lower().replace(' ', ''):
+        return None  # CAS(ME)^2 / CAS(ME)^3: other corpora, not CASME II
     n = re.sub(r'[^a-z0-9]', '', str(name).lower())
     for key in ('casme2', 'samm', 'smic'):
         if key in n:

@@ -314,3 +314,16 @@ def test_stray_copies_in_a_clip_folder_are_named(tmp_path):
     ds = SMICDataset(data_root=smic, on_bad_sample='skip')
     assert len(ds) == fab.EXPECTED['smic']['HS'] - 1
     assert 's1_po_01' in ds.skipped[0]['reason']
+
+
+def test_megc_list_naming_another_corpus(tmp_path):
+    """``CAS(ME)^2`` reads like ``casme2`` once its punctuation is gone; it
+    is another corpus, named as such."""
+    import csv
+    from mmakm.datasets import MEGC2019Dataset
+    root = fab.make_megc2019(str(tmp_path / 'megc'))
+    with open(osp.join(root, 'megc2019.csv'), 'a', newline='') as f:
+        csv.writer(f).writerow(['CAS(ME)^2', '15', '15_0101', 'negative'])
+    with pytest.raises(ValueError, match=r"megc2019\.csv, row 19: dataset "
+                       r"'CAS\(ME\)\^2' is not CASME II, SAMM or SMIC"):
+        MEGC2019Dataset(**fab.megc_cfg(root))
