@@ -51,9 +51,15 @@ class SMICDataset(MEBaseDataset):
 
     def parse_records(self):
         root = self.data_prefix['img']
-        if not osp.isdir(root):
-            raise MissingFileError(f'SMIC {self.subset} folder not found: '
-                                   f'{root}')
+        if not osp.isdir(root):  # 'hs' for 'HS': the one folder in any case
+            parent, name = osp.split(osp.normpath(root))
+            near = [d for d in (os.listdir(parent) if osp.isdir(parent)
+                                else []) if d.lower() == name.lower()
+                    and osp.isdir(osp.join(parent, d))]
+            if len(near) != 1:
+                raise MissingFileError(f'SMIC {self.subset} folder not '
+                                       f'found: {root}')
+            root = osp.join(parent, near[0])
         records, no_micro = [], []
         subjects = sorted((d for d in _subfolders(root)
                            if re.fullmatch(r's\d+', d, flags=re.I)),

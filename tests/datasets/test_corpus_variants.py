@@ -162,9 +162,11 @@ def test_smic_folder_names_in_other_case(tmp_path, shipped):
         rename_frames(osp.join(hs, 's3'), lambda n: n[:-4] + ext)
         assert samples(SMICDataset(data_root=root)) == shipped['smic']
     os.rename(osp.join(hs, 's3'), osp.join(hs, 's03'))
+    os.rename(hs, osp.join(root, 'hs'))
+    hs = osp.join(root, 'hs')
     assert samples(SMICDataset(data_root=root)) == shipped['smic']
     os.makedirs(osp.join(hs, 's3', 'micro'))
-    with pytest.raises(ValueError, match=r'HS: folders s03, s3 all name '
+    with pytest.raises(ValueError, match=r'hs: folders s03, s3 all name '
                        r'subject s3; expected one folder per subject'):
         SMICDataset(data_root=root)
 
