@@ -105,8 +105,13 @@ def write_image(path, value=0, gray=False, size=SIZE):
     assert ok, path
 
 
-def write_xlsx(path, rows, sheet='Sheet1', preamble=()):
-    """Write rows (first: header) to an xlsx sheet, after text rows."""
+def write_xlsx(path, rows, sheet='Sheet1', preamble=(), merge=(),
+               notes_sheet=None):
+    """Write rows (first: header) to an xlsx sheet, after text rows.
+
+    ``merge``: cell ranges (``'A2:A4'``) to merge as Excel does (only the
+    top-left cell keeps its value); ``notes_sheet``: the title of a text
+    sheet placed before the table's sheet (a workbook's read-me)."""
     import openpyxl
     wb = openpyxl.Workbook()
     ws = wb.active
@@ -115,19 +120,27 @@ def write_xlsx(path, rows, sheet='Sheet1', preamble=()):
         ws.append(list(line))
     for r in rows:
         ws.append(list(r))
+    for ref in merge:
+        ws.merge_cells(ref)
+    if notes_sheet:
+        notes = wb.create_sheet(notes_sheet, 0)
+        notes.append(['Coding notes: frame numbers are image numbers.'])
     os.makedirs(osp.dirname(path) or '.', exist_ok=True)
     wb.save(path)
 
 
 def make_casme2(root, rows=CASME2_ROWS, release='raw', margin=1):
     """CASME II: ``CASME2-coding-20140508.xlsx`` + ``CASME2_RAW`` (and/or
-    ``Cropped`` with ``release='cropped'``/``'both'``). Frames onset-margin
-    .. offset+margin are written (folders hold more than the clip)."""
+    ``Cropped`` with ``release='cropped'``/``'both'``, or
+    ``CASME2_RAW_selected`` with ``release='raw_selected'``). Frames
+    onset-margin .. offset+margin are written (folders hold more than the
+    clip; the selected release holds onset..offset: ``margin=0``)."""
     header = ('Subject', 'Filename', 'OnsetFrame', 'ApexFrame', 'OffsetFrame',
               'Action Units', 'Estimated Emotion')
     write_xlsx(osp.join(root, 'CASME2-coding-20140508.xlsx'),
                [header] + [tuple(r) for r in rows])
     releases = dict(raw=('CASME2_RAW', 'img{}.jpg'),
+                    raw_selected=('CASME2_RAW_selected', 'img{}.jpg'),
                     cropped=('Cropped', 'reg_img{}.jpg'))
     chosen = ['raw', 'cropped'] if release == 'both' else [release]
     for sub, clip, on, _, off, _, _ in rows:
@@ -204,20 +217,23 @@ def make_casme3(root, rows=CASME3_ROWS):
     return root
 
 
-def make_megc2019(root):
+def make_megc2019(root, casme2_rows=CASME2_ROWS):
     """MEGC2019: ``CASME2/``, ``SAMM/``, ``SMIC/`` (as above) and
     ``megc2019.csv`` (dataset, subject, filename, class). CASME II
     EP12_01f of sub03 is left out of the list (like sub04 EP12_01f and
     sub05 EP09_05f in the real one); SAMM 'Other' and CASME II
     others/fear/sadness are not listed."""
-    make_casme2(osp.join(root, 'CASME2'))
+    make_casme2(osp.join(root, 'CASME2'), rows=casme2_rows)
     make_samm(osp.join(root, 'SAMM'))
     make_smic(osp.join(root, 'SMIC'), dict(HS=SMIC_CLIPS['HS']))
     cls = dict(happiness='positive', disgust='negative',
                repression='negative', surprise='surprise', anger='negative',
                contempt='negative', fear='negative', sadness='negative')
     lines = [('dataset', 'subject', 'filename', 'class')]
-    for sub, clip, _, _, _, _, emo in CASME2_ROWS:
+    clips = {}  # one list row per clip (a clip may hold several samples)
+    for sub, clip, *_, emo in casme2_rows:
+        clips.setdefault((sub, clip), emo)
+    for (sub, clip), emo in clips.items():
         if emo in ('happiness', 'disgust', 'repression', 'surprise') \
                 and clip != 'EP12_01f':
             lines.append(('casme2', f'sub{sub:02d}', clip, cls[emo]))

@@ -3,6 +3,7 @@
 All errors name the file (and row, where there is one) and say what was
 expected.
 """
+import codecs
 import csv
 import io
 import itertools
@@ -18,6 +19,7 @@ VIDEO_EXTS = ('.mp4', '.avi', '.mov', '.mkv', '.webm', '.mpg', '.mpeg',
               '.m4v', '.wmv', '.3gp', '.flv', '.ts', '.mts', '.m2ts')
 
 _LAST_INT = re.compile(r'(\d+)(?!.*\d)')
+_DIGITS = re.compile(r'\d+')
 
 
 def _norm_header(value) -> str:
@@ -79,9 +81,10 @@ def read_table(path: str,
             other).
     """
     if not osp.isfile(path):
-        raise MissingFileError(f'annotation file not found: {path}')
+        raise MissingFileError(f'annotation file not found: {path}'
+                               f'{_near_files(path)}')
     if path.lower().endswith(('.xlsx', '.xlsm')):
-        tables = [_xlsx_rows(path, sheet)]
+        tables = _xlsx_tables(path, sheet)
     elif path.lower().endswith(('.csv', '.txt')):
         tables, sheet = _csv_tables(path), None
     else:
@@ -93,7 +96,10 @@ def read_table(path: str,
     if found is None:
         names = {f: list(a) for f, a in fields.items() if f in required}
         raise CorpusError(
-            f'{path}' + (f' (sheet {sheet!r})' if sheet else '') +
+            f'{path}' + (f' (sheet {sheet!r})' if sheet else
+                         f' (sheets {[t.title for t in tables]})'
+                         if len(tables) > 1 and isinstance(tables[0], _Sheet)
+                         else '') +
             f': malformed annotation file: no header row with the columns '
             f'{names} in the first {max_header_row} rows')
     rows, start, columns = found
@@ -105,6 +111,24 @@ def read_table(path: str,
                   for f, i in columns.items()}
         out.append(TableRow(values, path, number))
     return out
+
+
+def _near_files(path: str) -> str:
+    """`` (<names> there: ...)`` naming the files beside a missing
+    annotation file whose name differs only in case or extension (an old
+    ``.xls`` workbook, a ``.csv`` export), or ``''``."""
+    folder, name = osp.split(path)
+    stem = osp.splitext(name)[0].lower()
+    try:
+        names = os.listdir(folder or '.')
+    except OSError:
+        return ''
+    near = sorted(n for n in names if n != name and osp.isfile(
+        osp.join(folder, n)) and osp.splitext(n)[0].lower() == stem)
+    if not near:
+        return ''
+    return (f' ({", ".join(near)} there: give its name as ann_file; save '
+            'an .xls workbook as .xlsx or .csv)')
 
 
 def _locate_header(tables, fields, required, max_header_row, headerless
@@ -143,7 +167,19 @@ def _find_header(rows, fields, required, max_header_row
     return None
 
 
-def _xlsx_rows(path: str, sheet: Optional[str]):
+class _Sheet(list):
+    """``(row number, cells)`` of one worksheet, with its ``title``."""
+
+    def __init__(self, rows, title: str) -> None:
+        super().__init__(rows)
+        self.title = title
+
+
+def _xlsx_tables(path: str, sheet: Optional[str]) -> List[_Sheet]:
+    """The rows of sheet ``sheet``, or of every sheet in workbook order
+    (``sheet=None``: the header row is looked for in each, so a notes sheet
+    placed first does not hide the table). A cell of a merged range reads
+    as the range's value (a Subject written once for all its rows)."""
     import openpyxl
     try:
         wb = openpyxl.load_workbook(path, read_only=True, data_only=True)
@@ -151,13 +187,51 @@ def _xlsx_rows(path: str, sheet: Optional[str]):
         raise CorpusError(f'{path}: malformed xlsx file, openpyxl cannot '
                           f'read it ({type(exc).__name__}: {exc})') from exc
     try:
-        ws = wb.worksheets[0] if sheet is None else \
-            wb[_find_sheet(path, sheet, wb.sheetnames)]
-        rows = [(i, list(r)) for i, r in
-                enumerate(ws.iter_rows(values_only=True), start=1)]
+        sheets = wb.worksheets if sheet is None else \
+            [wb[_find_sheet(path, sheet, wb.sheetnames)]]
+        tables = []
+        for ws in sheets:
+            rows = [list(r) for r in ws.iter_rows(values_only=True)]
+            _fill_merged(rows, _merged_ranges(path, ws))
+            tables.append(_Sheet(enumerate(rows, start=1), ws.title))
     finally:
         wb.close()
-    return rows
+    return tables
+
+
+_MERGE_REF = re.compile(rb'<(?:\w+:)?mergeCell\b[^>]*\bref="([A-Z]+\d+:'
+                        rb'[A-Z]+\d+)"')
+
+
+def _merged_ranges(path: str, ws) -> List[Tuple[int, int, int, int]]:
+    """(min_col, min_row, max_col, max_row), 1-based, of the merged cell
+    ranges of a read-only worksheet (read from its XML part: openpyxl's
+    read-only mode, which keeps large sheets fast, does not parse them)."""
+    import zipfile
+
+    from openpyxl.utils import range_boundaries
+    part = getattr(ws, '_worksheet_path', None)
+    if not part:
+        return []
+    with zipfile.ZipFile(path) as z:
+        data = z.read(part)
+    return [range_boundaries(ref.decode()) for ref in _MERGE_REF.findall(data)]
+
+
+def _fill_merged(rows: List[list], ranges) -> None:
+    """Give every cell of each merged range the value of its top-left
+    cell (openpyxl leaves the others empty)."""
+    for min_col, min_row, max_col, max_row in ranges:
+        if min_row > len(rows):
+            continue
+        first = rows[min_row - 1]
+        value = first[min_col - 1] if min_col <= len(first) else None
+        for r in range(min_row - 1, min(max_row, len(rows))):
+            row = rows[r]
+            if len(row) < max_col:
+                row.extend([None] * (max_col - len(row)))
+            for c in range(min_col - 1, max_col):
+                row[c] = value
 
 
 def _find_sheet(path: str, sheet: str, names: Sequence[str]) -> str:
@@ -172,13 +246,22 @@ def _find_sheet(path: str, sheet: str, names: Sequence[str]) -> str:
 
 
 def read_text(path: str) -> str:
-    """A text annotation file's content: UTF-8 with or without BOM, or, as
-    Excel and Notepad on Windows save it, cp1252. Line endings are left to
-    the caller (``splitlines``, ``csv`` with ``newline=''``)."""
+    """A text annotation file's content: UTF-8 with or without BOM, UTF-16
+    with BOM (Excel's "Unicode Text" export, tab-delimited) or, as Excel and
+    Notepad on Windows save it, cp1252. Line endings are left to the caller
+    (``splitlines``, ``csv`` with ``newline=''``)."""
     if not osp.isfile(path):
-        raise MissingFileError(f'annotation file not found: {path}')
+        raise MissingFileError(f'annotation file not found: {path}'
+                               f'{_near_files(path)}')
     with open(path, 'rb') as f:
         raw = f.read()
+    if raw.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        try:
+            return raw.decode('utf-16')
+        except UnicodeDecodeError as exc:
+            raise CorpusError(f'{path}: malformed UTF-16 text (it starts '
+                              f'with a UTF-16 byte order mark): {exc}') \
+                from exc
     try:
         return raw.decode('utf-8-sig')
     except UnicodeDecodeError:
@@ -258,11 +341,15 @@ def scan_frames(folder: str, pattern: Optional[str] = None,
     against the name without its extension) restricts and parses names
     instead. Hidden files (``._img46.jpg``, the AppleDouble files macOS
     leaves in archives) are no frames. Two files with the same number are
-    an error.
+    an error; so, without ``pattern``, are numbered images named two ways
+    (``006_05562.jpg`` beside ``006_05562 (1).jpg`` or ``preview_2.jpg``):
+    the number of a stray copy would be taken for a frame number (for SMIC
+    it would move the onset).
     """
     regex = re.compile(pattern, re.IGNORECASE) if pattern else _LAST_INT
     match = regex.fullmatch if pattern else regex.search
     frames: Dict[int, str] = {}
+    schemes: Dict[str, List[str]] = {}
     for name in sorted(os.listdir(folder)):
         stem, ext = osp.splitext(name)
         if name.startswith('.') or ext.lower() not in extensions:
@@ -270,6 +357,9 @@ def scan_frames(folder: str, pattern: Optional[str] = None,
         m = match(stem)
         if not m:
             continue
+        if not pattern:
+            schemes.setdefault(_DIGITS.sub('#', stem.lower()), []).append(
+                name)
         number = int(m.group(1))
         if number in frames:
             raise CorpusError(
@@ -277,6 +367,14 @@ def scan_frames(folder: str, pattern: Optional[str] = None,
                 f'{osp.basename(frames[number])} and {name}; expected one '
                 'image per frame number')
         frames[number] = osp.join(folder, name)
+    if len(schemes) > 1:
+        ways = sorted(schemes.values(), key=len, reverse=True)
+        raise CorpusError(
+            f'{folder}: frame images named {len(ways)} ways: ' +
+            '; '.join(f'{len(w)} like {w[0]}' for w in ways) +
+            '; expected one naming scheme (the frame number is the last '
+            'integer of the name): move the files that are not frames '
+            'out of the clip folder')
     return frames
 
 

@@ -126,8 +126,10 @@ class MEBaseDataset(BaseActionDataset):
         self.check_images = check_images
         self.require_apex = require_apex
         self.fps = float(fps) if fps is not None else self.FPS
-        self.cache_dir = cache_dir or None
+        # '~/data/casme2' in a config or --cfg-options means the home folder
+        self.cache_dir = osp.expanduser(cache_dir) if cache_dir else None
         self.skipped: List[dict] = []
+        self._subject_dirs: Dict[str, Dict[str, List[str]]] = {}
         self.excluded: List[dict] = []
         self.duplicates: List[dict] = []
         if data_prefix is None:
@@ -135,10 +137,11 @@ class MEBaseDataset(BaseActionDataset):
         metainfo = dict(kwargs.pop('metainfo', None) or {})
         metainfo.setdefault('fps', self.fps)
         super().__init__(
-            ann_file,
+            osp.expanduser(ann_file) if ann_file else ann_file,
             pipeline=list(pipeline),
-            data_root=data_root,
-            data_prefix=dict(data_prefix),
+            data_root=osp.expanduser(data_root) if data_root else data_root,
+            data_prefix={k: osp.expanduser(v) if isinstance(v, str) else v
+                         for k, v in data_prefix.items()},
             metainfo=metainfo,
             **kwargs)
         check_me_pipeline(self.pipeline.transforms, type(self).__name__)
@@ -158,6 +161,29 @@ class MEBaseDataset(BaseActionDataset):
         prefix, fmt = self.SUBJECT_ID
         m = re.fullmatch(rf'(?:{prefix})?0*(\d+)(?:\.0*)?', s, flags=re.I)
         return fmt.format(int(m.group(1))) if m else s
+
+    def subject_dir(self, root: str, subject: str) -> str:
+        """The folder of a (bare) subject under ``root``: ``root/subject``,
+        or, when no folder has that name, the one folder of ``root`` that
+        names the same subject another way (:attr:`SUBJECT_ID`: SAMM ``6``
+        for ``006``, CASME II ``sub1`` or ``1`` for ``sub01``, SMIC ``s01``
+        for ``s1``). Two such folders: ``root/subject`` (then reported
+        missing), never a guess."""
+        path = osp.join(root, subject)
+        if self.SUBJECT_ID is None or osp.isdir(path):
+            return path
+        by_id = self._subject_dirs.get(osp.normpath(root))
+        if by_id is None:  # one listing per root and build
+            by_id = {}
+            names = os.listdir(root) if osp.isdir(root) else []
+            for name in sorted(names):
+                if not name.startswith('.') and osp.isdir(
+                        osp.join(root, name)):
+                    by_id.setdefault(self.normalize_subject(name),
+                                     []).append(name)
+            self._subject_dirs[osp.normpath(root)] = by_id
+        found = by_id.get(subject, [])
+        return osp.join(root, found[0]) if len(found) == 1 else path
 
     def row_record(self, row, clip_id: Optional[str] = None):
         """(bare subject, record) of one annotation row.
@@ -266,7 +292,9 @@ class MEBaseDataset(BaseActionDataset):
         if check_frames is None:
             check_frames = self.check_frames
         self.skipped, self.excluded, self.duplicates = [], [], []
-        records = self.drop_duplicates(self.parse_records())
+        self._subject_dirs = {}
+        records = self.sample_keys(self.drop_duplicates(
+            self.parse_records()))
         n_parsed = len(records) + len(self.skipped)
         classes, mapping = self.resolve_classes(records)
         self._metainfo['classes'] = tuple(classes)
@@ -338,6 +366,23 @@ class MEBaseDataset(BaseActionDataset):
                       f'duplicate annotation row(s) dropped:\n  {lines}',
                       logger='current', level=30)
         return kept
+
+    def sample_keys(self, records: List[dict]) -> List[dict]:
+        """Give every sample of a clip that holds several (CAS(ME)^3 part A
+        codes several movements of one recording) its own cache key,
+        ``<subject>/<clip_id>@<onset>-<offset>``; a clip of one sample keeps
+        ``<subject>/<clip_id>``. The frame cache and the device corpus name
+        a sample by this key, so one sample never reads another's frames.
+        Keys come from every parsed record, before class setup and subject
+        filters, so every dataset of a corpus agrees on them."""
+        groups: Dict[str, List[dict]] = {}
+        for r in records:
+            groups.setdefault(self.cache_key(r), []).append(r)
+        for key, group in groups.items():
+            if len(group) > 1:
+                for r in group:
+                    r['cache_key'] = f"{key}@{r['onset']}-{r['offset']}"
+        return records
 
     def list_subjects(self) -> List[str]:
         """Sorted subjects with at least one sample (no frame is read)."""
@@ -413,12 +458,26 @@ class MEBaseDataset(BaseActionDataset):
         if frames is None:
             folder = r['frame_dir']
             if not osp.isdir(folder):
-                parent = osp.dirname(folder.rstrip('/'))
-                missing_dir = folder if osp.isdir(parent) else parent
-                what = ('clip folder' if missing_dir == folder
-                        else 'subject folder')
-                self.bad(f'{where}: {what} not found: {missing_dir}'
-                         f'{_case_hint(missing_dir)}', MissingFileError)
+                # name the first folder of the path that is missing
+                missing_dir = folder.rstrip('/')
+                while True:
+                    parent = osp.dirname(missing_dir)
+                    if osp.isdir(parent) or parent == missing_dir:
+                        break
+                    missing_dir = parent
+                what = ('clip folder' if missing_dir == folder.rstrip('/')
+                        else 'subject folder' if self.normalize_subject(
+                            osp.basename(missing_dir)) ==
+                        r['subject'].split('/')[-1] else 'folder')
+                parent, name = osp.split(missing_dir)
+                twins = (self._subject_dirs.get(osp.normpath(parent), {}).get(
+                    self.normalize_subject(name), [])
+                    if what == 'subject folder' else [])
+                hint = (f' ({", ".join(twins)} there all name subject '
+                        f'{name}: expected one folder per subject)'
+                        if len(twins) > 1 else _case_hint(missing_dir))
+                self.bad(f'{where}: {what} not found: {missing_dir}{hint}',
+                         MissingFileError)
                 return False
             try:
                 frames = scan_frames(folder, r.get('frame_pattern'))

@@ -65,6 +65,6 @@ class CASME1Dataset(MEBaseDataset):
             for _, sub, rec in self.row_records(read_table(
                     ann, CASME1_FIELDS, CASME1_REQUIRED, sheet=self.sheet)):
                 clip = rec['clip_id']
-                rec['frame_dir'] = osp.join(img, sub, clip)
+                rec['frame_dir'] = osp.join(self.subject_dir(img, sub), clip)
                 records.append(rec)
         return records

@@ -1,9 +1,11 @@
-"""CASME II (raw and cropped releases), read as shipped.
+"""CASME II (raw, selected and cropped releases), read as shipped.
 
 Layout::
 
     <data_root>/CASME2-coding-20140508.xlsx          (Sheet1)
     <data_root>/CASME2_RAW/sub01/EP02_01f/img46.jpg  (release='raw')
+    <data_root>/CASME2_RAW_selected/sub01/EP02_01f/img46.jpg
+                            (release='raw_selected': onset..offset only)
     <data_root>/Cropped/sub01/EP02_01f/reg_img46.jpg (release='cropped')
 
 The frame number in the file name is the frame index of the annotation;
@@ -39,6 +41,8 @@ CASME2_REQUIRED = ('subject', 'filename', 'onset', 'apex', 'offset',
 # (folder, frame name for messages, pattern of the name without extension:
 # copies also hold .JPG / .bmp frames and zero-padded numbers)
 _RELEASES = dict(raw=('CASME2_RAW', 'img{}.jpg', r'img(\d+)'),
+                 raw_selected=('CASME2_RAW_selected', 'img{}.jpg',
+                               r'img(\d+)'),
                  cropped=('Cropped', 'reg_img{}.jpg', r'reg_img(\d+)'))
 
 
@@ -49,7 +53,9 @@ class CASME2Dataset(MEBaseDataset):
     Args:
         ann_file (str): the coding xlsx. Default
             ``'CASME2-coding-20140508.xlsx'``.
-        release (str): ``'raw'`` (``CASME2_RAW/.../imgN.jpg``) or
+        release (str): ``'raw'`` (``CASME2_RAW/.../imgN.jpg``),
+            ``'raw_selected'`` (``CASME2_RAW_selected/.../imgN.jpg``, the
+            frames onset..offset of each clip) or
             ``'cropped'`` (``Cropped/.../reg_imgN.jpg``); sets the default
             ``data_prefix['img']`` and the frame file names.
         sheet (str): sheet name, default ``'Sheet1'``.
@@ -69,8 +75,8 @@ class CASME2Dataset(MEBaseDataset):
                  video_first_frame: Union[str, int] = 'folder',
                  **kwargs):
         if release not in _RELEASES:
-            raise ValueError(f"release must be 'raw' or 'cropped', got "
-                             f'{release!r}')
+            raise ValueError(f'release must be one of {sorted(_RELEASES)}, '
+                             f'got {release!r}')
         self.release = release
         self.sheet = sheet
         self.video_first_frame = video_first_frame
@@ -86,9 +92,11 @@ class CASME2Dataset(MEBaseDataset):
         records = []
         for row, sub, rec in self.row_records(rows):
             clip = rec['clip_id']
-            frame_dir = osp.join(self.data_prefix['img'], sub, clip)
+            frame_dir = osp.join(
+                self.subject_dir(self.data_prefix['img'], sub), clip)
             if video:
-                rec['filename'] = osp.join(video, sub, clip + '.mp4')
+                rec['filename'] = osp.join(self.subject_dir(video, sub),
+                                           clip + '.mp4')
                 first = self.video_first_frame
                 if first == 'folder':
                     if not osp.isdir(frame_dir):

@@ -56,8 +56,9 @@ class CASME3Dataset(MEBaseDataset):
                 self.ann_file, CASME3_FIELDS, CASME3_REQUIRED,
                 sheet=self.sheet)):
             clip = rec['clip_id']
-            rec.update(frame_dir=osp.join(self.data_prefix['img'], sub, clip,
-                                          self.modality_dir),
+            rec.update(frame_dir=osp.join(
+                self.subject_dir(self.data_prefix['img'], sub), clip,
+                self.modality_dir),
                        frame_name='{}.jpg')
             records.append(rec)
         return records

@@ -21,7 +21,9 @@ and the preprocessor) names where the frames come from:
   dataset, ``S``-px clips; shipped frames need a fixed-size ``Resize`` after
   the decode) and packed.
 
-Clips are named ``'<subject>/<clip_id>'`` (corpus-prefixed subject).
+Clips are named by the dataset's cache key, ``'<subject>/<clip_id>'``
+(corpus-prefixed subject; ``...@<onset>-<offset>`` for a clip holding
+several samples, :meth:`~mmakm.datasets.base.MEBaseDataset.sample_keys`).
 """
 import copy
 import json
@@ -39,18 +41,14 @@ from .casme2_sized import casme2_sized_plan, render_casme2_sized
 DEFAULT_LOAD = (dict(type='MESampleFrames'), dict(type='MEFrameDecode'))
 
 
-def clip_key(subject: str, clip_id: str) -> str:
-    """Name of a clip in a packed corpus (``'casme2/sub01/EP02_01f'``)."""
-    return f'{subject}/{clip_id}'
-
-
 class PackedClips:
     """Variable-length clips packed along the frame axis.
 
     Args:
         frames (torch.Tensor): ``(ΣT, S, S, C)`` uint8, clips back to back.
         lengths (Sequence[int]): ``T_i`` of every clip, in packing order.
-        keys (Sequence[str]): clip names (:func:`clip_key`), same order.
+        keys (Sequence[str]): clip names (the datasets' cache keys), in
+            packing order.
     """
 
     def __init__(self, frames: Optional[torch.Tensor],
@@ -123,7 +121,7 @@ def _build_dataset(spec: dict, lazy: bool):
 def _dataset_keys(spec: dict) -> Tuple[List[str], List[int]]:
     ds = _build_dataset(spec, lazy=True)
     records = ds.collect_records(check_frames=False)
-    return ([clip_key(r['subject'], r['clip_id']) for r in records],
+    return ([ds.cache_key(r) for r in records],
             [r['offset'] - r['onset'] + 1 for r in records])
 
 
@@ -136,7 +134,7 @@ def _dataset_load(spec: dict, device: torch.device) -> PackedClips:
         results = pipeline(copy.deepcopy(info))
         imgs = np.stack(results['imgs']) if isinstance(
             results['imgs'], list) else np.asarray(results['imgs'])
-        name = clip_key(info['subject'], info['clip_id'])
+        name = info['cache_key']
         if (imgs.dtype != np.uint8 or imgs.ndim != 4 or imgs.shape[-1] != 3
                 or len(imgs) != info['total_frames']
                 or (clips and imgs.shape[1:] != clips[0].shape[1:])):
@@ -269,7 +267,7 @@ class DeviceCorpusDataset:
 
     def _clip_of(self, idx: int) -> int:
         info = self.dataset.get_data_info(idx)
-        name = clip_key(info['subject'], info['clip_id'])
+        name = info['cache_key']
         clip = self._index.index.get(name)
         if clip is None:
             raise KeyError(f'sample {idx} ({name}) is not in the corpus '

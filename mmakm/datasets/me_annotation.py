@@ -5,8 +5,9 @@ video file, relative to ``data_prefix['img']``/``data_root``), ``subject``,
 ``onset``, ``apex`` (empty, ``/`` or -1: unknown), ``offset``, ``label``
 (the emotion; ``emotion`` is accepted too).
 
-Frame folders: the frame number of an image is the last integer of its
-file name. Videos (a file, or a path ending ``.mp4``, ``.avi``, ``.m4v``,
+Paths written on Windows (``clips\\c1``) are read with ``/``. Frame
+folders: the frame number of an image is the last integer of its file
+name. Videos (a file, or a path ending ``.mp4``, ``.avi``, ``.m4v``,
 ...): onset/offset are frame numbers where video frame 0 has number
 ``video_start`` (default 0).
 """
@@ -64,6 +65,9 @@ class MEAnnotationDataset(MEBaseDataset):
                               sheet=self.sheet):
             try:
                 path = cell_str(row, 'path')
+                if '\\' in path and not osp.exists(
+                        path if osp.isabs(path) else osp.join(root, path)):
+                    path = path.replace('\\', '/')  # written on Windows
                 clip = osp.splitext(osp.basename(path.rstrip('/')))[0]
                 sub, rec = self.row_record(row, clip_id=clip)
             except ValueError as exc:

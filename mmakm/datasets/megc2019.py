@@ -34,6 +34,8 @@ MEGC_REQUIRED = ('dataset', 'subject', 'filename', 'cls')
 
 
 def _corpus_of(name: str) -> Optional[str]:
+    if '(me)' in str(name).lower().replace(' ', ''):
+        return None  # CAS(ME)^2 / CAS(ME)^3: other corpora, not CASME II
     n = re.sub(r'[^a-z0-9]', '', str(name).lower())
     for key in ('casme2', 'samm', 'smic'):
         if key in n:
@@ -116,7 +118,8 @@ class MEGC2019Dataset(MEBaseDataset):
             self.skipped.extend(ds.skipped)
             for r in recs:
                 r.update(corpus=key, fps=ds.fps, megc_class=None)
-                index[(r['subject'], r['clip_id'].lower())] = r
+                index.setdefault((r['subject'], r['clip_id'].lower()),
+                                 []).append(r)
                 records.append(r)
         listed = {}  # (subject, clip) -> (class, row) of its first row
         for row in read_table(self.ann_file, MEGC_FIELDS, MEGC_REQUIRED):
@@ -129,12 +132,23 @@ class MEGC2019Dataset(MEBaseDataset):
                 subject = sources[key].prefixed(cell_str(row, 'subject'))
                 clip = cell_str(row, 'filename')
                 cls = self._class_name(row)
-                rec = index.get((subject, clip.lower()))
-                if rec is None:
+                recs = index.get((subject, clip.lower()))
+                if recs is None:
                     raise BadSampleError(
                         f'{row.where}: clip {clip} of {subject} is in the '
                         f'MEGC2019 list but not in the {key} annotation '
                         f'({sources[key].ann_file or sources[key].data_prefix})')
+                # the list names clips, not movements; rows of one sample
+                # (same frames) are duplicates, left to drop_duplicates
+                if len({(r['onset'], r['offset']) for r in recs}) > 1:
+                    raise BadSampleError(
+                        f'{row.where}: clip {clip} of {subject} holds '
+                        f'{len(recs)} samples in the {key} annotation ('
+                        + '; '.join(f"{r['where']}: frames {r['onset']}.."
+                                    f"{r['offset']}" for r in recs) +
+                        '); the MEGC2019 list names one clip per row, so '
+                        'its class cannot be given to one of them; expected '
+                        'one sample per listed clip')
             except ValueError as exc:
                 self.bad(str(exc))
                 continue
@@ -142,8 +156,9 @@ class MEGC2019Dataset(MEBaseDataset):
             if first[1] is not row:
                 self._listed_twice(first, cls, row, clip, subject)
                 continue
-            rec['megc_class'] = cls
-            rec['where'] = f"{rec['where']} / {row.where}"
+            for rec in recs:
+                rec['megc_class'] = cls
+                rec['where'] = f"{rec['where']} / {row.where}"
         return records
 
     def _listed_twice(self, first, cls, row, clip, subject) -> None:

@@ -49,7 +49,8 @@ class SAMMDataset(MEBaseDataset):
         records = []
         for _, sub, rec in self.row_records(rows):
             clip = rec['clip_id']
-            rec.update(frame_dir=osp.join(self.data_prefix['img'], sub, clip),
+            rec.update(frame_dir=osp.join(
+                self.subject_dir(self.data_prefix['img'], sub), clip),
                        frame_name=sub + '_{:05d}.jpg')
             records.append(rec)
         return records

@@ -51,13 +51,29 @@ class SMICDataset(MEBaseDataset):
 
     def parse_records(self):
         root = self.data_prefix['img']
-        if not osp.isdir(root):
-            raise MissingFileError(f'SMIC {self.subset} folder not found: '
-                                   f'{root}')
+        if not osp.isdir(root):  # 'hs' for 'HS': the one folder in any case
+            parent, name = osp.split(osp.normpath(root))
+            near = [d for d in (os.listdir(parent) if osp.isdir(parent)
+                                else []) if d.lower() == name.lower()
+                    and osp.isdir(osp.join(parent, d))]
+            if len(near) != 1:
+                raise MissingFileError(f'SMIC {self.subset} folder not '
+                                       f'found: {root}')
+            root = osp.join(parent, near[0])
         records, no_micro = [], []
         subjects = sorted((d for d in _subfolders(root)
                            if re.fullmatch(r's\d+', d, flags=re.I)),
                           key=lambda d: int(d[1:]))
+        ids = {}
+        for sub in subjects:
+            ids.setdefault(self.normalize_subject(sub), []).append(sub)
+        twins = {k: v for k, v in ids.items() if len(v) > 1}
+        if twins:  # one subject's clips in two trees: a copy to resolve
+            raise CorpusError(
+                f'{root}: ' + '; '.join(
+                    f'folders {", ".join(v)} all name subject {k}'
+                    for k, v in twins.items()) +
+                '; expected one folder per subject')
         for sub in subjects:
             # 'micro' in any case: the tree is the annotation, a subject
             # folder must not be passed over for the case of a name

@@ -69,7 +69,31 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     cfg = Config.fromfile(path)
     if cfg_options:
         merge_cfg_options(cfg, cfg_options)
+    expand_home_paths(cfg)
     return cfg
+
+
+#: config keys holding corpus / cache paths, read as a shell reads them
+_HOME_PATH_KEYS = ('data_root', 'ann_file', 'cache_dir')
+
+
+def expand_home_paths(node) -> None:
+    """Expand ``~`` in every ``data_root`` / ``ann_file`` / ``cache_dir`` of
+    a config, in place, so that the tools (preprocessing, cache and recipe
+    checks) and the datasets (which expand these themselves) name the same
+    folders: ``data_root='~/data/casme2'`` is the home folder's, not a
+    folder called ``~`` under the working directory."""
+    if hasattr(node, 'keys'):
+        for key in list(node.keys()):
+            value = node[key]
+            if (key in _HOME_PATH_KEYS and isinstance(value, str)
+                    and value.startswith('~')):
+                node[key] = osp.expanduser(value)
+            else:
+                expand_home_paths(value)
+    elif isinstance(node, (list, tuple)):
+        for item in node:
+            expand_home_paths(item)
 
 
 def merge_cfg_options(cfg: Config, cfg_options: Optional[dict]) -> None:

@@ -12,6 +12,7 @@ import io
 import json
 import math
 import os.path as osp
+from collections import Counter
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Sequence, Tuple
 
@@ -373,12 +374,15 @@ def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
             title=f'|apex − max-β key frame| over {kf["num_clips"]} clips'
             + short_note, out=osp.join(work_dir, 'keyframe_apex.png'))
     drawn = 0
+    per_clip = Counter((s.get('subject'), s.get('clip_id')) for s in samples)
     for s in samples:
         if drawn >= MAX_CLIP_FIGURES:
             break
         if s.get('frame_weights') is None or s.get('key_frames') is None:
             continue
         name = f"{s.get('subject', '')}_{s.get('clip_id', drawn)}"
+        if per_clip[(s.get('subject'), s.get('clip_id'))] > 1:
+            name += f"_{s.get('onset')}-{s.get('offset')}"  # one per sample
         plot_key_frames(
             s['frame_weights'], s['key_frames'],
             frame_numbers=s.get('frame_numbers_fed'), apex=s.get('apex'),

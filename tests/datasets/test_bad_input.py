@@ -110,6 +110,13 @@ def test_malformed_xlsx(tmp_path):
         CASME2Dataset(data_root=str(root))
     with pytest.raises(FileNotFoundError, match='annotation file not found'):
         SAMMDataset(data_root=str(tmp_path / 'nowhere'))
+    # the owners' old .xls workbook, or a copy in another case, beside it
+    os.rename(root / XLSX, root / 'casme2-coding-20140508.XLS')
+    with pytest.raises(FileNotFoundError, match=(
+            r'annotation file not found: .*20140508\.xlsx '
+            r'\(casme2-coding-20140508\.XLS there: give its name as '
+            r'ann_file; save an \.xls workbook as \.xlsx or \.csv\)$')):
+        CASME2Dataset(data_root=str(root))
 
 
 def test_wrong_sheet(tmp_path):
@@ -274,4 +281,49 @@ def test_megc_clip_listed_twice(tmp_path):
                        match=r'EP02_01f \(casme2/sub01\) is listed twice '
                              r"with different classes: .*row 2: 'positive'; "
                              rf".*row {len(lines) + 2}: 'surprise'"):
+        MEGC2019Dataset(**fab.megc_cfg(root))
+
+
+def test_stray_copies_in_a_clip_folder_are_named(tmp_path):
+    """A copy left beside the frames (``006_05562 (1).jpg``, macOS
+    ``image123450 2.bmp``) would give a false frame number (for SMIC a
+    false onset): the folder and both naming schemes are named; with
+    ``on_bad_sample='skip'`` only that clip is skipped."""
+    import shutil
+
+    from mmakm.datasets import SMICDataset
+    samm = fab.make_samm(str(tmp_path / 'samm'))
+    clip = osp.join(samm, '006', '006_1_2')
+    shutil.copy(osp.join(clip, '006_05562.jpg'),
+                osp.join(clip, '006_05562 (1).jpg'))
+    with pytest.raises(ValueError, match=(
+            r'row 14: clip 006_1_2 \(samm/006\): .*006_1_2: frame images '
+            r'named 2 ways: 4 like 006_05562\.jpg; 1 like '
+            r'006_05562 \(1\)\.jpg; expected one naming scheme')):
+        SAMMDataset(data_root=samm)
+    ds = SAMMDataset(data_root=samm, on_bad_sample='skip')
+    assert len(ds) == fab.EXPECTED['samm']['raw'] - 1
+    smic = fab.make_smic(str(tmp_path / 'smic'))
+    clip = osp.join(smic, 'HS', 's1', 'micro', 'positive', 's1_po_01')
+    shutil.copy(osp.join(clip, 'image123450.bmp'),
+                osp.join(clip, 'image123450 2.bmp'))
+    with pytest.raises(ValueError, match=r's1_po_01: frame images named 2 '
+                       r'ways: 4 like image123450\.bmp; 1 like '
+                       r'image123450 2\.bmp'):
+        SMICDataset(data_root=smic)
+    ds = SMICDataset(data_root=smic, on_bad_sample='skip')
+    assert len(ds) == fab.EXPECTED['smic']['HS'] - 1
+    assert 's1_po_01' in ds.skipped[0]['reason']
+
+
+def test_megc_list_naming_another_corpus(tmp_path):
+    """``CAS(ME)^2`` reads like ``casme2`` once its punctuation is gone; it
+    is another corpus, named as such."""
+    import csv
+    from mmakm.datasets import MEGC2019Dataset
+    root = fab.make_megc2019(str(tmp_path / 'megc'))
+    with open(osp.join(root, 'megc2019.csv'), 'a', newline='') as f:
+        csv.writer(f).writerow(['CAS(ME)^2', '15', '15_0101', 'negative'])
+    with pytest.raises(ValueError, match=r"megc2019\.csv, row 19: dataset "
+                       r"'CAS\(ME\)\^2' is not CASME II, SAMM or SMIC"):
         MEGC2019Dataset(**fab.megc_cfg(root))

@@ -9,9 +9,11 @@ shipped layout's: same subjects, clips, frame numbers, apex and labels.
 import csv
 import os
 import os.path as osp
+import re
 import sys
 
 import cv2
+import numpy as np
 import openpyxl
 import pytest
 
@@ -88,6 +90,39 @@ def test_casme2_bmp_frames_and_cropped_release(tmp_path, shipped):
     assert ds.get_data_info(0)['frame_paths'][0].endswith('reg_img10.bmp')
 
 
+def test_corpus_under_the_home_folder(tmp_path, shipped, monkeypatch):
+    """``data_root='~/...'`` (a config or --cfg-options) is the home
+    folder, as a shell would read it."""
+    monkeypatch.setenv('HOME', str(tmp_path))
+    fab.make_casme2(str(tmp_path / 'corpora' / 'c2'))
+    ds = CASME2Dataset(data_root='~/corpora/c2')
+    assert samples(ds) == shipped['casme2']
+    assert ds.get_data_info(0)['frame_paths'][0].startswith(str(tmp_path))
+    # the tools read the same folders (preprocessing, cache checks)
+    from mmakm.loso.plan import dataloader_datasets, load_config
+    cfg = load_config(osp.join(osp.dirname(osp.dirname(osp.dirname(
+        osp.abspath(__file__)))), 'configs', 'akm_casme2.py'), {
+        f'{split}_dataloader.dataset.{key}': f'~/{key}'
+        for split in ('train', 'test') for key in ('data_root', 'cache_dir')})
+    for _, leaves in dataloader_datasets(cfg):
+        for leaf in leaves:
+            assert leaf['data_root'] == str(tmp_path / 'data_root')
+            assert leaf['cache_dir'] == str(tmp_path / 'cache_dir')
+
+
+def test_casme2_selected_release(tmp_path, shipped):
+    """``CASME2_RAW_selected``: the frames onset..offset of each clip."""
+    root = fab.make_casme2(str(tmp_path / 'c2'), release='raw_selected',
+                           margin=0)
+    ds = CASME2Dataset(data_root=root, release='raw_selected')
+    assert samples(ds) == shipped['casme2']
+    assert ds.get_data_info(0)['frame_paths'][0].endswith(
+        osp.join('CASME2_RAW_selected', 'sub01', 'EP02_01f', 'img10.jpg'))
+    with pytest.raises(ValueError, match=r"release must be one of \['cropped"
+                       r"', 'raw', 'raw_selected'\], got 'selected'"):
+        CASME2Dataset(data_root=root, release='selected')
+
+
 def appledouble(path):
     """The ``._name`` file macOS leaves beside ``name`` in archives."""
     folder, name = osp.split(path)
@@ -126,6 +161,14 @@ def test_smic_folder_names_in_other_case(tmp_path, shipped):
     for ext in ('.BMP', '.png'):
         rename_frames(osp.join(hs, 's3'), lambda n: n[:-4] + ext)
         assert samples(SMICDataset(data_root=root)) == shipped['smic']
+    os.rename(osp.join(hs, 's3'), osp.join(hs, 's03'))
+    os.rename(hs, osp.join(root, 'hs'))
+    hs = osp.join(root, 'hs')
+    assert samples(SMICDataset(data_root=root)) == shipped['smic']
+    os.makedirs(osp.join(hs, 's3', 'micro'))
+    with pytest.raises(ValueError, match=r'hs: folders s03, s3 all name '
+                       r'subject s3; expected one folder per subject'):
+        SMICDataset(data_root=root)
 
 
 # ------------------------------------------------------------- annotation
@@ -159,11 +202,12 @@ def test_casme2_cells_as_real_sheets_hold_them(tmp_path, shipped):
 
 @pytest.mark.parametrize('csv_args', [
     dict(), dict(delimiter=';'), dict(delimiter='\t'),
-    dict(encoding='cp1252'), dict(encoding='utf-8-sig')],
-    ids=['comma', 'semicolon', 'tab', 'cp1252', 'utf8-bom'])
+    dict(encoding='cp1252'), dict(encoding='utf-8-sig'),
+    dict(encoding='utf-16', delimiter='\t')],
+    ids=['comma', 'semicolon', 'tab', 'cp1252', 'utf8-bom', 'utf16-tab'])
 def test_casme2_csv_exports(tmp_path, shipped, csv_args):
-    """The coding sheet saved as csv by Excel (any locale) or pandas
-    (floats: ``1.0``, ``46.0``)."""
+    """The coding sheet saved as csv by Excel (any locale; "Unicode Text"
+    is UTF-16, tab-delimited) or pandas (floats: ``1.0``, ``46.0``)."""
     root = fab.make_casme2(str(tmp_path / 'c2'))
     rows = [(f'{s}.0', c, f'{on}.0', '' if a == '/' else f'{a}.0',
              f'{off}.0', 'AU4 – brow lowerer', e)
@@ -238,3 +282,150 @@ def test_samm_sheet_exported_as_csv(tmp_path, shipped, delimiter):
         csv.writer(f, delimiter=delimiter).writerows(rows)
     ds = SAMMDataset(data_root=root, ann_file='samm.csv')
     assert samples(ds) == shipped['samm']
+
+
+# ------------------------------------------------- workbooks as shipped
+def test_merged_subject_cells_and_a_notes_sheet_first(tmp_path, shipped):
+    """A Subject written once for all its rows (merged cells read as the
+    range's value); a read-me sheet before the table (sheet=None finds the
+    sheet holding the header row)."""
+    root = fab.make_casme2(str(tmp_path / 'c2'))
+    rows = [CASME2_HEADER] + [r if i in (0, 3, 6) else (None, ) + r[1:]
+                              for i, r in enumerate(fab.CASME2_ROWS)]
+    fab.write_xlsx(osp.join(root, CASME2_XLSX), rows,
+                   merge=('A2:A4', 'A5:A7', 'A8:A11'))
+    assert samples(CASME2Dataset(data_root=root)) == shipped['casme2']
+    c3 = fab.make_casme3(str(tmp_path / 'c3'))
+    fab.write_xlsx(osp.join(c3, 'cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx'),
+                   [('Subject', 'Filename', 'Onset', 'Apex', 'Offset', 'AU',
+                     'Objective class', 'emotion')] + fab.CASME3_ROWS,
+                   sheet='label', notes_sheet='readme')
+    assert samples(CASME3Dataset(data_root=c3)) == shipped['casme3']
+
+
+def test_workbook_without_the_header_names_the_sheets_searched(tmp_path):
+    root = fab.make_casme3(str(tmp_path / 'c3'))
+    fab.write_xlsx(osp.join(root, 'cas(me)3_part_A_ME_label_JpgIndex_v2.xlsx'),
+                   [('Sub', 'Clip')], sheet='label', notes_sheet='readme')
+    with pytest.raises(ValueError, match=r"\(sheets \['readme', 'label'\]\): "
+                       r'malformed annotation file: no header row'):
+        CASME3Dataset(data_root=root)
+
+
+@pytest.mark.parametrize('corpus,rename,twin', [
+    ('samm', {'006': '6', '011': '11'}, '06'),
+    ('casme2', {'sub01': 'sub1', 'sub02': '2'}, 'sub001'),
+    ('casme3', {'spNO.1': '1', 'spNO.2': 'spno.2'}, 'SPNO.1'),
+], ids=['samm-unpadded', 'casme2-sub1', 'casme3-number-case'])
+def test_subject_folders_named_another_way(tmp_path, shipped, corpus,
+                                           rename, twin):
+    make, cls, img = dict(samm=(fab.make_samm, SAMMDataset, ''),
+                          casme2=(fab.make_casme2, CASME2Dataset,
+                                  'CASME2_RAW'),
+                          casme3=(fab.make_casme3, CASME3Dataset, ''))[corpus]
+    root = make(str(tmp_path / corpus))
+    for old, new in rename.items():
+        os.rename(osp.join(root, img, old), osp.join(root, img, new))
+    assert samples(cls(data_root=root)) == shipped[corpus]
+    # two folders for one subject: no guess, the expected folder is named
+    os.makedirs(osp.join(root, img, twin))
+    first = next(iter(rename))
+    both = ', '.join(sorted((rename[first], twin)))
+    with pytest.raises(FileNotFoundError, match=r'subject folder not found: '
+                       r'.*' + re.escape(f'{osp.join(img, first)} ({both} '
+                                         f'there all name subject {first}: '
+                                         'expected one folder per subject)')):
+        cls(data_root=root)
+
+
+# ------------------------------------------- clips holding several samples
+def test_clip_holding_several_samples(tmp_path):
+    """CAS(ME)^3 part A codes several movements of one recording: each
+    sample gets its own cache key, is preprocessed, read from the cache and
+    packed for the device with its own frames."""
+    from mmengine.registry import DefaultScope
+
+    from mmakm.datasets import load_corpus
+    from mmakm.datasets.device_corpus import release_corpora
+    from mmakm.preprocessing.cache import read_index
+    from mmakm.preprocessing.runner import preprocess_dataset
+    rows = fab.CASME3_ROWS + [('spNO.1', 'a', 140, 141, 143, 'AU4', 'III',
+                               'disgust')]
+    root = fab.make_casme3(str(tmp_path / 'c3'), rows)
+    ds = CASME3Dataset(data_root=root)
+    keys = sorted(ds.get_data_info(i)['cache_key'] for i in range(len(ds)))
+    assert keys == ['casme3/spNO.1/a@120-123', 'casme3/spNO.1/a@140-143',
+                    'casme3/spNO.1/b', 'casme3/spNO.2/a', 'casme3/spNO.2/c',
+                    'casme3/spNO.3/d']
+    # the keys do not depend on the class setup or the subjects kept
+    one = CASME3Dataset(data_root=root, subjects=['spNO.1'],
+                        class_setup={'disgust': 'negative'})
+    assert sorted(one.get_data_info(i)['cache_key'] for i in range(
+        len(one))) == ['casme3/spNO.1/a@140-143', 'casme3/spNO.1/b']
+    cache = str(tmp_path / 'cache')
+    preprocess_dataset(ds, cache, dict(face=None), log=lambda *_: None)
+    cached = CASME3Dataset(data_root=root, cache_dir=cache)
+    assert len(cached) == len(rows)
+    for i in range(len(cached)):
+        info = cached.get_data_info(i)
+        index = read_index(cache, info['cache_key'])
+        stored = np.asarray(index['frame_numbers'])[info['cache_rows']]
+        assert stored.tolist() == list(range(info['onset'],
+                                             info['offset'] + 1))
+    try:
+        with DefaultScope.overwrite_default_scope('mmaction'):
+            packed = load_corpus(dict(type='dataset', dataset=dict(
+                type='CASME3Dataset', data_root=root, cache_dir=cache)))
+        assert sorted(packed.keys) == keys
+        for i in range(len(cached)):
+            info = cached.get_data_info(i)
+            clip = packed.index[info['cache_key']]
+            start, n = int(packed.starts[clip]), int(packed.lengths[clip])
+            want = np.load(info['cache_file'])[info['cache_rows']]
+            assert np.array_equal(packed.frames[start:start + n].numpy(),
+                                  want)
+    finally:
+        release_corpora()
+
+
+def test_megc_list_naming_a_clip_of_several_samples(tmp_path):
+    rows = fab.CASME2_ROWS + [(1, 'EP02_01f', 20, 21, 22, '12',
+                               'happiness')]
+    root = fab.make_megc2019(str(tmp_path / 'megc'), casme2_rows=rows)
+    with pytest.raises(ValueError, match=r'megc2019\.csv, row 2: clip '
+                       r'EP02_01f of casme2/sub01 holds 2 samples in the '
+                       r'casme2 annotation \(.*row 2: frames 10\.\.14; .*'
+                       r'row 12: frames 20\.\.22\)'):
+        MEGC2019Dataset(**fab.megc_cfg(root))
+    # a source row written twice is one sample: listed, dropped, classed
+    root = fab.make_megc2019(str(tmp_path / 'megc2'), casme2_rows=(
+        fab.CASME2_ROWS + fab.CASME2_ROWS[:1]))
+    ds = MEGC2019Dataset(**fab.megc_cfg(root))
+    assert len(ds) == fab.EXPECTED['megc2019']['total']
+    (dup, ) = ds.duplicates
+    assert dup['clip_id'] == 'EP02_01f'
+    assert dup['where'].startswith(osp.join(
+        root, 'CASME2', 'CASME2-coding-20140508.xlsx, row 12 / '))
+    assert dup['same_as'].startswith(osp.join(
+        root, 'CASME2', 'CASME2-coding-20140508.xlsx, row 2 / '))
+
+
+def test_generic_csv_written_on_windows(tmp_path):
+    """``clips\\c1`` paths (a table made on Windows) name the same clips."""
+    from mmakm.datasets import MEAnnotationDataset
+    root = fab.make_generic(str(tmp_path / 'generic'))
+    before = MEAnnotationDataset(ann_file='ann.csv', data_root=root)
+    path = osp.join(root, 'ann.csv')
+    with open(path, newline='') as f:
+        rows = list(csv.reader(f))
+    with open(path, 'w', newline='') as f:
+        csv.writer(f, lineterminator='\r\n').writerows(
+            [rows[0]] + [[r[0].replace('/', '\\')] + r[1:] for r in rows[1:]])
+    after = MEAnnotationDataset(ann_file='ann.csv', data_root=root)
+    keys = ('subject', 'clip_id', 'onset', 'offset', 'label', 'frame_paths',
+            'filename', 'cache_key')
+
+    def described(ds):
+        return [{k: ds.get_data_info(i).get(k) for k in keys}
+                for i in range(len(ds))]
+    assert len(after) == 5 and described(after) == described(before)

@@ -384,3 +384,18 @@ def test_keyframe_nuisance_tool_pools_the_plan_with_the_same_checks(
     (work / 'loso_plan.json').write_text('{"folds": [')  # cut short
     assert keyframe_nuisance.main(args) == 2
     assert 'loso_plan.json: unreadable plan' in capsys.readouterr().err
+
+
+def test_samples_of_one_clip_get_one_figure_each(tmp_path):
+    """Two samples of one clip (CAS(ME)^3 codes several movements of one
+    recording): one key-frame figure each (before: the second overwrote
+    the first)."""
+    preds = {s: fold_preds(s, LABELS[s]) for s in SUBJECTS}
+    second = preds['casme2/sub01'][1]
+    second.update(clip_id='EP00', onset=200, offset=215,
+                  frame_numbers_fed=np.arange(200, 216, 2))
+    build_report(str(tmp_path), write_folds(tmp_path, preds), CLASSES)
+    names = set(os.listdir(tmp_path / 'keyframes'))
+    assert {'casme2_sub01_EP00_100-115.png',
+            'casme2_sub01_EP00_200-215.png'} <= names
+    assert 'casme2_sub01_EP02.png' in names  # a clip of one sample

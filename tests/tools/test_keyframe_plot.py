@@ -106,3 +106,40 @@ def test_strip_from_video_clips(corpus_root, tmp_path, monkeypatch):
     want = read_video_frames(info['filename'],
                              np.asarray(info['video_frame_inds'])[::8])
     np.testing.assert_array_equal(np.stack(strips[0]), want)
+
+
+def test_samples_of_one_clip_get_their_own_strip(tmp_path, monkeypatch):
+    """CAS(ME)^3 codes several movements of one recording: each sample's
+    strip is read from its own frames and written to its own file (before:
+    one file, the last sample's data info for both)."""
+    sys.path.insert(0, osp.join(TOOLS, 'analysis'))
+    import keyframe_plot
+    rows = fab.CASME3_ROWS + [('spNO.1', 'a', 140, 141, 143, 'AU4', 'III',
+                               'disgust')]
+    root = fab.make_casme3(str(tmp_path / 'c3'), rows)
+    preds = tmp_path / 'preds.pkl'
+    with open(preds, 'wb') as fh:
+        pickle.dump([dict(
+            pred_score=np.full(4, 0.25), pred_label=0, gt_label=0,
+            subject='casme3/spNO.1', clip_id='a', onset=on, offset=off,
+            fps=30.0, apex=-1, frame_numbers_fed=np.array([on, off]),
+            key_frames=np.array([0]), frame_weights=np.array([0.4, 0.6]))
+            for on, off in ((120, 123), (140, 143))], fh)
+    plots = {}
+    monkeypatch.setattr(keyframe_plot, 'plot_key_frames',
+                        lambda *a, **k: plots.update({k['out']: k['frames']}))
+    cfg = osp.join(REPO, 'configs', 'akm_casme3.py')
+    assert keyframe_plot.main([
+        str(preds), '--out', str(tmp_path / 'kf'), '--config', cfg,
+        '--cfg-options', *[f'{split}_dataloader.dataset.{key}={value}'
+                           for split in ('train', 'test')
+                           for key, value in (('data_root', root),
+                                              ('cache_dir', None))]]) == 0
+    names = sorted(osp.basename(p) for p in plots)
+    assert names == ['casme3_spNO.1_a_120-123.png',
+                     'casme3_spNO.1_a_140-143.png']
+    for out, frames in plots.items():
+        on, off = map(int, out[:-4].rsplit('_', 1)[1].split('-'))
+        # fabricated frame n has blue level n (RGB: channel 2; JPEG: +-2)
+        levels = [int(f[0, 0, 2]) for f in frames]
+        assert np.abs(np.subtract(levels, [on, off])).max() <= 2, levels

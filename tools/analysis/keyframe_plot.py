@@ -13,6 +13,7 @@ are named as in the dataset's class setup (else by their index);
 import argparse
 import os.path as osp
 import sys
+from collections import Counter
 from typing import Optional
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
@@ -30,8 +31,9 @@ from mmakm.visualization import (apex_offset_histogram,  # noqa: E402
 
 
 def clip_frames(config: str, cfg_options=None):
-    """``{(subject, clip_id): data info}`` of the config's test data (frame
-    images or the preprocessed cache), and its class names."""
+    """``{(subject, clip_id): [data info, ...]}`` of the config's test data
+    (frame images or the preprocessed cache; a clip may hold several
+    samples, as in CAS(ME)^3), and its class names."""
     from mmaction.registry import DATASETS
     from mmengine.registry import init_default_scope
 
@@ -46,8 +48,19 @@ def clip_frames(config: str, cfg_options=None):
         classes = classes or tuple(ds.metainfo.get('classes') or ())
         for i in range(len(ds)):
             info = ds.get_data_info(i)
-            table[(info['subject'], info['clip_id'])] = info
+            table.setdefault((info['subject'], info['clip_id']),
+                             []).append(info)
     return table, classes
+
+
+def sample_info(infos: list, sample: dict) -> Optional[dict]:
+    """The data info of a predicted sample among its clip's: the one with
+    its onset..offset, or the clip's only one when the prediction does not
+    say; None if none fits."""
+    fits = [i for i in infos
+            if (sample.get('onset'), sample.get('offset')) in
+            ((i['onset'], i['offset']), (None, None))]
+    return fits[0] if len(fits) == 1 else None
 
 
 def read_frames(info: dict, numbers) -> Optional[list]:
@@ -111,11 +124,16 @@ def main(argv=None) -> int:
     def name_of(label: int) -> str:
         return classes[label] if classes else f'class {label}'
     written = []
-    for s in samples[:args.max]:
+    shown = samples[:args.max]
+    per_clip = Counter((s.get('subject'), s.get('clip_id')) for s in shown)
+    for s in shown:
         fed = s.get('frame_numbers_fed')
-        info = frames_of.get((s.get('subject'), s.get('clip_id')))
+        clip = (s.get('subject'), s.get('clip_id'))
+        info = sample_info(frames_of.get(clip, []), s)
         frames = read_frames(info, fed) if info and fed is not None else None
         name = f"{s.get('subject', '')}_{s.get('clip_id', len(written))}"
+        if per_clip[clip] > 1:  # samples of one clip: one file each
+            name += f"_{s.get('onset')}-{s.get('offset')}"
         out = osp.join(args.out, name.replace('/', '_') + '.png')
         plot_key_frames(s['frame_weights'], s['key_frames'],
                         frame_numbers=fed, apex=s.get('apex'), frames=frames,
