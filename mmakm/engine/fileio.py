@@ -13,16 +13,22 @@ for files on the same volume).
 ``'atomic_local'``; pass ``backend_args=dict(backend='atomic_local')`` to
 anything that writes through mmengine's fileio (``CheckpointHook``,
 ``mmengine.dump``, ...) to make its local writes atomic.
+
+A folder that is made as a whole (a generated corpus) is filled in a
+hidden temporary sibling and renamed into place by :func:`atomic_directory`,
+so a half-filled one never stands under the final name.
 """
+import contextlib
 import glob
 import io
 import json
 import math
 import os
 import os.path as osp
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, List, Union
+from typing import Any, Iterator, List, Union
 
 import numpy as np
 import torch
@@ -31,7 +37,7 @@ from mmengine.fileio import LocalBackend, register_backend
 __all__ = [
     'atomic_write_bytes', 'atomic_write_text', 'atomic_torch_save',
     'atomic_json_dump', 'AtomicLocalBackend', 'ATOMIC_BACKEND_ARGS',
-    'is_local_path', 'remove_interrupted_writes'
+    'is_local_path', 'remove_interrupted_writes', 'atomic_directory'
 ]
 
 #: ``backend_args`` selecting :class:`AtomicLocalBackend`.
@@ -107,6 +113,40 @@ def remove_interrupted_writes(dirname: Union[str, Path]) -> List[str]:
             continue
         removed.append(path)
     return removed
+
+
+@contextlib.contextmanager
+def atomic_directory(path: Union[str, Path]) -> Iterator[str]:
+    """Fill a folder that then appears at ``path`` complete, or not at all.
+
+    Yields a new hidden temporary folder ``.<name>.tmp-<random>`` next to
+    ``path`` (same file system) to write into. When the block ends, the
+    folder is renamed to ``path``; an existing ``path`` is moved aside
+    first and deleted afterwards. When the block raises, ``path`` is left
+    as it was and the temporary folder is deleted; after a kill only the
+    hidden temporary folder stays, which nothing reads.
+    """
+    path = osp.abspath(str(path))
+    parent = osp.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(path)}.tmp-', dir=parent)
+    try:
+        # mkdtemp creates 0700 folders; give the folder the usual mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        yield tmp
+        if osp.lexists(path):
+            old = f'{tmp}.old'
+            os.rename(path, old)
+            os.rename(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync_dir(parent)
 
 
 def atomic_write_text(text: str,
