@@ -14,7 +14,8 @@ from .consistency import (ConfigMismatchError, check_clip_batching,
                           check_pretrained_backbone)
 from .dump_results import AtomicDumpResults
 from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend,
-                     atomic_directory, atomic_json_dump, atomic_torch_save,
+                     atomic_directory, atomic_json_dump, atomic_path,
+                     atomic_torch_save,
                      atomic_write_bytes, atomic_write_text)
 from .hooks import (AtomicCheckpointHook, BackboneExportHook,
                     DeferredRuntimeInfoHook,
@@ -45,7 +46,8 @@ __all__ = [
     'USER_ERRORS', 'UserInputError', 'CfgOptionsAction', 'check_cfg_options',
     'ensure_writable_dir', 'load_config', 'merge_cfg_options',
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
-    'atomic_directory', 'atomic_json_dump', 'atomic_torch_save',
+    'atomic_directory', 'atomic_json_dump', 'atomic_path',
+    'atomic_torch_save',
     'atomic_write_bytes',
     'atomic_write_text', 'AtomicCheckpointHook', 'get_rng_state',
     'set_rng_state', 'BackboneExportHook', 'DeferredRuntimeInfoHook', 'backbone_state_dict',

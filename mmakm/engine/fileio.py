@@ -37,7 +37,8 @@ from mmengine.fileio import LocalBackend, register_backend
 __all__ = [
     'atomic_write_bytes', 'atomic_write_text', 'atomic_torch_save',
     'atomic_json_dump', 'AtomicLocalBackend', 'ATOMIC_BACKEND_ARGS',
-    'is_local_path', 'remove_interrupted_writes', 'atomic_directory'
+    'is_local_path', 'remove_interrupted_writes', 'atomic_directory',
+    'atomic_path'
 ]
 
 #: ``backend_args`` selecting :class:`AtomicLocalBackend`.
@@ -63,25 +64,22 @@ def _fsync_dir(dirname: str) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(data: bytes, path: Union[str, Path]) -> None:
-    """Write ``data`` to ``path`` so that readers never see a partial file.
-
-    The bytes go to a temporary file ``.<name>.<random>.tmp`` next to
-    ``path`` (same file system, so the final rename is atomic), which is
-    flushed, fsync'ed and renamed over ``path``. If the process dies before
-    the rename, ``path`` keeps its previous content (or stays absent) and
-    only the hidden ``*.tmp`` file is left behind.
+@contextlib.contextmanager
+def atomic_path(path: Union[str, Path], suffix: str = '.tmp') -> Iterator[str]:
+    """A temporary file name next to ``path`` for a writer that takes a path
+    (e.g. ``cv2.VideoWriter``, which picks the format by the extension:
+    pass ``suffix='.tmp.mp4'``); renamed over ``path`` when the block ends,
+    deleted when it raises. The temporary file ``.<name>.<random><suffix>``
+    exists (empty) when the block starts.
     """
     path = str(path)
     dirname = osp.dirname(osp.abspath(path))
     os.makedirs(dirname, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=dirname)
+        prefix=f'.{osp.basename(path)}.', suffix=suffix, dir=dirname)
+    os.close(fd)
     try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        yield tmp
         # mkstemp creates 0600 files; give the file the usual permissions.
         umask = os.umask(0)
         os.umask(umask)
@@ -96,6 +94,22 @@ def atomic_write_bytes(data: bytes, path: Union[str, Path]) -> None:
     _fsync_dir(dirname)
 
 
+def atomic_write_bytes(data: bytes, path: Union[str, Path]) -> None:
+    """Write ``data`` to ``path`` so that readers never see a partial file.
+
+    The bytes go to a temporary file ``.<name>.<random>.tmp`` next to
+    ``path`` (same file system, so the final rename is atomic), which is
+    flushed, fsync'ed and renamed over ``path``. If the process dies before
+    the rename, ``path`` keeps its previous content (or stays absent) and
+    only the hidden ``*.tmp`` file is left behind.
+    """
+    with atomic_path(path) as tmp:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+
 def remove_interrupted_writes(dirname: Union[str, Path]) -> List[str]:
     """Delete the temporary files that :func:`atomic_write_bytes` calls
     killed mid-write left in ``dirname`` (``.<name>.<random>.tmp``).
@@ -105,8 +119,9 @@ def remove_interrupted_writes(dirname: Union[str, Path]) -> List[str]:
     removed paths.
     """
     removed = []
-    for path in sorted(glob.glob(osp.join(glob.escape(str(dirname)),
-                                          '.*.tmp'))):
+    pattern = osp.join(glob.escape(str(dirname)), '.*.tmp')
+    # also the .<name>.<random>.tmp.<ext> files of atomic_path
+    for path in sorted(glob.glob(pattern) + glob.glob(pattern + '.*')):
         try:
             os.remove(path)
         except OSError:

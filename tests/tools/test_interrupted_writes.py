@@ -172,3 +172,55 @@ def test_published_checkpoint_is_written_atomically(tmp_path, monkeypatch):
     assert len(published) == 1 and published[0].startswith('epoch_1-')
     assert sorted(torch.load(tmp_path / published[0])) == ['meta',
                                                            'state_dict']
+
+
+# ------------------------------------------------------------- scratch files
+def test_atomic_path_for_writers_that_take_a_path(tmp_path):
+    """``cv2.VideoWriter`` picks the format by the extension: the temporary
+    name keeps it; a failed write leaves the old file and no temporary."""
+    import cv2
+    import numpy as np
+    video = tmp_path / 'face.mp4'
+    video.write_bytes(b'old')
+    with pytest.raises(RuntimeError):
+        with engine.atomic_path(video, suffix='.tmp.mp4') as tmp:
+            assert tmp.endswith('.tmp.mp4') and osp.dirname(tmp) == str(
+                tmp_path)
+            raise RuntimeError('killed')
+    assert video.read_bytes() == b'old' and os.listdir(tmp_path) == [
+        'face.mp4']
+    with engine.atomic_path(video, suffix='.tmp.mp4') as tmp:
+        writer = cv2.VideoWriter(tmp, cv2.VideoWriter_fourcc(*'mp4v'), 10.0,
+                                 (32, 32))
+        assert writer.isOpened()
+        for _ in range(3):
+            writer.write(np.zeros((32, 32, 3), np.uint8))
+        writer.release()
+    assert cv2.VideoCapture(str(video)).get(cv2.CAP_PROP_FRAME_COUNT) == 3
+    assert os.listdir(tmp_path) == ['face.mp4']
+    # a kill leaves the hidden temporary, which remove_interrupted_writes
+    # finds like those of atomic_write_bytes
+    (tmp_path / '.face.mp4.abc.tmp.mp4').write_bytes(b'x')
+    (tmp_path / '.x.json.abc.tmp').write_bytes(b'x')
+    assert len(fileio.remove_interrupted_writes(tmp_path)) == 2
+    assert os.listdir(tmp_path) == ['face.mp4']
+
+
+def test_demo_frames_that_cannot_be_written_are_an_error(monkeypatch):
+    """The demo hands the clip to the test pipeline as PNG files in a
+    temporary folder; cv2.imwrite says False (no exception) when it cannot
+    write one, and the pipeline then failed on a missing file."""
+    import numpy as np
+    from types import SimpleNamespace
+    from mmengine.config import Config
+
+    import mmakm.apis.inference as inference
+    from mmakm.apis.frames import Clip
+    from tools_testlib import SYNTH_CFG
+    model = SimpleNamespace(cfg=Config.fromfile(SYNTH_CFG))
+    clip = Clip(frames=[np.zeros((8, 8, 3), np.uint8)] * 3,
+                frame_numbers=np.arange(5, 8), name='clip7')
+    monkeypatch.setattr(inference.cv2, 'imwrite', lambda *a: False)
+    with pytest.raises(OSError, match=r'cannot write frame 5 of clip7 to '
+                       r'.*img5\.png \(temporary folder full'):
+        inference.infer_clip(model, clip)
