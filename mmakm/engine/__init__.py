@@ -8,7 +8,8 @@ mmengine file backend.
 from mmakm.datasets.errors import CorpusError, PipelineError
 
 from .checkpoint import (CheckpointError, MissingCheckpointError,
-                         load_weights, read_checkpoint, use_checked_loading)
+                         check_checkpoint_file, load_weights,
+                         read_checkpoint, use_checked_loading)
 from .consistency import (ConfigMismatchError, check_clip_batching,
                           check_frame_cache, check_num_classes,
                           check_pretrained_backbone)
@@ -39,7 +40,8 @@ USER_ERRORS = (CheckpointError, ConfigMismatchError, UserInputError,
                CorpusError, PipelineError)
 
 __all__ = [
-    'CheckpointError', 'MissingCheckpointError', 'load_weights',
+    'CheckpointError', 'MissingCheckpointError', 'check_checkpoint_file',
+    'load_weights',
     'read_checkpoint',
     'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
     'check_frame_cache', 'check_pretrained_backbone', 'check_clip_batching',
