@@ -497,3 +497,12 @@ def test_many_faces_arguments(monkeypatch, not_writable):
             tool.parse_args()
         assert e.value.code == 2 and expected in err.getvalue(), \
             err.getvalue()
+
+
+def test_evidence_refuses_a_work_dir_it_cannot_write(not_writable):
+    """Before: a UserInputError traceback (from inside run_suite)."""
+    code, err = call('evidence', ['--work-dir', not_writable,
+                                  '--report-only'])
+    assert code == 2
+    assert err.strip() == f'error: work dir {not_writable} is not ' \
+        'writable: Not a directory', err
