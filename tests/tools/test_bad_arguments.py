@@ -506,3 +506,18 @@ def test_evidence_refuses_a_work_dir_it_cannot_write(not_writable):
     assert code == 2
     assert err.strip() == f'error: work dir {not_writable} is not ' \
         'writable: Not a directory', err
+
+
+def test_dump_fold_keyframes_names_missing_dirs_and_folds(tmp_path):
+    """Before: a missing work dir was "no fold config", and --folds names
+    that are not folds were dropped silently when another one matched."""
+    missing = tmp_path / 'nope'
+    code, err = call('misc/dump_fold_keyframes', [missing])
+    assert code == 1 and err.strip() == f'error: work dir not found: ' \
+        f'{missing} (expected the --work-dir of a tools/loso.py run)'
+    (tmp_path / 'fold_configs').mkdir()
+    (tmp_path / 'fold_configs' / 'fold_casme2_sub01.py').write_text('')
+    code, err = call('misc/dump_fold_keyframes',
+                     [tmp_path, '--folds', 'fold_casme2_sub01', 'sub02'])
+    assert code == 1 and err.strip() == f'error: --folds sub02: no such ' \
+        f'fold in {tmp_path}; its folds: fold_casme2_sub01'
