@@ -293,8 +293,9 @@ def test_output_folders_that_cannot_be_written(corpus_root, tmp_path,
     reason = f'{not_writable} is not writable: Not a directory'
     code, err = call('train', [SYNTH_CFG, '--work-dir', not_writable, *opts])
     assert code == 1 and err.strip() == f'error: work dir {reason}'
+    import torch
     ckpt = tmp_path / 'c.pth'
-    ckpt.write_bytes(b'')
+    torch.save({}, ckpt)  # a checkpoint file (an empty one is refused)
     code, err = call('test', [SYNTH_CFG, ckpt, '--work-dir', not_writable,
                               *opts])
     assert err.strip() == f'error: work dir {reason}'
@@ -521,3 +522,28 @@ def test_dump_fold_keyframes_names_missing_dirs_and_folds(tmp_path):
                      [tmp_path, '--folds', 'fold_casme2_sub01', 'sub02'])
     assert code == 1 and err.strip() == f'error: --folds sub02: no such ' \
         f'fold in {tmp_path}; its folds: fold_casme2_sub01'
+
+
+@pytest.mark.parametrize('name, text, expected', [
+    ('broken.py', "model = dict(type='AKMNet'\n",
+     r"config {}, line 1: syntax error: '\(' was never closed"),
+    ('misspelt.py', 'x = undefined_name + 1\n',
+     r"config {} cannot be read: NameError: name 'undefined_name' is not "
+     'defined'),
+    ('child.py', "_base_ = ['no_such_base.py']\n",
+     r"config {} cannot be read: FileNotFoundError: .*no_such_base\.py'"),
+    ('akm.txt', 'x = 1\n',
+     r'config {}: expected a \.py config file \(or \.yml/\.yaml/\.json\)'),
+])
+def test_configs_that_cannot_be_read_are_one_line(tmp_path, name, text,
+                                                  expected):
+    """Before: a traceback from inside mmengine; a syntax error named no
+    file (``File "<unknown>", line 1``)."""
+    cfg = tmp_path / name
+    cfg.write_text(text)
+    for tool, argv in (('train', [cfg, '--work-dir', tmp_path / 'w']),
+                       ('test', [cfg, 'last', '--work-dir', tmp_path / 'w'])):
+        code, err = call(tool, argv)
+        assert code == 1 and re.fullmatch(
+            'error: ' + expected.format(re.escape(str(cfg))) + r'\n',
+            err), err

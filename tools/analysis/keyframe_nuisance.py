@@ -36,11 +36,10 @@ from mmakm.loso.suite import random_reference  # noqa: E402
 
 def data_root(config: str) -> str:
     """The ``data_root`` of the config's test dataset."""
-    from mmengine.config import Config
-
+    from mmakm.engine import load_config
     from mmakm.loso.plan import leaf_datasets
     roots = {leaf.get('data_root') for leaf in
-             leaf_datasets(Config.fromfile(config).test_dataloader.dataset)}
+             leaf_datasets(load_config(config).test_dataloader.dataset)}
     if len(roots) != 1 or None in roots:
         raise ValueError(f'{config}: no single test data_root ({roots}); '
                          'give --corpus')
