@@ -332,7 +332,8 @@ def main(argv=None) -> int:
         return 2
     try:
         recognise(args, *prepared)
-    except USER_ERRORS as e:  # e.g. a video frame that cannot be decoded
+    # e.g. a video frame that cannot be decoded; a full disk
+    except (OSError, *USER_ERRORS) as e:
         print(f'error: {e}', file=sys.stderr)
         return 2
     return 0

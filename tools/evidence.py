@@ -28,7 +28,8 @@ ROOT = osp.dirname(osp.dirname(osp.abspath(__file__)))
 sys.path.insert(0, ROOT)
 import mmakm  # noqa: E402,F401  (stack fixes before any config is parsed)
 
-from mmakm.engine import atomic_json_dump, atomic_write_text  # noqa: E402
+from mmakm.engine import (UserInputError, atomic_json_dump,  # noqa: E402
+                          atomic_write_text, ensure_writable_dir)
 from mmakm.loso.report import json_safe  # noqa: E402
 from mmakm.loso.suite import (Method, aggregate,  # noqa: E402
                               cache_table, prepare_caches, report_failures,
@@ -142,6 +143,11 @@ def replace_block(path: str, block: str) -> None:
 def main(argv=None) -> int:
     args = parse_args(argv)
     methods = select(args.methods)
+    try:  # before the caches and runs, not after them
+        ensure_writable_dir(args.work_dir)
+    except UserInputError as exc:
+        print(f'error: {exc}', file=sys.stderr)
+        return 2
     t0 = time.time()
     # the frame caches first (resumable; a finished cache is reused)
     caches = prepare_caches(methods, ROOT, build=not args.report_only)

@@ -101,8 +101,10 @@ def merge_args(cfg, args):
         if checkpoint is None:
             raise engine.UserInputError(
                 f'no checkpoint found in {cfg.work_dir}')
-    elif '://' not in checkpoint and not osp.isfile(checkpoint):
-        raise engine.UserInputError(f'checkpoint not found: {checkpoint}')
+    if '://' not in checkpoint:
+        # a missing, empty, cut or non-checkpoint file: said before the
+        # runner is built (and prints hundreds of lines of set-up)
+        engine.check_checkpoint_file(checkpoint)
     cfg.load_from = checkpoint
     engine.use_atomic_outputs(cfg)
     return cfg

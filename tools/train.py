@@ -99,6 +99,8 @@ def merge_args(cfg, args):
         if '://' not in args.resume and not osp.isfile(args.resume):
             raise engine.UserInputError(
                 f'--resume: checkpoint not found: {args.resume}')
+        if '://' not in args.resume:
+            engine.check_checkpoint_file(args.resume)
         cfg.resume = True
         cfg.load_from = args.resume
 

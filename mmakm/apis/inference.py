@@ -112,7 +112,11 @@ def infer_clip(model, clip: Clip, apex: Optional[int] = None,
         paths = []
         for n, frame in zip(fn, clip.frames):  # one frame in memory at a time
             p = osp.join(tmp, f'img{int(n)}.png')
-            cv2.imwrite(p, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR))
+            # cv2 returns False (no exception) when it cannot write
+            if not cv2.imwrite(p, cv2.cvtColor(frame, cv2.COLOR_RGB2BGR)):
+                raise OSError(f'cannot write frame {int(n)} of {clip.name} '
+                              f'to {p} (temporary folder full or not '
+                              'writable? set TMPDIR to another folder)')
             paths.append(p)
         sample = dict(
             frame_paths=paths, frame_numbers=fn, total_frames=len(fn),

@@ -557,7 +557,7 @@ class MEBaseDataset(BaseActionDataset):
                                                lookup, preprocess_command)
         try:
             path, rows = lookup(self.cache_dir, self.cache_key(r), numbers,
-                                clip_source(r))
+                                clip_source(r), self._cache_recipe)
         except CacheMissError as exc:
             self.bad(f"{r['where']}: clip {r['clip_id']} ({r['subject']}): "
                      f'{exc}; run `{preprocess_command(self.cache_dir)}`',
@@ -567,7 +567,10 @@ class MEBaseDataset(BaseActionDataset):
 
     def load_data_list(self) -> List[dict]:
         if self.cache_dir:
+            from mmakm.preprocessing.cache import cache_recipe, read_recipe
             self._check_cache_dir()
+            # every clip must have been made with the cache's recipe
+            self._cache_recipe = cache_recipe(read_recipe(self.cache_dir))
         data_list = []
         # with a cache the shipped frames are not needed (nor checked)
         records = self.collect_records(

@@ -67,13 +67,13 @@ import json
 import os
 import os.path as osp
 import re
-import shutil
-import tempfile
 import zipfile
 from typing import Optional
 
 import cv2
 import numpy as np
+
+from ..engine.fileio import atomic_directory
 
 EMOTIONS = ('happiness', 'surprise', 'disgust', 'repression', 'others')
 ACTION_UNITS = dict(happiness='12', surprise='1+2', disgust='4+9',
@@ -100,10 +100,11 @@ class CorpusExistsError(FileExistsError):
         asked (dict): the arguments asked for.
     """
 
-    def __init__(self, root: str, found: Optional[dict], asked: dict):
+    def __init__(self, root: str, found: Optional[dict], asked: dict,
+                 marker: Optional[str] = None):
         self.root, self.found, self.asked = root, found, asked
         if found is None:
-            what = f'is not a synthetic corpus (no {MARKER})'
+            what = f'is not a synthetic corpus (no {marker or MARKER})'
         else:
             diff = [k for k in asked if found.get(k) != asked[k]]
             what = ('was made with ' + ', '.join(
@@ -351,24 +352,10 @@ def make_synthetic_casme2(root: str,
         raise ValueError('need 4 <= min_len <= max_len')
     if not 0 <= blink_prob <= 1:
         raise ValueError('blink_prob must be in [0, 1]')
-    parent = osp.dirname(root)
-    os.makedirs(parent, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix='.' + osp.basename(root) + '.tmp-',
-                           dir=parent)
-    try:
+    with atomic_directory(root) as tmp:
         _generate(tmp, params)
         with open(osp.join(tmp, MARKER), 'w') as f:
             json.dump(params, f, sort_keys=True)
-        if osp.exists(root):
-            old = root + '.old-' + osp.basename(tmp)
-            os.rename(root, old)
-            os.rename(tmp, root)
-            shutil.rmtree(old, ignore_errors=True)
-        else:
-            os.rename(tmp, root)
-    except BaseException:
-        shutil.rmtree(tmp, ignore_errors=True)
-        raise
     return root
 
 

@@ -8,13 +8,16 @@ mmengine file backend.
 from mmakm.datasets.errors import CorpusError, PipelineError
 
 from .checkpoint import (CheckpointError, MissingCheckpointError,
-                         load_weights, read_checkpoint, use_checked_loading)
+                         check_checkpoint_file, load_weights,
+                         read_checkpoint, use_checked_loading)
 from .consistency import (ConfigMismatchError, check_clip_batching,
                           check_frame_cache, check_num_classes,
                           check_pretrained_backbone)
 from .dump_results import AtomicDumpResults
-from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend, atomic_json_dump,
-                     atomic_torch_save, atomic_write_bytes, atomic_write_text)
+from .fileio import (ATOMIC_BACKEND_ARGS, AtomicLocalBackend,
+                     atomic_directory, atomic_json_dump, atomic_path,
+                     atomic_torch_save,
+                     atomic_write_bytes, atomic_write_text)
 from .hooks import (AtomicCheckpointHook, BackboneExportHook,
                     DeferredRuntimeInfoHook,
                     backbone_state_dict, get_rng_state, save_backbone,
@@ -37,14 +40,17 @@ USER_ERRORS = (CheckpointError, ConfigMismatchError, UserInputError,
                CorpusError, PipelineError)
 
 __all__ = [
-    'CheckpointError', 'MissingCheckpointError', 'load_weights',
+    'CheckpointError', 'MissingCheckpointError', 'check_checkpoint_file',
+    'load_weights',
     'read_checkpoint',
     'use_checked_loading', 'ConfigMismatchError', 'check_num_classes',
     'check_frame_cache', 'check_pretrained_backbone', 'check_clip_batching',
     'USER_ERRORS', 'UserInputError', 'CfgOptionsAction', 'check_cfg_options',
     'ensure_writable_dir', 'load_config', 'merge_cfg_options',
     'AtomicDumpResults', 'ATOMIC_BACKEND_ARGS', 'AtomicLocalBackend',
-    'atomic_json_dump', 'atomic_torch_save', 'atomic_write_bytes',
+    'atomic_directory', 'atomic_json_dump', 'atomic_path',
+    'atomic_torch_save',
+    'atomic_write_bytes',
     'atomic_write_text', 'AtomicCheckpointHook', 'get_rng_state',
     'set_rng_state', 'BackboneExportHook', 'DeferredRuntimeInfoHook', 'backbone_state_dict',
     'save_backbone', 'accelerator_available', 'apply_randomness_args',

@@ -27,7 +27,7 @@ import torch
 from mmengine.logging import print_log
 
 __all__ = ['CheckpointError', 'MissingCheckpointError', 'StateDictMismatch',
-           'read_checkpoint',
+           'check_checkpoint_file', 'read_checkpoint',
            'state_dict_mismatch', 'load_weights', 'use_checked_loading']
 
 #: prefixes stripped from checkpoint keys (DDP wrappers), as in mmengine
@@ -45,6 +45,39 @@ class MissingCheckpointError(CheckpointError, FileNotFoundError):
     ``load_from``)."""
 
 
+def check_checkpoint_file(filename: str) -> None:
+    """Cheap checks of a local checkpoint file, before anything is built:
+    it exists, is not empty, starts as ``torch.save`` files do (a zip
+    archive, or a pickle for the legacy format) and, if a zip archive, has
+    its end record (a file cut short lacks it). Reads two small blocks.
+
+    Raises:
+        MissingCheckpointError: no such file.
+        CheckpointError: naming the file and what is wrong.
+    """
+    if not osp.isfile(filename):
+        raise MissingCheckpointError(
+            f'checkpoint not found: {filename}' + (
+                ' (a folder; expected a .pth file)'
+                if osp.isdir(filename) else ''))
+    size = osp.getsize(filename)
+    if size == 0:
+        raise CheckpointError(f'{filename}: empty checkpoint file (0 bytes)')
+    with open(filename, 'rb') as f:
+        head = f.read(8)
+    if head.startswith(b'PK'):
+        if not zipfile.is_zipfile(filename):
+            raise CheckpointError(
+                f'{filename}: truncated or corrupt checkpoint, {size} bytes '
+                '(a zip archive without its end record: the file was cut '
+                'short, e.g. by an interrupted copy or download)')
+    elif not head.startswith(b'\x80'):
+        raise CheckpointError(
+            f'{filename}: not a checkpoint: it starts with {head!r}, while '
+            'torch.save files start as a zip archive (or a pickle, in the '
+            'legacy format); expected a .pth file written by training')
+
+
 def read_checkpoint(filename: str,
                     map_location: Union[str, Callable] = 'cpu') -> dict:
     """Read a checkpoint (local path or mmengine URI) into a dict.
@@ -57,12 +90,7 @@ def read_checkpoint(filename: str,
     from mmengine.runner.checkpoint import _load_checkpoint
     local = '://' not in str(filename)
     if local:
-        if not osp.isfile(filename):
-            raise MissingCheckpointError(
-                f'checkpoint not found: {filename}')
-        if osp.getsize(filename) == 0:
-            raise CheckpointError(
-                f'{filename}: empty checkpoint file (0 bytes)')
+        check_checkpoint_file(filename)
     try:
         checkpoint = _load_checkpoint(filename, map_location=map_location)
     except pickle.UnpicklingError as exc:

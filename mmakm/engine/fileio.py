@@ -13,16 +13,22 @@ for files on the same volume).
 ``'atomic_local'``; pass ``backend_args=dict(backend='atomic_local')`` to
 anything that writes through mmengine's fileio (``CheckpointHook``,
 ``mmengine.dump``, ...) to make its local writes atomic.
+
+A folder that is made as a whole (a generated corpus) is filled in a
+hidden temporary sibling and renamed into place by :func:`atomic_directory`,
+so a half-filled one never stands under the final name.
 """
+import contextlib
 import glob
 import io
 import json
 import math
 import os
 import os.path as osp
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, List, Union
+from typing import Any, Iterator, List, Union
 
 import numpy as np
 import torch
@@ -31,7 +37,8 @@ from mmengine.fileio import LocalBackend, register_backend
 __all__ = [
     'atomic_write_bytes', 'atomic_write_text', 'atomic_torch_save',
     'atomic_json_dump', 'AtomicLocalBackend', 'ATOMIC_BACKEND_ARGS',
-    'is_local_path', 'remove_interrupted_writes'
+    'is_local_path', 'remove_interrupted_writes', 'atomic_directory',
+    'atomic_path'
 ]
 
 #: ``backend_args`` selecting :class:`AtomicLocalBackend`.
@@ -57,25 +64,22 @@ def _fsync_dir(dirname: str) -> None:
         os.close(fd)
 
 
-def atomic_write_bytes(data: bytes, path: Union[str, Path]) -> None:
-    """Write ``data`` to ``path`` so that readers never see a partial file.
-
-    The bytes go to a temporary file ``.<name>.<random>.tmp`` next to
-    ``path`` (same file system, so the final rename is atomic), which is
-    flushed, fsync'ed and renamed over ``path``. If the process dies before
-    the rename, ``path`` keeps its previous content (or stays absent) and
-    only the hidden ``*.tmp`` file is left behind.
+@contextlib.contextmanager
+def atomic_path(path: Union[str, Path], suffix: str = '.tmp') -> Iterator[str]:
+    """A temporary file name next to ``path`` for a writer that takes a path
+    (e.g. ``cv2.VideoWriter``, which picks the format by the extension:
+    pass ``suffix='.tmp.mp4'``); renamed over ``path`` when the block ends,
+    deleted when it raises. The temporary file ``.<name>.<random><suffix>``
+    exists (empty) when the block starts.
     """
     path = str(path)
     dirname = osp.dirname(osp.abspath(path))
     os.makedirs(dirname, exist_ok=True)
     fd, tmp = tempfile.mkstemp(
-        prefix=f'.{osp.basename(path)}.', suffix='.tmp', dir=dirname)
+        prefix=f'.{osp.basename(path)}.', suffix=suffix, dir=dirname)
+    os.close(fd)
     try:
-        with os.fdopen(fd, 'wb') as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
+        yield tmp
         # mkstemp creates 0600 files; give the file the usual permissions.
         umask = os.umask(0)
         os.umask(umask)
@@ -90,6 +94,22 @@ def atomic_write_bytes(data: bytes, path: Union[str, Path]) -> None:
     _fsync_dir(dirname)
 
 
+def atomic_write_bytes(data: bytes, path: Union[str, Path]) -> None:
+    """Write ``data`` to ``path`` so that readers never see a partial file.
+
+    The bytes go to a temporary file ``.<name>.<random>.tmp`` next to
+    ``path`` (same file system, so the final rename is atomic), which is
+    flushed, fsync'ed and renamed over ``path``. If the process dies before
+    the rename, ``path`` keeps its previous content (or stays absent) and
+    only the hidden ``*.tmp`` file is left behind.
+    """
+    with atomic_path(path) as tmp:
+        with open(tmp, 'wb') as f:
+            f.write(data)
+            f.flush()
+            os.fsync(f.fileno())
+
+
 def remove_interrupted_writes(dirname: Union[str, Path]) -> List[str]:
     """Delete the temporary files that :func:`atomic_write_bytes` calls
     killed mid-write left in ``dirname`` (``.<name>.<random>.tmp``).
@@ -99,14 +119,49 @@ def remove_interrupted_writes(dirname: Union[str, Path]) -> List[str]:
     removed paths.
     """
     removed = []
-    for path in sorted(glob.glob(osp.join(glob.escape(str(dirname)),
-                                          '.*.tmp'))):
+    pattern = osp.join(glob.escape(str(dirname)), '.*.tmp')
+    # also the .<name>.<random>.tmp.<ext> files of atomic_path
+    for path in sorted(glob.glob(pattern) + glob.glob(pattern + '.*')):
         try:
             os.remove(path)
         except OSError:
             continue
         removed.append(path)
     return removed
+
+
+@contextlib.contextmanager
+def atomic_directory(path: Union[str, Path]) -> Iterator[str]:
+    """Fill a folder that then appears at ``path`` complete, or not at all.
+
+    Yields a new hidden temporary folder ``.<name>.tmp-<random>`` next to
+    ``path`` (same file system) to write into. When the block ends, the
+    folder is renamed to ``path``; an existing ``path`` is moved aside
+    first and deleted afterwards. When the block raises, ``path`` is left
+    as it was and the temporary folder is deleted; after a kill only the
+    hidden temporary folder stays, which nothing reads.
+    """
+    path = osp.abspath(str(path))
+    parent = osp.dirname(path)
+    os.makedirs(parent, exist_ok=True)
+    tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(path)}.tmp-', dir=parent)
+    try:
+        # mkdtemp creates 0700 folders; give the folder the usual mode
+        umask = os.umask(0)
+        os.umask(umask)
+        os.chmod(tmp, 0o777 & ~umask)
+        yield tmp
+        if osp.lexists(path):
+            old = f'{tmp}.old'
+            os.rename(path, old)
+            os.rename(tmp, path)
+            shutil.rmtree(old, ignore_errors=True)
+        else:
+            os.rename(tmp, path)
+    except BaseException:
+        shutil.rmtree(tmp, ignore_errors=True)
+        raise
+    _fsync_dir(parent)
 
 
 def atomic_write_text(text: str,

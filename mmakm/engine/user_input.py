@@ -60,13 +60,26 @@ def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
     """``Config.fromfile(path)`` merged with checked ``cfg_options``.
 
     Raises:
-        UserInputError: ``path`` is not a file, or an option names a key
-            the config cannot take (:func:`check_cfg_options`).
+        UserInputError: ``path`` is not a file, not a config (extension,
+            syntax, an undefined name, a missing ``_base_`` file), or an
+            option names a key the config cannot take
+            (:func:`check_cfg_options`).
     """
     if not osp.isfile(path):
         what = 'is a folder, not a file' if osp.isdir(path) else 'not found'
         raise UserInputError(f'config {what}: {path}')
-    cfg = Config.fromfile(path)
+    if not path.lower().endswith(('.py', '.yml', '.yaml', '.json')):
+        raise UserInputError(f'config {path}: expected a .py config file '
+                             '(or .yml/.yaml/.json)')
+    try:
+        cfg = Config.fromfile(path)
+    except SyntaxError as exc:  # mmengine names no file ("<unknown>")
+        raise UserInputError(f'config {path}, line {exc.lineno}: syntax '
+                             f'error: {exc.msg}') from None
+    except (NameError, ImportError, FileNotFoundError) as exc:
+        # a misspelt variable or module, a _base_ file that is not there
+        raise UserInputError(f'config {path} cannot be read: '
+                             f'{type(exc).__name__}: {exc}') from None
     if cfg_options:
         merge_cfg_options(cfg, cfg_options)
     expand_home_paths(cfg)

@@ -15,8 +15,10 @@ the right frames. Both files are written atomically (temp + rename), the
 index last: a clip is cached iff its index exists, which makes an
 interrupted run resumable. The index records the frames the clip was made
 from (``source``), so a cache of another copy or release of a corpus is
-refused, and the array's shape, so a damaged array is found from its
-header before training.
+refused, the recipe it was made with, so a clip left over from an
+interrupted ``--overwrite`` run under another recipe is remade (and refused
+by a dataset) rather than mixed into the cache, and the array's shape, so a
+damaged array is found from its header before training.
 """
 import io
 import json
@@ -47,6 +49,12 @@ class CacheCorruptError(CacheMissError):
 class CacheSourceError(CacheMissError):
     """A cached clip was made from other frames (another copy or release of
     the corpus) than the dataset reads."""
+
+
+class CacheStaleError(CacheMissError):
+    """A cached clip was made with another recipe than the one its cache's
+    ``preprocess.json`` records (left by an interrupted ``--overwrite``
+    run, which records the new recipe before remaking the clips)."""
 
 
 def clip_source(record: dict) -> Optional[str]:
@@ -150,13 +158,16 @@ def check_array(npy: str, entry: dict) -> None:
 
 
 def cached_entry(cache_dir: str, key: str,
-                 source: Optional[str] = None) -> dict:
+                 source: Optional[str] = None,
+                 recipe: Optional[dict] = None) -> dict:
     """The index of a cached clip whose array is complete and, when both
-    are known, made from the frames at ``source`` (:func:`clip_source`).
+    are known, made from the frames at ``source`` (:func:`clip_source`)
+    with ``recipe`` (:func:`cache_recipe`).
 
     Raises:
         CacheMissError: absent; CacheCorruptError: damaged;
-        CacheSourceError: made from other frames.
+        CacheSourceError: made from other frames; CacheStaleError: made
+        with another recipe.
     """
     entry = read_index(cache_dir, key)
     npy = clip_files(cache_dir, key)[0]
@@ -166,19 +177,26 @@ def cached_entry(cache_dir: str, key: str,
             'that this dataset reads (another copy or release of the '
             'corpus): preprocess into another cache, or again with '
             '--overwrite')
+    if recipe is not None and entry.get('recipe') not in (None, recipe):
+        raise CacheStaleError(
+            f'{npy} was made with the recipe {entry["recipe"]}, not with '
+            f'{recipe} that {osp.join(cache_dir, RECIPE_FILE)} records (a '
+            'preprocessing run with --overwrite was interrupted): '
+            'preprocess again (the run remakes it)')
     check_array(npy, entry)
     return entry
 
 
 def lookup(cache_dir: str, key: str, frame_numbers: np.ndarray,
-           source: Optional[str] = None) -> Tuple[str, np.ndarray]:
+           source: Optional[str] = None,
+           recipe: Optional[dict] = None) -> Tuple[str, np.ndarray]:
     """(array path, rows (N,) int64) holding ``frame_numbers`` (N,).
 
     CacheMissError (or a subclass, :func:`cached_entry`) naming the file
     when the clip or any frame is missing, the clip is damaged or was made
-    from other frames than ``source``.
+    from other frames than ``source`` or with another ``recipe``.
     """
-    entry = cached_entry(cache_dir, key, source)
+    entry = cached_entry(cache_dir, key, source, recipe)
     cached = np.asarray(entry['frame_numbers'], dtype=np.int64)
     wanted = np.asarray(frame_numbers, dtype=np.int64)
     # cached numbers are increasing (onset..offset)
@@ -216,6 +234,14 @@ def read_recipe(cache_dir: str) -> Optional[dict]:
         raise ValueError(f'{path}: corrupt cache recipe ({exc}); delete it '
                          'and preprocess with --overwrite, or use another '
                          'OUT_DIR') from exc
+
+
+def cache_recipe(record: Optional[dict]) -> Optional[dict]:
+    """The recipe part of a ``preprocess.json`` record (:func:`read_recipe`),
+    as each clip's index records it; None for None."""
+    if record is None:
+        return None
+    return {k: v for k, v in record.items() if k != 'source'}
 
 
 def write_recipe(cache_dir: str, recipe: dict) -> None:

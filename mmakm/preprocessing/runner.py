@@ -17,9 +17,9 @@ from typing import Dict, List, Optional, Tuple
 import numpy as np
 
 from mmakm.engine.fileio import atomic_json_dump
-from .cache import (CacheCorruptError, CacheSourceError, cached_entry,
-                    clip_source, is_cached, read_recipe, write_clip,
-                    write_recipe)
+from .cache import (CacheCorruptError, CacheSourceError, CacheStaleError,
+                    cached_entry, clip_source, is_cached, read_recipe,
+                    write_clip, write_recipe)
 from .clip import FACE_DEFAULTS, merged, preprocess_clip, stabilise_options
 from .face import FaceLandmarker, NoFaceError
 from .magnification import check_magnify_cfg
@@ -191,6 +191,9 @@ def preprocess_dataset(dataset, cache_dir: str, recipe: dict,
     samples are listed in the reports too.
     """
     recipe = normalise_recipe(recipe)
+    # as each clip's index records it: a clip of another recipe (left by an
+    # interrupted --overwrite run) is remade, not reused
+    recorded = recipe_record(recipe)
     if recipe['face'] is not None and recipe['face']['detector'] == 'landmarks':
         landmarker = landmarker or FaceLandmarker(
             recipe['face']['min_confidence'])
@@ -205,11 +208,11 @@ def preprocess_dataset(dataset, cache_dir: str, recipe: dict,
         source = clip_source(info)
         if is_cached(cache_dir, key) and not overwrite:
             try:
-                entry = cached_entry(cache_dir, key, source)
+                entry = cached_entry(cache_dir, key, source, recorded)
             except CacheSourceError as exc:  # another corpus: never mixed
                 raise ValueError(f'{cache_dir} holds clips of another copy '
                                  f'or release of the corpus: {exc}') from exc
-            except CacheCorruptError as exc:
+            except (CacheCorruptError, CacheStaleError) as exc:
                 log(f'[{i + 1}/{n}] {key}: remade ({exc})')
             else:
                 rep['reused'].append(dict(name, **_motion(entry)))

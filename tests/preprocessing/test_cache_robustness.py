@@ -17,7 +17,8 @@ import mmakm.preprocessing.runner as runner  # noqa: E402
 from mmakm.datasets import CASME2Dataset  # noqa: E402
 from mmakm.preprocessing import CacheMissError, load_frames  # noqa: E402
 from mmakm.preprocessing.cache import (CacheCorruptError,  # noqa: E402
-                                       CacheSourceError, cached_entry)
+                                       CacheSourceError, CacheStaleError,
+                                       cached_entry)
 
 RECIPE = dict(face=None)
 N_CLIPS = fab.EXPECTED['casme2']['raw']
@@ -193,3 +194,48 @@ def test_training_refuses_a_cache_of_another_recipe(corpus, tmp_path):
     check_frame_cache(cfg)  # the recipe the cache was made with
     with open(osp.join(cache, 'preprocess.json')) as f:
         assert json.load(f)['magnify'] is None
+
+
+def test_interrupted_overwrite_with_another_recipe_is_not_taken_as_complete(
+        corpus, tmp_path, monkeypatch):
+    """``--overwrite`` with another recipe records the new recipe, then
+    remakes the clips one by one. Killed half-way, the cache held clips of
+    both recipes under the new recipe's name, and the rerun (and training)
+    took the old ones as made with it. Now each clip's own recipe is
+    checked: the dataset refuses such a clip, naming it, and the rerun
+    remakes exactly those, ending with the cache an uninterrupted run
+    writes."""
+    old = runner.normalise_recipe(RECIPE)
+    new = runner.normalise_recipe(
+        dict(face=None, magnify=dict(type='linear', alpha=5)))
+    whole, cache = str(tmp_path / 'whole'), str(tmp_path / 'cache')
+
+    def run(cache_dir, recipe, overwrite=False):
+        runner.check_recipe(cache_dir, recipe, overwrite)
+        return runner.preprocess_dataset(CASME2Dataset(data_root=corpus),
+                                         cache_dir, recipe, overwrite,
+                                         log=quiet)['casme2']
+    run(whole, new)
+    run(cache, old)
+    real_write, calls = runner.write_clip, []
+
+    def killed_at_third_clip(*args, **kwargs):
+        calls.append(args[1])
+        if len(calls) == 3:
+            raise KeyboardInterrupt
+        return real_write(*args, **kwargs)
+    monkeypatch.setattr(runner, 'write_clip', killed_at_third_clip)
+    with pytest.raises(KeyboardInterrupt):
+        run(cache, new, overwrite=True)
+    monkeypatch.setattr(runner, 'write_clip', real_write)
+    stale = calls[2].split('/')[-1]
+    with pytest.raises(CacheStaleError, match=rf'clip {stale} .*{stale}\.npy '
+                       r'was made with the recipe .*\'magnify\': None.*'
+                       r'preprocess\.json records \(a preprocessing run '
+                       r'with --overwrite was interrupted\)'):
+        CASME2Dataset(data_root=corpus, cache_dir=cache)
+    rep = run(cache, new)  # the same command without --overwrite
+    assert len(rep['reused']) == 2
+    assert len(rep['done']) == N_CLIPS - 2
+    assert arrays(cache) == arrays(whole) and len(arrays(cache)) == N_CLIPS
+    assert len(CASME2Dataset(data_root=corpus, cache_dir=cache)) == N_CLIPS

@@ -5,6 +5,7 @@ any work is done."""
 import contextlib
 import io
 import os.path as osp
+import re
 
 import pytest
 
@@ -292,8 +293,9 @@ def test_output_folders_that_cannot_be_written(corpus_root, tmp_path,
     reason = f'{not_writable} is not writable: Not a directory'
     code, err = call('train', [SYNTH_CFG, '--work-dir', not_writable, *opts])
     assert code == 1 and err.strip() == f'error: work dir {reason}'
+    import torch
     ckpt = tmp_path / 'c.pth'
-    ckpt.write_bytes(b'')
+    torch.save({}, ckpt)  # a checkpoint file (an empty one is refused)
     code, err = call('test', [SYNTH_CFG, ckpt, '--work-dir', not_writable,
                               *opts])
     assert err.strip() == f'error: work dir {reason}'
@@ -407,3 +409,141 @@ def test_train_names_a_clip_missing_from_the_cache(corpus_root, tmp_path):
     assert len(lines) == 1 and lines[0].startswith('error: '), err
     assert index.stem in lines[0] and 'python tools/preprocess.py' in lines[0]
     assert not (tmp_path / 'w' / 'epoch_1.pth').exists()
+
+
+@pytest.fixture
+def bad_checkpoints(tmp_path):
+    """{kind: path} of files that are not usable checkpoints."""
+    import torch
+    out = {}
+    out['text'] = tmp_path / 'notes.pth'
+    out['text'].write_text('not a checkpoint\n')
+    out['empty'] = tmp_path / 'empty.pth'
+    out['empty'].write_bytes(b'')
+    buf = io.BytesIO()
+    torch.save({'state_dict': {'w': torch.zeros(1000)}}, buf)
+    out['cut'] = tmp_path / 'cut.pth'  # an interrupted copy or download
+    out['cut'].write_bytes(buf.getvalue()[:2000])
+    out['folder'] = tmp_path / 'ckpt_dir'
+    out['folder'].mkdir()
+    return {k: str(v) for k, v in out.items()}
+
+
+CHECKPOINT_MESSAGES = dict(
+    text=r"notes\.pth: not a checkpoint: it starts with b'not a ch', while "
+    r'torch\.save files start as a zip archive',
+    empty=r'empty\.pth: empty checkpoint file \(0 bytes\)',
+    cut=r'cut\.pth: truncated or corrupt checkpoint, 2000 bytes \(a zip '
+    r'archive without its end record',
+    folder=r'checkpoint not found: .*ckpt_dir \(a folder; expected a \.pth')
+
+
+@pytest.mark.parametrize('kind', sorted(CHECKPOINT_MESSAGES))
+def test_files_that_are_not_checkpoints_are_named_before_any_work(
+        bad_checkpoints, tmp_path, kind):
+    """Before: a text file was "refused: the checkpoint holds objects that
+    are not weights" (torch's weights-only message), and every case came
+    after the runner was built (some 600 lines of set-up log)."""
+    path, expected = bad_checkpoints[kind], CHECKPOINT_MESSAGES[kind]
+    code, err = call('test', [SYNTH_CFG, path, '--work-dir', tmp_path / 'w'])
+    assert code == 1 and re.fullmatch(rf'error: .*{expected}.*\n', err), err
+    assert not (tmp_path / 'w').exists()  # nothing built, nothing written
+    code, err = call('train', [SYNTH_CFG, '--resume', path,
+                               '--work-dir', tmp_path / 'w'])
+    if kind == 'folder':  # train checks existence itself
+        assert err.startswith('error: --resume: checkpoint not found'), err
+    else:
+        assert code == 1 and re.fullmatch(rf'error: .*{expected}.*\n',
+                                          err), err
+
+
+def test_convert_official_ckpt_errors_are_one_line(bad_checkpoints,
+                                                   tmp_path):
+    out = tmp_path / 'out.pth'
+    proc = run_tool(['tools/misc/convert_official_ckpt.py',
+                     bad_checkpoints['cut'], str(out)], check=False)
+    assert proc.returncode == 1 and 'Traceback' not in proc.stderr
+    assert proc.stderr.strip().splitlines()[-1].startswith(
+        f"error: {bad_checkpoints['cut']}: truncated or corrupt")
+    assert not out.exists()
+
+
+def test_keyframe_nuisance_refuses_a_checkpoint_of_another_model(tmp_path):
+    """mmengine's load_checkpoint only warned on a checkpoint that does not
+    fit, and the analysis ran on random weights (a silent wrong table)."""
+    import torch
+    from mmakm.datasets.synthetic import make_synthetic_casme2
+    corpus = make_synthetic_casme2(str(tmp_path / 'corpus'), seed=0,
+                                   n_subjects=1, clips_per_subject=2,
+                                   size=32, min_len=4, max_len=6,
+                                   video=False)
+    other = tmp_path / 'other.pth'
+    torch.save({'state_dict': {'encoder.weight': torch.zeros(2)}}, other)
+    code, err = call('analysis/keyframe_nuisance', [
+        '--config', SYNTH_CFG, '--checkpoint', other, '--corpus', corpus])
+    assert code == 2, err
+    assert re.search(r'error: .*other\.pth.*1 unexpected checkpoint key\(s\) '
+                     r'not in the model: encoder\.weight', err, re.S), err
+
+
+def test_many_faces_arguments(monkeypatch, not_writable):
+    tool = load_tool('analysis/many_faces')
+    for argv, expected in ((['--faces', '0'], '--faces 0: expected 1..100'),
+                           (['--out', osp.join(not_writable, 'x.json')],
+                            f'error: --out folder {not_writable} is not '
+                            'writable')):
+        monkeypatch.setattr('sys.argv', ['many_faces.py', *argv])
+        err = io.StringIO()
+        with contextlib.redirect_stderr(err), pytest.raises(SystemExit) as e:
+            tool.parse_args()
+        assert e.value.code == 2 and expected in err.getvalue(), \
+            err.getvalue()
+
+
+def test_evidence_refuses_a_work_dir_it_cannot_write(not_writable):
+    """Before: a UserInputError traceback (from inside run_suite)."""
+    code, err = call('evidence', ['--work-dir', not_writable,
+                                  '--report-only'])
+    assert code == 2
+    assert err.strip() == f'error: work dir {not_writable} is not ' \
+        'writable: Not a directory', err
+
+
+def test_dump_fold_keyframes_names_missing_dirs_and_folds(tmp_path):
+    """Before: a missing work dir was "no fold config", and --folds names
+    that are not folds were dropped silently when another one matched."""
+    missing = tmp_path / 'nope'
+    code, err = call('misc/dump_fold_keyframes', [missing])
+    assert code == 1 and err.strip() == f'error: work dir not found: ' \
+        f'{missing} (expected the --work-dir of a tools/loso.py run)'
+    (tmp_path / 'fold_configs').mkdir()
+    (tmp_path / 'fold_configs' / 'fold_casme2_sub01.py').write_text('')
+    code, err = call('misc/dump_fold_keyframes',
+                     [tmp_path, '--folds', 'fold_casme2_sub01', 'sub02'])
+    assert code == 1 and err.strip() == f'error: --folds sub02: no such ' \
+        f'fold in {tmp_path}; its folds: fold_casme2_sub01'
+
+
+@pytest.mark.parametrize('name, text, expected', [
+    ('broken.py', "model = dict(type='AKMNet'\n",
+     r"config {}, line 1: syntax error: '\(' was never closed"),
+    ('misspelt.py', 'x = undefined_name + 1\n',
+     r"config {} cannot be read: NameError: name 'undefined_name' is not "
+     'defined'),
+    ('child.py', "_base_ = ['no_such_base.py']\n",
+     r"config {} cannot be read: FileNotFoundError: .*no_such_base\.py'"),
+    ('akm.txt', 'x = 1\n',
+     r'config {}: expected a \.py config file \(or \.yml/\.yaml/\.json\)'),
+])
+def test_configs_that_cannot_be_read_are_one_line(tmp_path, name, text,
+                                                  expected):
+    """Before: a traceback from inside mmengine; a syntax error named no
+    file (``File "<unknown>", line 1``)."""
+    cfg = tmp_path / name
+    cfg.write_text(text)
+    for tool, argv in (('train', [cfg, '--work-dir', tmp_path / 'w']),
+                       ('test', [cfg, 'last', '--work-dir', tmp_path / 'w'])):
+        code, err = call(tool, argv)
+        assert code == 1 and re.fullmatch(
+            'error: ' + expected.format(re.escape(str(cfg))) + r'\n',
+            err), err

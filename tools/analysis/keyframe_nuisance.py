@@ -26,6 +26,7 @@ sys.path.insert(0, ROOT)
 import mmakm  # noqa: E402,F401
 
 from mmakm.datasets.synthetic import TRUTH, load_truth  # noqa: E402
+from mmakm.engine import USER_ERRORS  # noqa: E402
 from mmakm.evaluation import keyframe_apex_stats  # noqa: E402
 from mmakm.evaluation.nuisance import keyframe_nuisance_stats  # noqa: E402
 from mmakm.loso.report import (fold_predictions, md_table,  # noqa: E402
@@ -35,11 +36,10 @@ from mmakm.loso.suite import random_reference  # noqa: E402
 
 def data_root(config: str) -> str:
     """The ``data_root`` of the config's test dataset."""
-    from mmengine.config import Config
-
+    from mmakm.engine import load_config
     from mmakm.loso.plan import leaf_datasets
     roots = {leaf.get('data_root') for leaf in
-             leaf_datasets(Config.fromfile(config).test_dataloader.dataset)}
+             leaf_datasets(load_config(config).test_dataloader.dataset)}
     if len(roots) != 1 or None in roots:
         raise ValueError(f'{config}: no single test data_root ({roots}); '
                          'give --corpus')
@@ -58,18 +58,20 @@ def read_truth(corpus: str) -> dict:
 def model_samples(config: str, checkpoint, corpus: str) -> list:
     """Predictions of the config's model on every clip of ``corpus``."""
     import torch
-    from mmengine.config import Config
     from mmengine.dataset import pseudo_collate
     from mmengine.registry import init_default_scope
-    from mmengine.runner import load_checkpoint
     from mmaction.registry import DATASETS, MODELS
+    from mmakm.engine import load_config, load_weights, read_checkpoint
     from mmakm.evaluation import normalize_sample
-    cfg = Config.fromfile(config)
+    cfg = load_config(config)
     init_default_scope('mmaction')
     torch.manual_seed(cfg.get('randomness', {}).get('seed') or 0)
     model = MODELS.build(cfg.model)
     if checkpoint:
-        load_checkpoint(model, checkpoint, map_location='cpu')
+        # strict: a checkpoint of another model is refused, not analysed
+        # as random weights (mmengine's load_checkpoint only warns)
+        load_weights(model, read_checkpoint(checkpoint), checkpoint,
+                     strict=True)
     model.eval()
     ds_cfg = dict(cfg.test_dataloader.dataset, data_root=corpus,
                   subjects=None)
@@ -112,7 +114,7 @@ def main(argv=None):
                 truth = read_truth(corpus)
                 samples = model_samples(config, args.checkpoint, corpus)
             nu = keyframe_nuisance_stats(samples, truth)
-        except ValueError as e:
+        except (ValueError, *USER_ERRORS) as e:
             print(f'error: {e}', file=sys.stderr)
             return 2
         kf = keyframe_apex_stats(samples)

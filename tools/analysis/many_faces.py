@@ -87,7 +87,18 @@ def parse_args():
                         help='the first N of the 100 LFW faces')
     parser.add_argument('--seed', type=int, default=0)
     parser.add_argument('--out', help='write the figures as JSON here')
-    return parser.parse_args()
+    args = parser.parse_args()
+    if not 1 <= args.faces <= 100:
+        parser.error(f'--faces {args.faces}: expected 1..100 (the LFW '
+                     'subset holds 100 faces)')
+    if args.out:  # before the minutes of work, not after
+        from mmakm.engine import UserInputError, ensure_writable_dir
+        try:
+            ensure_writable_dir(osp.dirname(osp.abspath(args.out)),
+                                '--out folder')
+        except UserInputError as exc:
+            parser.exit(2, f'error: {exc}\n')
+    return args
 
 
 def clip_events(i: int, events, n_faces: int, rng) -> list:

@@ -44,6 +44,8 @@ def write_video(path: str, frames: int, w: int, h: int) -> None:
     canvas = np.full((h, w, 3), 110, np.uint8)
     writer = cv2.VideoWriter(path, cv2.VideoWriter_fourcc(*'mp4v'), 30.0,
                              (w, h))
+    if not writer.isOpened():
+        raise SystemExit(f'error: cannot write a mp4v video to {path}')
     y0, x0 = (h - side) // 2, (w - side) // 2
     for t in range(frames):
         img = canvas.copy()
@@ -87,11 +89,13 @@ def main(argv=None) -> int:
     os.makedirs(args.workdir, exist_ok=True)
     ckpt = osp.join(args.workdir, 'akm_synthetic_random.pth')
     make_checkpoint(ckpt)
+    from mmakm.engine.fileio import atomic_path
     rows = []
     for n in sorted(args.frames):
         video = osp.join(args.workdir, f'face_{n}.mp4')
-        if not osp.isfile(video):
-            write_video(video, n, w, h)
+        if not osp.isfile(video):  # complete or absent (a run killed
+            with atomic_path(video, suffix='.tmp.mp4') as tmp:  # mid-write)
+                write_video(tmp, n, w, h)
         cmd = [sys.executable, osp.join(REPO, 'tools', 'demo.py'), video,
                CONFIG, ckpt, '--out', osp.join(args.workdir, f'{n}.png')]
         peak, took = peak_rss_mb(cmd)

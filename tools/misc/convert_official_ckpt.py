@@ -33,6 +33,8 @@ def parse_args(argv=None):
 
 def load_official(path: str) -> dict:
     """The official state dict in ``path`` (tensors only, no code run)."""
+    from mmakm.engine.checkpoint import check_checkpoint_file
+    check_checkpoint_file(path)
     try:
         ckpt = torch.load(path, map_location='cpu', weights_only=True)
     except Exception as e:  # noqa: BLE001 (re-raised with the file name)
@@ -71,4 +73,7 @@ def main(argv=None) -> dict:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (ValueError, OSError, RuntimeError) as exc:  # CheckpointError
+        raise SystemExit(f'error: {exc}')

@@ -59,15 +59,22 @@ def write_all_clips_config(fold_config: str, fold: Fold) -> None:
 def main(argv=None) -> dict:
     args = parse_args(argv)
     work_dir = osp.abspath(args.work_dir)
+    if not osp.isdir(work_dir):
+        raise SystemExit(f'error: work dir not found: {work_dir} (expected '
+                         'the --work-dir of a tools/loso.py run)')
     configs = sorted(glob.glob(osp.join(work_dir, 'fold_configs', '*.py')))
+    names = [osp.splitext(osp.basename(c))[0] for c in configs]
     if args.folds:
-        wanted = set(args.folds)
-        configs = [c for c in configs
-                   if osp.splitext(osp.basename(c))[0] in wanted]
+        unknown = sorted(set(args.folds) - set(names))
+        if configs and unknown:
+            raise SystemExit(f'error: --folds {" ".join(unknown)}: no such '
+                             f'fold in {work_dir}; its folds: '
+                             f'{" ".join(names)}')
+        configs = [c for c, n in zip(configs, names) if n in args.folds]
     if not configs:
-        raise SystemExit(f'{work_dir}: no fold config (fold_configs/*.py) '
-                         f'{"of " + str(args.folds) if args.folds else ""};'
-                         ' run tools/loso.py on the AKMNet config first')
+        raise SystemExit(f'error: {work_dir}: no fold config '
+                         '(fold_configs/*.py); run tools/loso.py on the '
+                         'AKMNet config first')
     runner, status = FoldRunner(jobs=1), {}
     for path in configs:
         fold = all_clips_fold(path, work_dir)

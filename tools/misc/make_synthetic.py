@@ -39,13 +39,17 @@ def main():
     import mmakm  # noqa: F401  (stack fixes)
     from mmakm.datasets.synthetic import corpus_digest, make_synthetic_casme2
     t0 = time.time()
-    root = make_synthetic_casme2(
-        args.root, seed=args.seed, n_subjects=args.subjects,
-        clips_per_subject=args.clips_per_subject, size=args.size,
-        min_len=args.min_len, max_len=args.max_len, video=not args.no_video,
-        movement_px=args.movement_px, jitter=args.jitter,
-        blink_prob=args.blink_prob, flicker=args.flicker, noise=args.noise,
-        overwrite=args.overwrite)
+    try:
+        root = make_synthetic_casme2(
+            args.root, seed=args.seed, n_subjects=args.subjects,
+            clips_per_subject=args.clips_per_subject, size=args.size,
+            min_len=args.min_len, max_len=args.max_len,
+            video=not args.no_video, movement_px=args.movement_px,
+            jitter=args.jitter, blink_prob=args.blink_prob,
+            flicker=args.flicker, noise=args.noise,
+            overwrite=args.overwrite)
+    except (OSError, ValueError) as exc:  # CorpusExistsError, bad sizes
+        raise SystemExit(f'error: {exc}')
     print(f'synthetic corpus at {root} ({time.time() - t0:.1f} s), '
           f'sha256 {corpus_digest(root)[:16]}')
 

@@ -18,6 +18,8 @@ def parse_args():
                    help='training images per expression')
     p.add_argument('--test-per-class', type=int, default=20)
     p.add_argument('--size', type=int, default=64, help='image size (px)')
+    p.add_argument('--overwrite', action='store_true',
+                   help='replace what ROOT holds')
     return p.parse_args()
 
 
@@ -26,10 +28,13 @@ def main():
     import mmakm  # noqa: F401  (stack fixes)
     from mmakm.datasets.macro.synthetic_stills import make_synthetic_stills
     t0 = time.time()
-    root = make_synthetic_stills(args.root, seed=args.seed,
-                                 per_class=args.per_class,
-                                 test_per_class=args.test_per_class,
-                                 size=args.size)
+    try:
+        root = make_synthetic_stills(args.root, seed=args.seed,
+                                     per_class=args.per_class,
+                                     test_per_class=args.test_per_class,
+                                     size=args.size, overwrite=args.overwrite)
+    except OSError as exc:  # CorpusExistsError, an unwritable root
+        raise SystemExit(f'error: {exc}')
     print(f'synthetic stills at {root} ({time.time() - t0:.1f} s)')
 
 

@@ -5,16 +5,23 @@ For a runnable pretraining demo without a licensed corpus: cartoon faces
 expression, with random position, scale, tone, brightness and noise, written
 as ``EmoLabel/list_patition_label.txt`` + ``Image/aligned/*_aligned.jpg``
 exactly like RAF-DB basic, so :class:`RAFDBDataset` reads it. Byte-identical
-for a given seed.
+for a given seed. Written into a temporary folder renamed into place, so an
+interrupted run leaves no half-written corpus under ``root``.
 """
+import json
 import os
 import os.path as osp
+from typing import Optional
 
 import cv2
 import numpy as np
 
-from ...engine.fileio import atomic_write_bytes, atomic_write_text
+from ...engine.fileio import atomic_directory
 from ..class_setups import VOCABULARIES
+from ..synthetic import CorpusExistsError
+
+#: generator arguments of a corpus, in its root
+MARKER = '.mmakm_synthetic_stills.json'
 
 # RAF-DB label (1-based) of each drawn expression
 _LABELS = {e: i + 1 for i, e in enumerate(VOCABULARIES['rafdb'])}
@@ -67,9 +74,22 @@ def _draw_face(rng: np.random.Generator, expression: str,
     return np.clip(img, 0, 255).astype(np.uint8)
 
 
+def _made_with(root: str) -> Optional[dict]:
+    """The arguments the corpus at ``root`` was made with (None: none)."""
+    try:
+        with open(osp.join(root, MARKER)) as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return None
+
+
 def make_synthetic_stills(root: str, seed: int = 0, per_class: int = 60,
-                          test_per_class: int = 20, size: int = 64) -> str:
+                          test_per_class: int = 20, size: int = 64,
+                          overwrite: bool = False) -> str:
     """Write the synthetic still corpus under ``root`` (RAF-DB layout).
+
+    A corpus made with the same arguments is kept as it is; anything else
+    at ``root`` (but an empty folder) is refused unless ``overwrite``.
 
     Args:
         root (str): output folder.
@@ -77,26 +97,46 @@ def make_synthetic_stills(root: str, seed: int = 0, per_class: int = 60,
         per_class (int): training images per expression.
         test_per_class (int): test images per expression.
         size (int): image side in px.
+        overwrite (bool): replace whatever is at ``root``.
 
     Returns:
         str: ``root``.
+
+    Raises:
+        CorpusExistsError: ``root`` holds something else.
     """
+    params = dict(seed=seed, per_class=per_class,
+                  test_per_class=test_per_class, size=size, version=1)
+    if osp.exists(root) and not (osp.isdir(root) and not os.listdir(root)):
+        found = _made_with(root)
+        if found == params:
+            return root
+        if not overwrite:
+            raise CorpusExistsError(root, found, params, marker=MARKER)
     rng = np.random.default_rng(seed)
-    img_dir = osp.join(root, 'Image', 'aligned')
-    os.makedirs(img_dir, exist_ok=True)
-    lines = []
-    for split, n in (('train', per_class), ('test', test_per_class)):
-        order = np.repeat(np.arange(len(EXPRESSIONS)), n)
-        rng.shuffle(order)
-        for i, k in enumerate(order, start=1):
-            expression = EXPRESSIONS[k]
-            name = f'{split}_{i:05d}'
-            ok, buf = cv2.imencode('.jpg', _draw_face(rng, expression, size),
-                                   [cv2.IMWRITE_JPEG_QUALITY, 95])
-            assert ok
-            atomic_write_bytes(buf.tobytes(),
-                               osp.join(img_dir, f'{name}_aligned.jpg'))
-            lines.append(f'{name}.jpg {_LABELS[expression]}')
-    atomic_write_text('\n'.join(lines) + '\n',
-                      osp.join(root, 'EmoLabel', 'list_patition_label.txt'))
+    with atomic_directory(root) as tmp:
+        img_dir = osp.join(tmp, 'Image', 'aligned')
+        os.makedirs(img_dir)
+        lines = []
+        for split, n in (('train', per_class), ('test', test_per_class)):
+            order = np.repeat(np.arange(len(EXPRESSIONS)), n)
+            rng.shuffle(order)
+            for i, k in enumerate(order, start=1):
+                expression = EXPRESSIONS[k]
+                name = f'{split}_{i:05d}'
+                ok, buf = cv2.imencode(
+                    '.jpg', _draw_face(rng, expression, size),
+                    [cv2.IMWRITE_JPEG_QUALITY, 95])
+                if not ok:
+                    raise IOError(f'cannot encode {name} as JPEG')
+                with open(osp.join(img_dir, f'{name}_aligned.jpg'),
+                          'wb') as f:
+                    f.write(buf.tobytes())
+                lines.append(f'{name}.jpg {_LABELS[expression]}')
+        os.makedirs(osp.join(tmp, 'EmoLabel'))
+        with open(osp.join(tmp, 'EmoLabel', 'list_patition_label.txt'),
+                  'w') as f:
+            f.write('\n'.join(lines) + '\n')
+        with open(osp.join(tmp, MARKER), 'w') as f:
+            json.dump(params, f, sort_keys=True)
     return root

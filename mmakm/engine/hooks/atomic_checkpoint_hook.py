@@ -6,6 +6,7 @@ changes that make ``kill -9`` + ``--resume`` safe and exact:
 1. Writes are atomic (temp file + ``os.replace``, see
    :mod:`mmakm.engine.fileio`): ``epoch_N.pth`` and ``last_checkpoint``
    are either complete or absent, never truncated.
+   So are the ``published_keys`` copies written after training.
 2. Ordering: the new checkpoint is written and ``last_checkpoint`` updated
    *before* outdated checkpoints are deleted (mmengine deletes first, so a
    kill in between leaves ``last_checkpoint`` pointing at a deleted file).
@@ -19,15 +20,17 @@ changes that make ``kill -9`` + ``--resume`` safe and exact:
    numbers as an uninterrupted run, so a resumed run ends with the same
    weights and metrics.
 """
+import hashlib
 import logging
 import os.path as osp
+import pickle
 import random
 from typing import List, Optional
 
 import numpy as np
 import torch
 from mmengine.dist import (all_gather_object, get_rank, get_world_size,
-                           is_main_process)
+                           is_main_process, master_only)
 from mmengine.hooks import CheckpointHook
 from mmengine.logging import print_log
 from mmengine.model import is_model_wrapper
@@ -245,3 +248,28 @@ class AtomicCheckpointHook(CheckpointHook):
                 self.file_backend.remove(path)
             elif self.file_backend.isdir(path):
                 self.file_backend.rmtree(path)
+
+    @master_only
+    def _publish_model(self, runner, ckpt_path: str) -> None:
+        """mmengine's ``published_keys`` copy ``<name>-<sha256[:8]>.pth``,
+        written atomically (mmengine writes it with a plain ``open``)."""
+        from mmengine.runner.checkpoint import (_load_checkpoint,
+                                                save_checkpoint)
+        checkpoint = _load_checkpoint(ckpt_path)
+        removed = [k for k in checkpoint if k not in self.published_keys]
+        for key in removed:
+            checkpoint.pop(key)
+        if removed:
+            print_log(
+                f'Key {removed} will be removed because they are not '
+                'found in published_keys. If you want to keep them, '
+                f'please set `{removed}` in published_keys',
+                logger='current')
+        sha = hashlib.sha256(pickle.dumps(checkpoint)).hexdigest()
+        final_path = osp.splitext(ckpt_path)[0] + f'-{sha[:8]}.pth'
+        save_checkpoint(
+            checkpoint, final_path,
+            backend_args=dict(ATOMIC_BACKEND_ARGS)
+            if is_local_path(final_path) else None)
+        print_log(f'The checkpoint ({ckpt_path}) is published to '
+                  f'{final_path}.', logger='current')
