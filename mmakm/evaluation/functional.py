@@ -158,7 +158,10 @@ def check_predictions(samples: Sequence[dict], classes: Sequence[str],
 
     A model whose head has another number of classes than the dataset's
     class setup, or labels outside ``0..K-1``, would give a confusion
-    matrix shifted against its row and column names; that is refused.
+    matrix shifted against its row and column names; that is refused. So
+    are scores that are NaN or infinite (a model that diverged): argmax
+    would read them as class 0 (the first NaN) and every number of the
+    report would look like a real result.
 
     Raises:
         ValueError: naming ``source``, the sample and what was expected.
@@ -171,6 +174,11 @@ def check_predictions(samples: Sequence[dict], classes: Sequence[str],
                 f'{source}: {describe_sample(s, i)} has {len(score)} class '
                 f'scores; the class setup has {k} classes {list(classes)} '
                 "(the model's num_classes and the dataset's classes differ)")
+        if score is not None and not np.isfinite(score).all():
+            raise ValueError(
+                f'{source}: {describe_sample(s, i)} has non-finite class '
+                f'scores {np.asarray(score).tolist()}; expected finite '
+                'scores (the model diverged: NaN/inf weights, loss or input)')
         for key in ('gt_label', 'pred_label'):
             if not 0 <= s[key] < k:
                 raise ValueError(
@@ -270,7 +278,7 @@ def keyframe_apex_stats(samples: Iterable[dict]) -> dict:
 
     Raises:
         ValueError: a clip whose ``frame_weights`` or ``key_frames`` do not
-            fit its fed frames.
+            fit its fed frames, or whose ``frame_weights`` are not finite.
     """
     in_key, is_max, dist_f, dist_ms, ratio = [], [], [], [], []
     no_apex = no_keys = 0
@@ -292,6 +300,10 @@ def keyframe_apex_stats(samples: Iterable[dict]) -> dict:
             raise ValueError(
                 f'{describe_sample(s, i)}: frame_weights has {len(beta)} '
                 f'values for {len(numbers)} fed frames')
+        if not np.isfinite(beta).all():  # argmax would pick the NaN
+            raise ValueError(
+                f'{describe_sample(s, i)}: frame_weights {beta.tolist()} are '
+                'not all finite; expected a finite β per fed frame')
         if keys.size and (keys.min() < 0 or keys.max() >= len(numbers)):
             raise ValueError(
                 f'{describe_sample(s, i)}: key frame positions {keys.tolist()}'

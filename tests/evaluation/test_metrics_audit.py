@@ -180,3 +180,32 @@ def test_tied_scores_resolve_to_the_first_class_like_the_model():
     assert F.normalize_sample(sample)['pred_label'] == 2
     rep = pooled_report([dict(sample, pred_label=None)], names(3))
     assert rep['confusion_matrix'][2] == [0, 1, 0]
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf')])
+def test_non_finite_scores_are_an_error_not_class_0(bad):
+    """A diverged model scores NaN; argmax reads that as class 0, which
+    would make a fold of class-0 clips look perfect (acc = UF1 = UAR = 1)."""
+    samples = preds([0, 0, 1], [0, 0, 1], 3)
+    samples[1]['pred_score'] = torch.full((3, ), bad)
+    samples[1]['pred_label'] = torch.argmax(samples[1]['pred_score'])[None]
+    assert int(samples[1]['pred_label']) == 0  # what the recognizer gives
+    with pytest.raises(ValueError, match=r'fold_x/predictions\.pkl: sample 1 '
+                       r'\(EP01, casme2/sub01\) has non-finite class scores'):
+        pooled_report(samples, names(3), source='fold_x/predictions.pkl')
+    metric = MEMetric()
+    metric.dataset_meta = dict(classes=names(3))
+    metric.process({}, samples)
+    with pytest.raises(ValueError, match='MEMetric: sample 1 .*non-finite'):
+        metric.evaluate(3)
+
+
+def test_non_finite_beta_is_an_error_not_a_key_frame():
+    clip = dict(apex=5, fps=200.0, key_frames=np.array([0, 1]),
+                frame_numbers_fed=np.array([4, 5, 6]), clip_id='EP01',
+                frame_weights=np.array([float('nan'), 0.2, 0.3]))
+    with pytest.raises(ValueError, match=r'sample 0 \(EP01\): frame_weights '
+                       r'\[nan, 0\.2, 0\.3\] are not all finite'):
+        F.keyframe_apex_stats([clip])
+    clip['frame_weights'] = np.array([0.1, 0.2, 0.3])  # the same, finite
+    assert F.keyframe_apex_stats([clip])['apex_is_max_beta'] == 1.0
