@@ -13,7 +13,7 @@ import copy
 import os.path as osp
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -143,21 +143,34 @@ def describe_protocol(cfg: Config) -> Tuple[List[str], Tuple[str, ...]]:
     sorted); classes: the class names of its class setup. Only the
     annotation is parsed, no frame is read.
     """
+    clips, classes = protocol_clips(cfg)
+    return sorted(clips), classes
+
+
+def protocol_clips(cfg: Config) -> Tuple[Dict[str, int], Tuple[str, ...]]:
+    """``({subject: clips}, classes)`` of the LOSO protocol of ``cfg``: how
+    many clips the fold holding out each subject of its test data must
+    predict (annotation only, as :func:`describe_protocol`).
+
+    Raises:
+        ValueError: the test data has no subject.
+    """
     from mmaction.registry import DATASETS
     from mmengine.registry import init_default_scope
 
-    from mmakm.datasets.loso import list_subjects
+    from mmakm.datasets.loso import count_clips
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    subjects, classes = set(), None
+    clips, classes = {}, None
     for leaf in leaf_datasets(cfg.test_dataloader.dataset):
         leaf = copy.deepcopy(dict(leaf))
         leaf.update(lazy_init=True, pipeline=[], check_frames=False)
         dataset = DATASETS.build(leaf)
-        subjects.update(list_subjects(dataset))
+        for subject, n in count_clips(dataset).items():
+            clips[subject] = clips.get(subject, 0) + n
         classes = classes or tuple(dataset.metainfo.get('classes') or ())
-    if not subjects:
+    if not clips:
         raise ValueError('the test data of the config has no subject')
-    return sorted(subjects), classes
+    return dict(sorted(clips.items())), classes
 
 
 def select_subjects(all_subjects: Sequence[str],

@@ -4,6 +4,7 @@ never predicted, one-sample folds, labels outside 0..K-1, a head of another
 size than the class setup, tied scores; pooled over folds, never the mean
 of per-fold scores (docs/datasets.md)."""
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -209,3 +210,23 @@ def test_non_finite_beta_is_an_error_not_a_key_frame():
         F.keyframe_apex_stats([clip])
     clip['frame_weights'] = np.array([0.1, 0.2, 0.3])  # the same, finite
     assert F.keyframe_apex_stats([clip])['apex_is_max_beta'] == 1.0
+
+
+def test_metrics_and_dump_refuse_part_of_the_test_set(tmp_path):
+    """mmengine's TestLoop calls ``evaluate(len(dataset))`` and cuts the
+    collected results to that length, but a test loader with drop_last
+    hands over fewer: scored as if they were the whole test set before."""
+    from mmakm.engine.dump_results import AtomicDumpResults
+    from mmakm.evaluation import KeyFrameApexMetric
+    out = tmp_path / 'preds.pkl'
+    for metric in (MEMetric(), KeyFrameApexMetric(),
+                   AtomicDumpResults(out_file_path=str(out))):
+        metric.dataset_meta = dict(classes=names(3))
+        metric.process({}, preds([0, 1, 2], [0, 1, 1], 3))
+        with pytest.raises(ValueError, match=f'{type(metric).__name__}: 3 '
+                           'predictions for the 4 samples of the test set'):
+            metric.evaluate(4)  # one clip of the dataset was never tested
+        assert not out.exists()  # no dump of part of the test set
+        metric.process({}, preds([0, 1, 2], [0, 1, 1], 3))
+        metric.evaluate(3)
+    assert len(pickle.load(open(out, 'rb'))) == 3

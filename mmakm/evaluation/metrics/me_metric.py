@@ -22,8 +22,36 @@ def _record(sample: dict) -> dict:
     return normalize_sample({k: sample[k] for k in _KEEP if k in sample})
 
 
+class WholeTestSetMixin:
+    """A metric computed on every sample of the dataset or not at all.
+
+    mmengine hands a metric the results it collected, cut to the dataset's
+    length, and never checks that there are that many: a test dataloader
+    with ``drop_last=True`` (or a sampler that leaves samples out) would be
+    scored on part of the test set as if it were all of it. Mix in before
+    :class:`~mmengine.evaluator.BaseMetric`; ``compute_metrics`` calls
+    :meth:`check_whole_test_set` first.
+    """
+    _test_set_size: Optional[int] = None
+
+    def evaluate(self, size: int) -> dict:
+        self._test_set_size = size
+        return super().evaluate(size)
+
+    def check_whole_test_set(self, results: list) -> None:
+        """Raises ValueError when ``results`` are fewer than the samples of
+        the dataset being evaluated."""
+        size = self._test_set_size
+        if size is not None and len(results) != size:
+            raise ValueError(
+                f'{type(self).__name__}: {len(results)} predictions for the '
+                f'{size} samples of the test set; expected one per sample '
+                '(a test dataloader with drop_last=True, or a sampler that '
+                'leaves samples out?)')
+
+
 @METRICS.register_module()
-class MEMetric(BaseMetric):
+class MEMetric(WholeTestSetMixin, BaseMetric):
     """Micro-expression recognition metric.
 
     Keys (no prefix by default): ``acc``, ``UF1``, ``UAR``, ``num_samples``,
@@ -70,6 +98,7 @@ class MEMetric(BaseMetric):
         return [f'class{i}' for i in range(n)]
 
     def compute_metrics(self, results: list) -> dict:
+        self.check_whole_test_set(results)
         classes = self._classes(results)
         out = pooled_report(results, classes, per_corpus=self.per_corpus,
                             source=type(self).__name__)
@@ -81,7 +110,7 @@ class MEMetric(BaseMetric):
 
 
 @METRICS.register_module()
-class KeyFrameApexMetric(BaseMetric):
+class KeyFrameApexMetric(WholeTestSetMixin, BaseMetric):
     """Key frames vs annotated apex (prefix ``keyframe`` by default).
 
     Keys: ``num_clips``, ``num_excluded_no_apex``,
@@ -100,6 +129,7 @@ class KeyFrameApexMetric(BaseMetric):
             self.results.append(_record(sample))
 
     def compute_metrics(self, results: list) -> dict:
+        self.check_whole_test_set(results)
         stats = keyframe_apex_stats(results)
         for key in ('dist_frames', 'dist_ms', 'fps'):  # lists / not a score
             stats.pop(key)
