@@ -170,18 +170,19 @@ def incomplete_note(num_folds: int, missing: Sequence[str],
 
 
 def _unscored_note(pooled: dict, classes: Sequence[str]) -> List[str]:
-    """Which classes UF1 / UAR leave out (undefined: no clip of the class,
-    or never predicted either), so a reader recomputing them knows."""
+    """Which classes UF1 / UAR leave out (no clip of the class), so a
+    reader recomputing them knows."""
     no_gt = [c for c in classes if pooled[f'support/{c}'] == 0]
     if not no_gt:
         return []
-    never = [c for c in no_gt if math.isnan(pooled[f'f1/{c}'])]
-    line = (f'UAR is the mean over the {pooled["UAR_num_classes"]} of '
+    predicted = [c for c in no_gt if not math.isnan(pooled[f'f1/{c}'])]
+    line = (f'UF1 and UAR are means over the {pooled["UAR_num_classes"]} of '
             f'{len(classes)} classes with clips (no clip: '
-            f'{", ".join(no_gt)}); UF1 over the '
-            f'{pooled["UF1_num_classes"]} classes with clips or predictions')
-    if never:
-        line += f' ({", ".join(never)}: no clip and never predicted)'
+            f'{", ".join(no_gt)})')
+    if predicted:
+        line += (f'; predicted nonetheless: {", ".join(predicted)} (F1 0 in '
+                 'the table, not in the mean; those predictions count as '
+                 'misses of their clips\' classes)')
     return [line + '.', '']
 
 

@@ -18,8 +18,10 @@ from mmakm.loso.report import fold_row
 
 def reference(gt, pred, k):
     """Plain-Python scores as docs/datasets.md defines them: F1 = 2TP /
-    (2TP + FP + FN) and recall = TP / N_c, each averaged over the classes
-    where it is defined (scikit-learn's macro F1 and balanced accuracy)."""
+    (2TP + FP + FN) and recall = TP / N_c per class (``f1``: where defined),
+    UF1 and UAR their means over the classes of the ground truth (N_c > 0,
+    the MEGC practice; scikit-learn's f1_score(labels=np.unique(gt),
+    average='macro') and balanced accuracy)."""
     pairs = list(zip(gt, pred))
     f1s, recalls = {}, {}
     for c in range(k):
@@ -30,10 +32,11 @@ def reference(gt, pred, k):
             f1s[c] = 2 * tp / (2 * tp + fp + fn)
         if tp + fn:
             recalls[c] = tp / (tp + fn)
+    in_gt = sorted(set(gt))
     return dict(acc=sum(g == p for g, p in pairs) / len(pairs),
-                UF1=sum(f1s.values()) / len(f1s),
-                UAR=sum(recalls.values()) / len(recalls),
-                f1=f1s, recall=recalls)
+                UF1=sum(f1s[c] for c in in_gt) / len(in_gt),
+                UAR=sum(recalls[c] for c in in_gt) / len(in_gt),
+                f1=f1s, recall=recalls, in_gt=in_gt)
 
 
 def preds(gt, pred, k, corpus='casme2', subject='casme2/sub01'):
@@ -61,8 +64,8 @@ def assert_matches_reference(rep, gt, pred, k):
         assert (math.isnan(f1) if c not in ref['f1'] else
                 f1 == pytest.approx(ref['f1'][c])), name
         assert rep[f'support/{name}'] == sum(g == c for g in gt)
-    assert rep['UF1_num_classes'] == len(ref['f1'])
-    assert rep['UAR_num_classes'] == len(ref['recall'])
+    assert rep['UF1_num_classes'] == rep['UAR_num_classes'] == len(
+        ref['in_gt'])
 
 
 def test_random_cases_match_the_reference():
@@ -93,10 +96,14 @@ def test_class_absent_from_the_corpus_is_left_out_and_counted():
     gt, pred = [0, 0, 1, 2, 2], [0, 3, 1, 2, 0]
     rep = pooled_report(preds(gt, pred, 5), names(5))
     assert_matches_reference(rep, gt, pred, 5)
-    assert rep['UF1_num_classes'] == 4  # c3: F1 0 (false positive only)
-    assert rep['UAR_num_classes'] == 3  # recall of c3 / c4 undefined
-    assert rep['f1/c3'] == 0 and math.isnan(rep['f1/c4'])
+    # both means over c0..c2 (the classes with clips)
+    assert rep['UF1_num_classes'] == rep['UAR_num_classes'] == 3
+    assert rep['f1/c3'] == 0 and math.isnan(rep['f1/c4'])  # shown, not meant
     assert rep['support/c3'] == rep['support/c4'] == 0
+    # by hand: F1 c0 = 2/(2+1+1), c1 = 1, c2 = 2/(2+0+1); the c3 prediction
+    # counts as a miss of its clip's class c0
+    assert rep['UF1'] == pytest.approx((0.5 + 1 + 2 / 3) / 3)
+    assert rep['UAR'] == pytest.approx((0.5 + 1 + 0.5) / 3)
 
 
 def test_pooled_over_folds_not_the_mean_of_folds():

@@ -182,13 +182,14 @@ def test_report_says_which_classes_the_means_cover(tmp_path):
     report = build_report(str(tmp_path), write_folds(tmp_path, preds),
                           CLASSES)
     assert report.pooled['UAR_num_classes'] == 2
-    assert report.pooled['UF1_num_classes'] == 3
-    assert ('UAR is the mean over the 2 of 4 classes with clips (no clip: '
-            'surprise, others); UF1 over the 3 classes with clips or '
-            'predictions (others: no clip and never predicted).'
-            ) in report.markdown
-    # UF1 = mean(F1 positive 1, negative 2/3, surprise 0); UAR = (1 + .5)/2
-    assert report.pooled['UF1'] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    assert report.pooled['UF1_num_classes'] == 2
+    assert ('UF1 and UAR are means over the 2 of 4 classes with clips (no '
+            'clip: surprise, others); predicted nonetheless: surprise (F1 0 '
+            'in the table, not in the mean') in report.markdown
+    # F1 positive 2*2/(4+0+0) = 1, negative 2*1/(2+0+1) = 2/3; surprise
+    # (no clip) is out of both means; UAR = (2/2 + 1/2) / 2
+    assert report.pooled['f1/surprise'] == 0
+    assert report.pooled['UF1'] == pytest.approx((1 + 2 / 3) / 2)
     assert report.pooled['UAR'] == pytest.approx(0.75)
 
 

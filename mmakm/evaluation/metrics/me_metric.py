@@ -60,8 +60,8 @@ class MEMetric(WholeTestSetMixin, BaseMetric):
     truth) with ``classes`` (its row / column names, in order; both
     omitted with ``confusion_matrix=False``), and per source corpus
     ``<corpus>/acc``, ``<corpus>/UF1``, ``<corpus>/UAR`` when the samples
-    come from several corpora (or ``per_corpus=True``). Definitions (pooled,
-    classes absent from ground truth and predictions left out of UF1) in
+    come from several corpora (or ``per_corpus=True``). Definitions (pooled;
+    UF1 and UAR average over the classes present in the ground truth) in
     :mod:`mmakm.evaluation.functional`.
 
     Args:
