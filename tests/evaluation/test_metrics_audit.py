@@ -237,3 +237,20 @@ def test_metrics_and_dump_refuse_part_of_the_test_set(tmp_path):
         metric.process({}, preds([0, 1, 2], [0, 1, 1], 3))
         metric.evaluate(3)
     assert len(pickle.load(open(out, 'rb'))) == 3
+
+
+def test_metric_classes_in_another_order_than_the_dataset_are_an_error():
+    """Label i is the dataset's classes[i]; MEMetric(classes=...) in another
+    order would name every row of the confusion matrix after another
+    class."""
+    metric = MEMetric(classes=('c1', 'c0', 'c2'))
+    metric.dataset_meta = dict(classes=names(3))
+    metric.process({}, preds([0, 1], [0, 1], 3))
+    with pytest.raises(ValueError, match=r"MEMetric: classes=\['c1', 'c0', "
+                       r"'c2'\] differ from the dataset's class setup "
+                       r"\['c0', 'c1', 'c2'\]"):
+        metric.evaluate(2)
+    metric = MEMetric(classes=names(3))  # the same order: fine
+    metric.dataset_meta = dict(classes=names(3))
+    metric.process({}, preds([0, 1], [0, 1], 3))
+    assert metric.evaluate(2)['classes'] == list(names(3))

@@ -66,7 +66,8 @@ class MEMetric(WholeTestSetMixin, BaseMetric):
 
     Args:
         classes (list[str], optional): class names; default: the dataset's
-            ``metainfo['classes']``.
+            ``metainfo['classes']`` (given both, they must be the same, in
+            the same order).
         per_corpus (bool, optional): force/suppress per-corpus keys.
         confusion_matrix (bool): include the confusion matrix.
     """
@@ -89,9 +90,17 @@ class MEMetric(WholeTestSetMixin, BaseMetric):
             self.results.append(_record(sample))
 
     def _classes(self, results) -> List[str]:
-        if self.classes is not None:
-            return list(self.classes)
         meta = self.dataset_meta or {}
+        if self.classes is not None:
+            # label i is the dataset's classes[i]: other names, or the same
+            # in another order, would name the rows of another class
+            if meta.get('classes') and tuple(meta['classes']) != self.classes:
+                raise ValueError(
+                    f'MEMetric: classes={list(self.classes)} differ from the '
+                    f"dataset's class setup {list(meta['classes'])} (label i "
+                    "is the dataset's classes[i]); leave classes unset or "
+                    'give them in that order')
+            return list(self.classes)
         if meta.get('classes'):
             return list(meta['classes'])
         n = max(len(r['pred_score']) for r in results if 'pred_score' in r)
