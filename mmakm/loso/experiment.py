@@ -11,7 +11,7 @@ from mmakm.engine import (apply_randomness_args, atomic_json_dump,
                           check_pretrained_backbone, ensure_writable_dir,
                           ensure_synthetic_corpus)
 from .plan import (Fold, LosoSetupError, check_corpora, derive_fold_cfg,
-                   load_config, plan_folds, protocol_clips,
+                   leaf_subjects, load_config, plan_folds, protocol_clips,
                    select_subjects)
 from .runner import (FoldRunner, WorkDirLock, fold_finished,
                      install_signal_handlers)
@@ -37,8 +37,10 @@ def write_fold_configs(cfg, folds: Sequence[Fold]) -> None:
     different config would mix two experiments, so a mismatch is an error.
     """
     changed = []
+    holders = leaf_subjects(cfg)  # composites: which leaf holds whom
     for f in folds:
-        text = derive_fold_cfg(cfg, f.subject, f.work_dir).pretty_text
+        text = derive_fold_cfg(cfg, f.subject, f.work_dir,
+                               holders).pretty_text
         if osp.isfile(f.config_path):
             with open(f.config_path) as fh:
                 if fh.read() != text:
