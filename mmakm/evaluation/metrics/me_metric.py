@@ -39,11 +39,13 @@ class WholeTestSetMixin:
         return super().evaluate(size)
 
     def check_whole_test_set(self, results: list) -> None:
-        """Raises ValueError when ``results`` are fewer than the samples of
-        the dataset being evaluated."""
+        """Raises :class:`~mmakm.engine.ConfigMismatchError` (a ValueError;
+        the tools print it as one line) when ``results`` are fewer than the
+        samples of the dataset being evaluated."""
+        from mmakm.engine.consistency import ConfigMismatchError
         size = self._test_set_size
         if size is not None and len(results) != size:
-            raise ValueError(
+            raise ConfigMismatchError(
                 f'{type(self).__name__}: {len(results)} predictions for the '
                 f'{size} samples of the test set; expected one per sample '
                 '(a test dataloader with drop_last=True, or a sampler that '
