@@ -1,7 +1,8 @@
 """Same seed, same predictions, with data workers: a training with
 ``num_workers=2`` resumed from its epoch-1 checkpoint ends with the weights
 of the uninterrupted one, and ``tools/test.py --dump`` gives the same
-predictions bit for bit (scores, labels, β, key frames). The resumed
+predictions bit for bit (scores, labels, β, key frames). The tools' ``main``
+runs in this process, with one torch thread. The resumed
 run's second epoch starts its workers afresh in another process, so this
 also checks that the workers' augmentation streams follow from the seed.
 (The kill -9 variant with ``num_workers=0`` is test_train_test.py.)
@@ -10,9 +11,10 @@ import os.path as osp
 import pickle
 
 import numpy as np
+import pytest
 import torch
 
-from tools_testlib import REPO, SYNTH_CFG, run_tool, tiny_options
+from tools_testlib import SYNTH_CFG, load_tool, tiny_options
 
 SUBJECTS = ['sub01', 'sub02', 'sub03']
 
@@ -27,17 +29,19 @@ def _options(corpus_root):
 
 
 def _train(work_dir, corpus_root, *extra):
-    run_tool([osp.join(REPO, 'tools', 'train.py'), SYNTH_CFG, '--work-dir',
-              str(work_dir), '--seed', '0', *extra, '--cfg-options',
-              *_options(corpus_root)])
+    # in this process (as test_mmaction_interop.py): no interpreter and
+    # import start-up per run; the data workers are processes all the same
+    load_tool('train').main([SYNTH_CFG, '--work-dir', str(work_dir),
+                             '--seed', '0', *extra, '--cfg-options',
+                             *_options(corpus_root)])
     return osp.join(work_dir, 'epoch_2.pth')
 
 
 def _dump(work_dir, corpus_root, ckpt):
     out = osp.join(work_dir, 'predictions.pkl')
-    run_tool([osp.join(REPO, 'tools', 'test.py'), SYNTH_CFG, ckpt,
-              '--work-dir', str(work_dir), '--dump', out, '--cfg-options',
-              *tiny_options(corpus_root, SUBJECTS)])
+    load_tool('test').main([SYNTH_CFG, ckpt, '--work-dir', str(work_dir),
+                            '--dump', out, '--cfg-options',
+                            *tiny_options(corpus_root, SUBJECTS)])
     with open(out, 'rb') as f:
         return pickle.load(f)
 
@@ -46,8 +50,20 @@ def _as_np(v):
     return v.numpy() if hasattr(v, 'numpy') else np.asarray(v)
 
 
+@pytest.fixture
+def one_thread():
+    """One torch thread, as the tools run in tests (tool_env): several
+    threads may sum reductions in another order from run to run
+    (docs/robustness.md), which is not what this test is about."""
+    before = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(before)
+
+
 def test_resumed_with_workers_predicts_bit_for_bit_the_same(corpus_root,
-                                                            tmp_path):
+                                                            tmp_path,
+                                                            one_thread):
     whole = _train(tmp_path / 'whole', corpus_root)
     resumed = _train(tmp_path / 'resumed', corpus_root, '--resume',
                      str(tmp_path / 'whole' / 'epoch_1.pth'))
