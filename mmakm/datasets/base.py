@@ -386,8 +386,13 @@ class MEBaseDataset(BaseActionDataset):
 
     def list_subjects(self) -> List[str]:
         """Sorted subjects with at least one sample (no frame is read)."""
-        return sorted({r['subject']
-                       for r in self.collect_records(check_frames=False)})
+        return sorted(self.count_clips())
+
+    def count_clips(self) -> Dict[str, int]:
+        """``{subject: samples}`` of the class setup and subject filters
+        (no frame is read)."""
+        return dict(Counter(
+            r['subject'] for r in self.collect_records(check_frames=False)))
 
     def _filter_subjects(self, records, all_subjects):
         def norm(ids, what):

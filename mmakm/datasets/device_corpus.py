@@ -255,6 +255,9 @@ class DeviceCorpusDataset:
     def list_subjects(self) -> List[str]:
         return self.dataset.list_subjects()
 
+    def count_clips(self) -> Dict[str, int]:
+        return self.dataset.count_clips()
+
     def __len__(self) -> int:
         self.full_init()
         return len(self.dataset)

@@ -7,7 +7,8 @@ per subject, the train config (``exclude_subjects=[s]``) and the test config
 (``subjects=[s]``).
 """
 import copy
-from typing import List, Union
+from collections import Counter
+from typing import Dict, List, Union
 
 from mmengine.config import ConfigDict
 
@@ -30,6 +31,20 @@ def list_subjects(dataset: Union[dict, ConfigDict, object]) -> List[str]:
                        for i in range(len(dataset))})
     if hasattr(dataset, 'list_subjects'):
         return dataset.list_subjects()
+    raise TypeError(f'{type(dataset).__name__} is not an ME dataset')
+
+
+def count_clips(dataset: Union[dict, ConfigDict, object]) -> Dict[str, int]:
+    """``{subject: number of samples}`` of a dataset config or instance,
+    counted as :func:`list_subjects` lists them (annotation only): what a
+    LOSO fold holding that subject out must predict."""
+    if isinstance(dataset, (dict, ConfigDict)):
+        dataset = _build_lazy(dataset)
+    if getattr(dataset, '_fully_initialized', False):
+        return dict(Counter(dataset.get_data_info(i)['subject']
+                            for i in range(len(dataset))))
+    if hasattr(dataset, 'count_clips'):
+        return dataset.count_clips()
     raise TypeError(f'{type(dataset).__name__} is not an ME dataset')
 
 

@@ -4,12 +4,15 @@ from mmengine.fileio import dump
 from mmengine.logging import print_log
 
 from mmaction.registry import METRICS
+from mmakm.evaluation.metrics.me_metric import WholeTestSetMixin
 from .fileio import ATOMIC_BACKEND_ARGS, is_local_path
 
 
 @METRICS.register_module()
-class AtomicDumpResults(DumpResults):
-    """mmengine's ``DumpResults``, but the pickle is complete or absent.
+class AtomicDumpResults(WholeTestSetMixin, DumpResults):
+    """mmengine's ``DumpResults``, but the pickle is complete or absent,
+    and holds every sample of the test set (or is not written:
+    :class:`~mmakm.evaluation.metrics.me_metric.WholeTestSetMixin`).
 
     The pickle holds one dict per test sample (``ActionDataSample.to_dict()``
     on CPU: ``pred_score``, ``gt_label``, and the ``ME_META_KEYS`` metainfo
@@ -18,6 +21,7 @@ class AtomicDumpResults(DumpResults):
     """
 
     def compute_metrics(self, results: list) -> dict:
+        self.check_whole_test_set(results)
         backend_args = (
             dict(ATOMIC_BACKEND_ARGS)
             if is_local_path(self.out_file_path) else None)

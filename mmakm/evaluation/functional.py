@@ -9,18 +9,21 @@ Definitions (docs/datasets.md; predictions of all LOSO folds pooled):
   precision = TP / (TP + FP), recall = TP / (TP + FN),
   F1 = 2TP / (2TP + FP + FN); a ratio with a zero denominator is NaN
   (undefined) in the per-class arrays;
-* UF1 = mean of F1 over the classes with 2TP + FP + FN > 0, i.e. classes
-  that occur in the ground truth or in the predictions. A class absent from
-  both (it cannot be scored) is left out of the mean; a class that occurs
-  only in the predictions counts with F1 = 0, one that occurs in the ground
-  truth but is never predicted counts with F1 = 0;
-* UAR = mean of recall over the classes present in the ground truth
-  (N_c > 0); recall of an absent class is undefined and left out.
+* UF1 = mean of F1 over the classes present in the ground truth
+  (N_c > 0); a class with clips that is never predicted counts with F1 = 0;
+* UAR = mean of recall over the same classes.
 
-These are scikit-learn's ``f1_score(average='macro')`` (labels: those in
-the ground truth or the predictions) and ``balanced_accuracy_score``.
-:func:`me_scores` reports how many classes each mean covers
-(``UF1_num_classes``, ``UAR_num_classes``), so a table can say when a class
+A class of the setup without a clip is left out of both means (the MEGC
+practice: UF1 and UAR average over the classes of the ground truth). Its
+F1 is 0 whenever the model predicts it at all, whatever the model does on
+the classes that are there, so it measures nothing; those wrong
+predictions already count, as misses of the clips' own classes. Its
+per-class F1 is still reported (0 if predicted, NaN if not).
+
+These are scikit-learn's ``f1_score(y, p, labels=np.unique(y),
+average='macro')`` and ``balanced_accuracy_score(y, p)``.
+:func:`me_scores` reports how many classes the means cover
+(``UF1_num_classes`` = ``UAR_num_classes``), so a table can say when a class
 of the setup had no clip.
 """
 from typing import Dict, Iterable, Optional, Sequence
@@ -79,9 +82,10 @@ def accuracy(cm: np.ndarray) -> float:
 
 
 def uf1(cm: np.ndarray) -> float:
-    """Unweighted F1 (see module doc); NaN if no class can be scored."""
-    f1 = per_class_stats(cm)['f1']
-    f1 = f1[~np.isnan(f1)]
+    """Unweighted F1 over the classes present in the ground truth (see
+    module doc); NaN if there is none."""
+    st = per_class_stats(cm)
+    f1 = st['f1'][st['support'] > 0]  # defined there: 2TP + FN = N_c > 0
     return float(f1.mean()) if f1.size else float('nan')
 
 
@@ -99,8 +103,8 @@ def me_scores(gt, pred, classes: Sequence[str]) -> dict:
     st = per_class_stats(cm)
     out = dict(acc=accuracy(cm), UF1=uf1(cm), UAR=uar(cm),
                num_samples=int(cm.sum()),
-               UF1_num_classes=int((~np.isnan(st['f1'])).sum()),
-               UAR_num_classes=int((~np.isnan(st['recall'])).sum()))
+               UF1_num_classes=int((st['support'] > 0).sum()),
+               UAR_num_classes=int((st['support'] > 0).sum()))
     for i, c in enumerate(classes):
         out[f'precision/{c}'] = float(st['precision'][i])
         out[f'recall/{c}'] = float(st['recall'][i])
@@ -158,7 +162,10 @@ def check_predictions(samples: Sequence[dict], classes: Sequence[str],
 
     A model whose head has another number of classes than the dataset's
     class setup, or labels outside ``0..K-1``, would give a confusion
-    matrix shifted against its row and column names; that is refused.
+    matrix shifted against its row and column names; that is refused. So
+    are scores that are NaN or infinite (a model that diverged): argmax
+    would read them as class 0 (the first NaN) and every number of the
+    report would look like a real result.
 
     Raises:
         ValueError: naming ``source``, the sample and what was expected.
@@ -171,6 +178,11 @@ def check_predictions(samples: Sequence[dict], classes: Sequence[str],
                 f'{source}: {describe_sample(s, i)} has {len(score)} class '
                 f'scores; the class setup has {k} classes {list(classes)} '
                 "(the model's num_classes and the dataset's classes differ)")
+        if score is not None and not np.isfinite(score).all():
+            raise ValueError(
+                f'{source}: {describe_sample(s, i)} has non-finite class '
+                f'scores {np.asarray(score).tolist()}; expected finite '
+                'scores (the model diverged: NaN/inf weights, loss or input)')
         for key in ('gt_label', 'pred_label'):
             if not 0 <= s[key] < k:
                 raise ValueError(
@@ -270,7 +282,7 @@ def keyframe_apex_stats(samples: Iterable[dict]) -> dict:
 
     Raises:
         ValueError: a clip whose ``frame_weights`` or ``key_frames`` do not
-            fit its fed frames.
+            fit its fed frames, or whose ``frame_weights`` are not finite.
     """
     in_key, is_max, dist_f, dist_ms, ratio = [], [], [], [], []
     no_apex = no_keys = 0
@@ -292,6 +304,10 @@ def keyframe_apex_stats(samples: Iterable[dict]) -> dict:
             raise ValueError(
                 f'{describe_sample(s, i)}: frame_weights has {len(beta)} '
                 f'values for {len(numbers)} fed frames')
+        if not np.isfinite(beta).all():  # argmax would pick the NaN
+            raise ValueError(
+                f'{describe_sample(s, i)}: frame_weights {beta.tolist()} are '
+                'not all finite; expected a finite β per fed frame')
         if keys.size and (keys.min() < 0 or keys.max() >= len(numbers)):
             raise ValueError(
                 f'{describe_sample(s, i)}: key frame positions {keys.tolist()}'

@@ -11,7 +11,7 @@ from mmakm.engine import (apply_randomness_args, atomic_json_dump,
                           check_pretrained_backbone, ensure_writable_dir,
                           ensure_synthetic_corpus)
 from .plan import (Fold, LosoSetupError, check_corpora, derive_fold_cfg,
-                   describe_protocol, load_config, plan_folds,
+                   leaf_subjects, load_config, plan_folds, protocol_clips,
                    select_subjects)
 from .runner import (FoldRunner, WorkDirLock, fold_finished,
                      install_signal_handlers)
@@ -37,8 +37,10 @@ def write_fold_configs(cfg, folds: Sequence[Fold]) -> None:
     different config would mix two experiments, so a mismatch is an error.
     """
     changed = []
+    holders = leaf_subjects(cfg)  # composites: which leaf holds whom
     for f in folds:
-        text = derive_fold_cfg(cfg, f.subject, f.work_dir).pretty_text
+        text = derive_fold_cfg(cfg, f.subject, f.work_dir,
+                               holders).pretty_text
         if osp.isfile(f.config_path):
             with open(f.config_path) as fh:
                 if fh.read() != text:
@@ -106,7 +108,8 @@ def run_loso(config: str, work_dir: str,
     apply_randomness_args(cfg, seed=seed, deterministic=deterministic)
     seed = cfg.randomness.get('seed')
     ensure_synthetic_corpus(cfg)
-    all_subjects, classes = describe_protocol(cfg)
+    clips, classes = protocol_clips(cfg)
+    all_subjects = sorted(clips)
     check_num_classes(cfg)
     check_clip_batching(cfg)
     check_frame_cache(cfg)
@@ -124,6 +127,7 @@ def run_loso(config: str, work_dir: str,
                      cfg_options=cfg_options or {}, seed=seed,
                      deterministic=bool(cfg.randomness.get('deterministic')),
                      subjects=all_subjects, classes=list(classes),
+                     clips=clips,
                      folds=[dict(subject=f.subject, work_dir=f.work_dir)
                             for f in plan]),
                 plan_path)
@@ -149,7 +153,8 @@ def run_loso(config: str, work_dir: str,
             pooled = {f.subject for f in finished}
             result.report = build_report(
                 work_dir, finished, classes, config=config,
-                missing=[s for s in all_subjects if s not in pooled])
+                missing=[s for s in all_subjects if s not in pooled],
+                expected_clips=clips)
             log(f'[loso] pooled report of {len(finished)} fold(s) in '
                 f'{work_dir}')
     return result

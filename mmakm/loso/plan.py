@@ -13,7 +13,7 @@ import copy
 import os.path as osp
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmengine.config import Config
 
@@ -143,21 +143,34 @@ def describe_protocol(cfg: Config) -> Tuple[List[str], Tuple[str, ...]]:
     sorted); classes: the class names of its class setup. Only the
     annotation is parsed, no frame is read.
     """
+    clips, classes = protocol_clips(cfg)
+    return sorted(clips), classes
+
+
+def protocol_clips(cfg: Config) -> Tuple[Dict[str, int], Tuple[str, ...]]:
+    """``({subject: clips}, classes)`` of the LOSO protocol of ``cfg``: how
+    many clips the fold holding out each subject of its test data must
+    predict (annotation only, as :func:`describe_protocol`).
+
+    Raises:
+        ValueError: the test data has no subject.
+    """
     from mmaction.registry import DATASETS
     from mmengine.registry import init_default_scope
 
-    from mmakm.datasets.loso import list_subjects
+    from mmakm.datasets.loso import count_clips
     init_default_scope(cfg.get('default_scope', 'mmaction'))
-    subjects, classes = set(), None
+    clips, classes = {}, None
     for leaf in leaf_datasets(cfg.test_dataloader.dataset):
         leaf = copy.deepcopy(dict(leaf))
         leaf.update(lazy_init=True, pipeline=[], check_frames=False)
         dataset = DATASETS.build(leaf)
-        subjects.update(list_subjects(dataset))
+        for subject, n in count_clips(dataset).items():
+            clips[subject] = clips.get(subject, 0) + n
         classes = classes or tuple(dataset.metainfo.get('classes') or ())
-    if not subjects:
+    if not clips:
         raise ValueError('the test data of the config has no subject')
-    return sorted(subjects), classes
+    return dict(sorted(clips.items())), classes
 
 
 def select_subjects(all_subjects: Sequence[str],
@@ -198,12 +211,65 @@ def fill_fold(node, fold_name: str):
     return node
 
 
+def leaf_subjects(cfg: Config) -> Optional[Tuple[List[set], List[set]]]:
+    """Subjects of every train and test leaf dataset (annotation only), in
+    :func:`leaf_datasets` order, when a dataloader has several leaves (a
+    composite built with ``ConcatDataset``, e.g. CASME II + SAMM); None
+    when each has one (it holds every subject of its side).
+
+    A fold of ``casme2/sub01`` must exclude it from the CASME II leaf only
+    and test on that leaf only: a SAMM dataset asked to exclude or keep a
+    CASME II subject refuses the unknown subject.
+    """
+    from mmakm.datasets.loso import list_subjects
+    train = leaf_datasets(cfg.train_dataloader.dataset)
+    test = leaf_datasets(cfg.test_dataloader.dataset)
+    if len(train) < 2 and len(test) < 2:
+        return None
+    from mmengine.registry import init_default_scope
+    init_default_scope(cfg.get('default_scope', 'mmaction'))
+
+    def subjects(leaf):
+        leaf = copy.deepcopy(dict(leaf))
+        for key in ('subjects', 'exclude_subjects'):
+            leaf.pop(key, None)
+        return set(list_subjects(leaf))
+    return [subjects(x) for x in train], [subjects(x) for x in test]
+
+
+def _drop_leaves(node, drop: set):
+    """``node`` without the leaf dataset cfgs whose ``id`` is in ``drop``
+    (entries of a ``ConcatDataset``'s ``datasets``); None if nothing is
+    left."""
+    if id(node) in drop:
+        return None
+    if isinstance(node, (list, tuple)):
+        kept = [d for d in (_drop_leaves(x, drop) for x in node)
+                if d is not None]
+        return kept or None
+    for key in _WRAPPED_KEYS:
+        inner = node.get(key) if hasattr(node, 'get') else None
+        if inner is not None and not isinstance(inner, str):
+            inner = _drop_leaves(inner, drop)
+            if inner is None:
+                return None
+            node[key] = inner
+            return node
+    return node
+
+
 def derive_fold_cfg(cfg: Config, subject: str,
-                    work_dir: Optional[str] = None) -> Config:
+                    work_dir: Optional[str] = None,
+                    subjects_of_leaves: Optional[
+                        Tuple[List[set], List[set]]] = None) -> Config:
     """The config of the fold that holds ``subject`` out.
 
     * train dataset(s): ``exclude_subjects`` += [subject];
     * test dataset(s): ``subjects = [subject]``;
+    * with ``subjects_of_leaves`` (:func:`leaf_subjects`, for composites
+      of several leaf datasets): only the train leaves that hold
+      ``subject`` exclude it, and the test leaves that do not hold it are
+      left out of the fold's test data;
     * validation off (no checkpoint can be chosen on the held-out subject);
       no ``save_best``; ``load_from`` of the experiment config is kept
       (pretrained weights), ``resume`` is left to the command line;
@@ -218,11 +284,23 @@ def derive_fold_cfg(cfg: Config, subject: str,
     if not train_leaves or not test_leaves:
         raise ValueError('the config needs train_dataloader.dataset and '
                          'test_dataloader.dataset')
-    for leaf in train_leaves:
+    train_sets, test_sets = subjects_of_leaves or (None, None)
+    for i, leaf in enumerate(train_leaves):
+        if train_sets is not None and subject not in train_sets[i]:
+            continue  # another corpus: nothing to exclude
         excluded = list(leaf.get('exclude_subjects') or [])
         if subject not in excluded:
             excluded.append(subject)
         leaf['exclude_subjects'] = excluded
+    if test_sets is not None:
+        drop = {id(leaf) for leaf, held in zip(test_leaves, test_sets)
+                if subject not in held}
+        if len(drop) == len(test_leaves):
+            raise ValueError(f'no test dataset of the config holds subject '
+                             f'{subject}')
+        cfg.test_dataloader.dataset = _drop_leaves(
+            cfg.test_dataloader.dataset, drop)
+        test_leaves = [x for x in test_leaves if id(x) not in drop]
     for leaf in test_leaves:
         leaf['subjects'] = [subject]
         leaf.pop('exclude_subjects', None)

@@ -36,11 +36,15 @@ class LosoReport:
     classes: Tuple[str, ...]
     markdown: str
     missing: Tuple[str, ...] = ()  # protocol subjects whose fold is absent
+    #: ``(subject, clips predicted, clips of the protocol)`` of the pooled
+    #: folds whose predictions do not hold all their subject's clips
+    short: Tuple[Tuple[str, int, int], ...] = ()
 
     @property
     def complete(self) -> bool:
-        """Every fold of the LOSO protocol is pooled."""
-        return not self.missing
+        """Every fold of the LOSO protocol is pooled, each with every clip
+        of its subject (as far as the protocol's clip counts are known)."""
+        return not self.missing and not self.short
 
     @property
     def num_folds_total(self) -> int:
@@ -52,6 +56,8 @@ class LosoReport:
         return dict(acc=self.pooled['acc'], UF1=self.pooled['UF1'],
                     UAR=self.pooled['UAR'],
                     num_samples=self.pooled['num_samples'],
+                    num_samples_expected=_expected_total(self.per_fold,
+                                                         self.missing),
                     folds=len(self.per_fold),
                     folds_total=self.num_folds_total,
                     complete=self.complete,
@@ -116,9 +122,22 @@ def md_table(header: Sequence[str], rows: Sequence[Sequence]) -> str:
     return '\n'.join(lines)
 
 
-def fold_row(fold: Fold, samples: List[dict], classes) -> dict:
+def _expected_total(per_fold: Sequence[dict], missing: Sequence[str]):
+    """Clips of the protocol over the pooled folds; None when a pooled
+    fold's count is unknown (a plan of an older version), or folds are
+    missing (their clips are not pooled at all)."""
+    counts = [r.get('clips_expected') for r in per_fold]
+    if missing or any(c is None for c in counts):
+        return None
+    return int(sum(counts))
+
+
+def fold_row(fold: Fold, samples: List[dict], classes,
+             expected: Optional[int] = None) -> dict:
     """Per-fold counts and scores; UF1/UAR are n/a when the fold lacks a
-    class in its ground truth (undefined per fold, see docs/datasets.md)."""
+    class in its ground truth (undefined per fold, see docs/datasets.md).
+    ``expected``: clips of the fold's subject in the protocol
+    (``clips_expected``; None: unknown)."""
     s = me_scores([p['gt_label'] for p in samples],
                   [p['pred_label'] for p in samples], classes)
     present = {p['gt_label'] for p in samples}
@@ -130,42 +149,53 @@ def fold_row(fold: Fold, samples: List[dict], classes) -> dict:
                 acc=s['acc'],
                 UF1=s['UF1'] if complete else float('nan'),
                 UAR=s['UAR'] if complete else float('nan'),
-                classes_present=len(present))
+                classes_present=len(present),
+                clips_expected=expected)
 
 
-def incomplete_note(num_folds: int, missing: Sequence[str]) -> str:
-    """``Incomplete: 6 of 8 folds (missing: ...)``, '' when none is
-    missing: the marker every output of a partial LOSO carries."""
-    if not missing:
-        return ''
-    return (f'Incomplete: {num_folds} of {num_folds + len(missing)} folds '
-            f'(missing: {", ".join(missing)})')
+def incomplete_note(num_folds: int, missing: Sequence[str],
+                    short: Sequence[Tuple[str, int, int]] = ()) -> str:
+    """``Incomplete: 6 of 8 folds (missing: ...)``, and the pooled folds
+    that lack clips of their subject; '' when nothing is missing: the
+    marker every output of a partial LOSO carries."""
+    parts = []
+    if missing:
+        parts.append(f'{num_folds} of {num_folds + len(missing)} folds '
+                     f'(missing: {", ".join(missing)})')
+    if short:
+        parts.append('predictions that do not hold every clip of their '
+                     'subject: ' + ', '.join(
+                         f'{s} ({got} of {want} clips)'
+                         for s, got, want in short))
+    return 'Incomplete: ' + '; '.join(parts) if parts else ''
 
 
 def _unscored_note(pooled: dict, classes: Sequence[str]) -> List[str]:
-    """Which classes UF1 / UAR leave out (undefined: no clip of the class,
-    or never predicted either), so a reader recomputing them knows."""
+    """Which classes UF1 / UAR leave out (no clip of the class), so a
+    reader recomputing them knows."""
     no_gt = [c for c in classes if pooled[f'support/{c}'] == 0]
     if not no_gt:
         return []
-    never = [c for c in no_gt if math.isnan(pooled[f'f1/{c}'])]
-    line = (f'UAR is the mean over the {pooled["UAR_num_classes"]} of '
+    predicted = [c for c in no_gt if not math.isnan(pooled[f'f1/{c}'])]
+    line = (f'UF1 and UAR are means over the {pooled["UAR_num_classes"]} of '
             f'{len(classes)} classes with clips (no clip: '
-            f'{", ".join(no_gt)}); UF1 over the '
-            f'{pooled["UF1_num_classes"]} classes with clips or predictions')
-    if never:
-        line += f' ({", ".join(never)}: no clip and never predicted)'
+            f'{", ".join(no_gt)})')
+    if predicted:
+        line += (f'; predicted nonetheless: {", ".join(predicted)} (F1 0 in '
+                 'the table, not in the mean; those predictions count as '
+                 'misses of their clips\' classes)')
     return [line + '.', '']
 
 
-def _summary_markdown(pooled, kf, classes, per_fold, missing, title):
+def _summary_markdown(pooled, kf, classes, per_fold, missing, title,
+                      short=()):
     n = pooled['num_samples']
     out = [f'## {title}' if title else '## LOSO (pooled over folds)', '',
            f'{len(per_fold)} folds, {n} clips; metrics on the predictions of '
            'all folds pooled (leak-free: fixed schedule, last checkpoint).',
            '']
-    if missing:
-        out += [f'**{incomplete_note(len(per_fold), missing)}**', '']
+    if missing or short:
+        out += [f'**{incomplete_note(len(per_fold), missing, short)}**', '']
     out += [md_table(['acc', 'UF1', 'UAR', 'clips'],
                      [[pooled['acc'], pooled['UF1'], pooled['UAR'], n]]), '']
     out += _unscored_note(pooled, classes)
@@ -259,11 +289,14 @@ class LosoRun:
         finished (list[Fold]): the folds with predictions.
         missing (list[str]): subjects of the protocol (the plan's folds may
             be a ``--folds`` subset) whose fold is not finished.
+        clips (dict, optional): ``{subject: clips}`` of the protocol (None
+            in a plan of an older version).
     """
     plan: dict
     folds: List[Fold]
     finished: List[Fold]
     missing: List[str]
+    clips: Optional[Dict[str, int]] = None
 
 
 def read_loso_run(work_dir: str) -> LosoRun:
@@ -289,7 +322,8 @@ def read_loso_run(work_dir: str) -> LosoRun:
     pooled = {f.subject for f in finished}
     subjects = plan.get('subjects') or [f.subject for f in folds]
     return LosoRun(plan, folds, finished,
-                   [s for s in subjects if s not in pooled])
+                   [s for s in subjects if s not in pooled],
+                   plan.get('clips'))
 
 
 def fold_predictions(folds: Sequence[Fold],
@@ -313,7 +347,9 @@ def fold_predictions(folds: Sequence[Fold],
 
 def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
                  config: Optional[str] = None,
-                 missing: Sequence[str] = ()) -> LosoReport:
+                 missing: Sequence[str] = (),
+                 expected_clips: Optional[Dict[str, int]] = None
+                 ) -> LosoReport:
     """Pool the finished folds of ``work_dir`` and write the report files.
 
     Args:
@@ -321,6 +357,12 @@ def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
         classes: the class setup's names, in label order.
         missing: subjects of the LOSO protocol whose fold is not pooled;
             every output is then marked incomplete.
+        expected_clips: ``{subject: clips}`` of the protocol
+            (:func:`mmakm.loso.plan.protocol_clips`, ``loso_plan.json``
+            ``clips``); a pooled fold whose predictions hold another number
+            of clips (a test dataloader with ``drop_last``, a clip skipped
+            as a bad sample at test time) marks every output incomplete,
+            naming the fold and both counts. None: counts not checked.
 
     Raises:
         ValueError: a fold's predictions are unreadable, do not fit
@@ -330,22 +372,34 @@ def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
     classes, missing = tuple(classes), tuple(missing)
     by_fold = fold_predictions(folds, classes)
     samples = [p for preds in by_fold for p in preds]
-    per_fold = [fold_row(fold, preds, classes)
+    expected_clips = expected_clips or {}
+    per_fold = [fold_row(fold, preds, classes,
+                         expected_clips.get(fold.subject))
                 for fold, preds in zip(folds, by_fold)]
+    short = tuple((r['subject'], r['num_samples'], r['clips_expected'])
+                  for r in per_fold if r['clips_expected'] is not None
+                  and r['num_samples'] != r['clips_expected'])
     pooled = pooled_report(samples, classes)
     kf = keyframe_apex_stats(samples)
     title = (f'LOSO: {osp.basename(config)}' if config else None)
     markdown = _summary_markdown(pooled, kf, classes, per_fold, missing,
-                                 title)
-    report = LosoReport(pooled, kf, per_fold, classes, markdown, missing)
-    note = incomplete_note(len(per_fold), missing)
-    short_note = (f'\nincomplete: {len(per_fold)} of '
-                  f'{report.num_folds_total} folds' if missing else '')
+                                 title, short)
+    report = LosoReport(pooled, kf, per_fold, classes, markdown, missing,
+                        short)
+    note = incomplete_note(len(per_fold), missing, short)
+    short_note = ''
+    if missing:
+        short_note = (f'\nincomplete: {len(per_fold)} of '
+                      f'{report.num_folds_total} folds')
+    elif short:
+        short_note = f'\nincomplete: {len(short)} fold(s) lack clips'
 
     headline = report.row()
     atomic_json_dump(json_safe(dict(
         config=config, classes=list(classes), folds=[f.subject for f in folds],
         missing_folds=list(missing), complete=report.complete,
+        short_folds=[dict(subject=s, clips=got, clips_expected=want)
+                     for s, got, want in short],
         incomplete=note or None, headline=headline, pooled=pooled,
         keyframe_apex=kf, per_fold=per_fold)),
                      osp.join(work_dir, 'loso_summary.json'))
@@ -357,11 +411,19 @@ def build_report(work_dir: str, folds: Sequence[Fold], classes: Sequence[str],
     atomic_write_text(_csv_text(flat), osp.join(work_dir, 'loso_summary.csv'))
     atomic_write_text(
         (f'**{note}**\n\n' if note else '') +
-        md_table(['fold', 'subject', 'clips', 'correct', 'acc', 'UF1', 'UAR'],
-                 [[r['fold'], r['subject'], r['num_samples'], r['correct'],
-                   r['acc'], r['UF1'], r['UAR']] for r in per_fold]) +
+        md_table(['fold', 'subject', 'clips', 'of the protocol', 'correct',
+                  'acc', 'UF1', 'UAR'],
+                 [[r['fold'], r['subject'], r['num_samples'],
+                   r['clips_expected'], r['correct'], r['acc'], r['UF1'],
+                   r['UAR']] for r in per_fold] +
+                 [['all', f'{len(per_fold)} folds', pooled['num_samples'],
+                   _expected_total(per_fold, missing),
+                   sum(r['correct'] for r in per_fold), pooled['acc'],
+                   pooled['UF1'], pooled['UAR']]]) +
         '\n\nUF1/UAR per fold are n/a where a fold lacks a class (undefined); '
-        'the pooled numbers are in loso_summary.md.\n',
+        'the row "all" is the pooled predictions (loso_summary.md); "of the '
+        'protocol": the clips of the subject in the annotation (n/a: not '
+        'known, or folds missing).\n',
         osp.join(work_dir, 'per_fold.md'))
     plot_confusion_matrix(
         pooled['confusion_matrix'], classes,

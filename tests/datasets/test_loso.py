@@ -70,3 +70,25 @@ def test_subjects_never_collide(roots):
     assert len(subs) == 3 + 3 + 3
     assert len({s.split('/', 1)[1] for s in subs}) <= len(subs)
     assert all('/' in s for s in subs)
+
+
+@pytest.mark.parametrize('which', ['casme2', 'megc'])
+def test_clip_counts_are_what_each_fold_tests(roots, which):
+    """The LOSO plan's clips per subject (annotation only) equal the
+    samples of each fold's test dataset, built with its frames: what the
+    report checks every fold's predictions against."""
+    from collections import Counter
+
+    from mmakm.datasets.loso import count_clips
+    cfg = (dict(type='MEGC2019Dataset', **fab.megc_cfg(roots['megc']))
+           if which == 'megc' else
+           dict(type='CASME2Dataset', data_root=roots['casme2'],
+                class_setup='std5'))
+    counts = count_clips(cfg)
+    full = DATASETS.build(dict(cfg, pipeline=[]))
+    assert counts == dict(Counter(full.get_data_info(i)['subject']
+                                  for i in range(len(full))))
+    assert sum(counts.values()) == len(full)
+    for subject, n in counts.items():
+        assert len(DATASETS.build(dict(cfg, subjects=[subject]))) == n
+    assert count_clips(full) == counts  # a built dataset: the same

@@ -25,9 +25,9 @@ def test_hand_computed_with_absent_classes():
     assert cm.tolist() == [[3, 1, 0, 0], [0, 1, 1, 0], [0, 0, 0, 0],
                            [0, 0, 0, 0]]
     assert F.accuracy(cm) == pytest.approx(4 / 6)
-    # F1: a = 2*3/(6+0+1) = 6/7, b = 2/(2+1+1) = 1/2, c = 0/(0+1+0) = 0,
-    # d undefined (left out)
-    assert F.uf1(cm) == pytest.approx((6 / 7 + 0.5 + 0) / 3)
+    # F1: a = 2*3/(6+0+1) = 6/7, b = 2/(2+1+1) = 1/2; c (no clip, predicted
+    # once: F1 0) and d (undefined) are not classes of the ground truth
+    assert F.uf1(cm) == pytest.approx((6 / 7 + 0.5) / 2)
     # recall: a = 3/4, b = 1/2; c, d absent from gt
     assert F.uar(cm) == pytest.approx((0.75 + 0.5) / 2)
     st = per_class_stats(cm)
@@ -47,19 +47,19 @@ def test_pooled_report_per_corpus():
                for i, (g, p) in enumerate(zip(GT, PRED))]
     rep = pooled_report(samples, CLASSES)
     assert rep['acc'] == pytest.approx(4 / 6)
-    assert rep['UF1'] == pytest.approx((6 / 7 + 0.5) / 3)
+    assert rep['UF1'] == pytest.approx((6 / 7 + 0.5) / 2)  # a, b have clips
     assert rep['UAR'] == pytest.approx(0.625)
     assert rep['num_samples'] == 6
     assert rep['confusion_matrix'][0] == [3, 1, 0, 0]
     assert rep['f1/a'] == pytest.approx(6 / 7)
     assert np.isnan(rep['f1/d'])
-    # casme2: gt 0,0,0 pred 0,0,1 -> F1 a = 6/8... 2*2/(4+0+1) = 0.8,
-    # b = 0/(0+1+0) = 0 -> UF1 0.4; UAR = recall a = 2/3
-    assert rep['casme2/UF1'] == pytest.approx(0.4)
+    # casme2: gt 0,0,0 pred 0,0,1 -> F1 a = 2*2/(4+0+1) = 0.8; b has no
+    # clip in casme2 (its F1 0 is not averaged) -> UF1 0.8; UAR = 2/3
+    assert rep['casme2/UF1'] == pytest.approx(0.8)
     assert rep['casme2/UAR'] == pytest.approx(2 / 3)
     assert rep['casme2/acc'] == pytest.approx(2 / 3)
-    # samm: gt 1,1,0 pred 1,2,0 -> a 1, b 2/(2+0+1)=2/3, c 0 -> UF1 5/9
-    assert rep['samm/UF1'] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    # samm: gt 1,1,0 pred 1,2,0 -> a 1, b 2/(2+0+1)=2/3 (c: no clip)
+    assert rep['samm/UF1'] == pytest.approx((1 + 2 / 3) / 2)
     assert rep['samm/UAR'] == pytest.approx(0.75)
 
 
@@ -102,7 +102,7 @@ def test_me_metric_registered_and_process():
     metric.process({}, outs[3:])
     res = metric.evaluate(6)
     assert res['acc'] == pytest.approx(4 / 6)
-    assert res['UF1'] == pytest.approx((6 / 7 + 0.5) / 3)
+    assert res['UF1'] == pytest.approx((6 / 7 + 0.5) / 2)
     assert res['UAR'] == pytest.approx(0.625)
     assert 'casme2/UF1' not in res  # one corpus
     assert res['confusion_matrix'][1] == [0, 1, 1, 0]

@@ -4,6 +4,7 @@ never predicted, one-sample folds, labels outside 0..K-1, a head of another
 size than the class setup, tied scores; pooled over folds, never the mean
 of per-fold scores (docs/datasets.md)."""
 import math
+import pickle
 
 import numpy as np
 import pytest
@@ -17,8 +18,10 @@ from mmakm.loso.report import fold_row
 
 def reference(gt, pred, k):
     """Plain-Python scores as docs/datasets.md defines them: F1 = 2TP /
-    (2TP + FP + FN) and recall = TP / N_c, each averaged over the classes
-    where it is defined (scikit-learn's macro F1 and balanced accuracy)."""
+    (2TP + FP + FN) and recall = TP / N_c per class (``f1``: where defined),
+    UF1 and UAR their means over the classes of the ground truth (N_c > 0,
+    the MEGC practice; scikit-learn's f1_score(labels=np.unique(gt),
+    average='macro') and balanced accuracy)."""
     pairs = list(zip(gt, pred))
     f1s, recalls = {}, {}
     for c in range(k):
@@ -29,10 +32,11 @@ def reference(gt, pred, k):
             f1s[c] = 2 * tp / (2 * tp + fp + fn)
         if tp + fn:
             recalls[c] = tp / (tp + fn)
+    in_gt = sorted(set(gt))
     return dict(acc=sum(g == p for g, p in pairs) / len(pairs),
-                UF1=sum(f1s.values()) / len(f1s),
-                UAR=sum(recalls.values()) / len(recalls),
-                f1=f1s, recall=recalls)
+                UF1=sum(f1s[c] for c in in_gt) / len(in_gt),
+                UAR=sum(recalls[c] for c in in_gt) / len(in_gt),
+                f1=f1s, recall=recalls, in_gt=in_gt)
 
 
 def preds(gt, pred, k, corpus='casme2', subject='casme2/sub01'):
@@ -60,8 +64,8 @@ def assert_matches_reference(rep, gt, pred, k):
         assert (math.isnan(f1) if c not in ref['f1'] else
                 f1 == pytest.approx(ref['f1'][c])), name
         assert rep[f'support/{name}'] == sum(g == c for g in gt)
-    assert rep['UF1_num_classes'] == len(ref['f1'])
-    assert rep['UAR_num_classes'] == len(ref['recall'])
+    assert rep['UF1_num_classes'] == rep['UAR_num_classes'] == len(
+        ref['in_gt'])
 
 
 def test_random_cases_match_the_reference():
@@ -92,10 +96,14 @@ def test_class_absent_from_the_corpus_is_left_out_and_counted():
     gt, pred = [0, 0, 1, 2, 2], [0, 3, 1, 2, 0]
     rep = pooled_report(preds(gt, pred, 5), names(5))
     assert_matches_reference(rep, gt, pred, 5)
-    assert rep['UF1_num_classes'] == 4  # c3: F1 0 (false positive only)
-    assert rep['UAR_num_classes'] == 3  # recall of c3 / c4 undefined
-    assert rep['f1/c3'] == 0 and math.isnan(rep['f1/c4'])
+    # both means over c0..c2 (the classes with clips)
+    assert rep['UF1_num_classes'] == rep['UAR_num_classes'] == 3
+    assert rep['f1/c3'] == 0 and math.isnan(rep['f1/c4'])  # shown, not meant
     assert rep['support/c3'] == rep['support/c4'] == 0
+    # by hand: F1 c0 = 2/(2+1+1), c1 = 1, c2 = 2/(2+0+1); the c3 prediction
+    # counts as a miss of its clip's class c0
+    assert rep['UF1'] == pytest.approx((0.5 + 1 + 2 / 3) / 3)
+    assert rep['UAR'] == pytest.approx((0.5 + 1 + 0.5) / 3)
 
 
 def test_pooled_over_folds_not_the_mean_of_folds():
@@ -180,3 +188,69 @@ def test_tied_scores_resolve_to_the_first_class_like_the_model():
     assert F.normalize_sample(sample)['pred_label'] == 2
     rep = pooled_report([dict(sample, pred_label=None)], names(3))
     assert rep['confusion_matrix'][2] == [0, 1, 0]
+
+
+@pytest.mark.parametrize('bad', [float('nan'), float('inf')])
+def test_non_finite_scores_are_an_error_not_class_0(bad):
+    """A diverged model scores NaN; argmax reads that as class 0, which
+    would make a fold of class-0 clips look perfect (acc = UF1 = UAR = 1)."""
+    samples = preds([0, 0, 1], [0, 0, 1], 3)
+    samples[1]['pred_score'] = torch.full((3, ), bad)
+    samples[1]['pred_label'] = torch.argmax(samples[1]['pred_score'])[None]
+    assert int(samples[1]['pred_label']) == 0  # what the recognizer gives
+    with pytest.raises(ValueError, match=r'fold_x/predictions\.pkl: sample 1 '
+                       r'\(EP01, casme2/sub01\) has non-finite class scores'):
+        pooled_report(samples, names(3), source='fold_x/predictions.pkl')
+    metric = MEMetric()
+    metric.dataset_meta = dict(classes=names(3))
+    metric.process({}, samples)
+    with pytest.raises(ValueError, match='MEMetric: sample 1 .*non-finite'):
+        metric.evaluate(3)
+
+
+def test_non_finite_beta_is_an_error_not_a_key_frame():
+    clip = dict(apex=5, fps=200.0, key_frames=np.array([0, 1]),
+                frame_numbers_fed=np.array([4, 5, 6]), clip_id='EP01',
+                frame_weights=np.array([float('nan'), 0.2, 0.3]))
+    with pytest.raises(ValueError, match=r'sample 0 \(EP01\): frame_weights '
+                       r'\[nan, 0\.2, 0\.3\] are not all finite'):
+        F.keyframe_apex_stats([clip])
+    clip['frame_weights'] = np.array([0.1, 0.2, 0.3])  # the same, finite
+    assert F.keyframe_apex_stats([clip])['apex_is_max_beta'] == 1.0
+
+
+def test_metrics_and_dump_refuse_part_of_the_test_set(tmp_path):
+    """mmengine's TestLoop calls ``evaluate(len(dataset))`` and cuts the
+    collected results to that length, but a test loader with drop_last
+    hands over fewer: scored as if they were the whole test set before."""
+    from mmakm.engine.dump_results import AtomicDumpResults
+    from mmakm.evaluation import KeyFrameApexMetric
+    out = tmp_path / 'preds.pkl'
+    for metric in (MEMetric(), KeyFrameApexMetric(),
+                   AtomicDumpResults(out_file_path=str(out))):
+        metric.dataset_meta = dict(classes=names(3))
+        metric.process({}, preds([0, 1, 2], [0, 1, 1], 3))
+        with pytest.raises(ValueError, match=f'{type(metric).__name__}: 3 '
+                           'predictions for the 4 samples of the test set'):
+            metric.evaluate(4)  # one clip of the dataset was never tested
+        assert not out.exists()  # no dump of part of the test set
+        metric.process({}, preds([0, 1, 2], [0, 1, 1], 3))
+        metric.evaluate(3)
+    assert len(pickle.load(open(out, 'rb'))) == 3
+
+
+def test_metric_classes_in_another_order_than_the_dataset_are_an_error():
+    """Label i is the dataset's classes[i]; MEMetric(classes=...) in another
+    order would name every row of the confusion matrix after another
+    class."""
+    metric = MEMetric(classes=('c1', 'c0', 'c2'))
+    metric.dataset_meta = dict(classes=names(3))
+    metric.process({}, preds([0, 1], [0, 1], 3))
+    with pytest.raises(ValueError, match=r"MEMetric: classes=\['c1', 'c0', "
+                       r"'c2'\] differ from the dataset's class setup "
+                       r"\['c0', 'c1', 'c2'\]"):
+        metric.evaluate(2)
+    metric = MEMetric(classes=names(3))  # the same order: fine
+    metric.dataset_meta = dict(classes=names(3))
+    metric.process({}, preds([0, 1], [0, 1], 3))
+    assert metric.evaluate(2)['classes'] == list(names(3))

@@ -189,3 +189,54 @@ def test_finished_fold_under_another_config_is_refused(tiny_config, tmp_path):
         run_loso(tiny_config, work_dir, folds=[subject],
                  cfg_options={'train_cfg.max_epochs': 5},
                  log=lambda m: None)
+
+
+def test_composite_of_concatenated_corpora_gets_one_fold_per_subject(
+        tmp_path):
+    """CASME II + SAMM as a ConcatDataset: the fold of casme2/sub01 excludes
+    it from the CASME II leaf only and tests the CASME II leaf only (a SAMM
+    dataset refuses a subject it does not have)."""
+    import sys
+    from collections import Counter
+
+    from mmaction.registry import DATASETS
+    from mmengine.registry import init_default_scope
+
+    from mmakm.datasets import CorpusError
+    from mmakm.loso.plan import leaf_subjects, protocol_clips
+    sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
+    import fabricate as fab
+    init_default_scope('mmaction')
+    leaves = [dict(type='CASME2Dataset', class_setup='paper4', pipeline=[],
+                   data_root=fab.make_casme2(str(tmp_path / 'casme2'))),
+              dict(type='SAMMDataset', class_setup='paper4', pipeline=[],
+                   data_root=fab.make_samm(str(tmp_path / 'samm')))]
+    concat = dict(type='ConcatDataset', datasets=leaves,
+                  ignore_keys=['fps', 'corpus'])  # the classes must agree
+    cfg = Config(dict(train_dataloader=dict(dataset=concat),
+                      test_dataloader=dict(dataset=concat)))
+    clips, _ = protocol_clips(cfg)
+    whole = DATASETS.build(concat)
+    everyone = Counter(whole.get_data_info(i)['subject']
+                       for i in range(len(whole)))
+    assert clips == dict(everyone) and len(clips) > 3
+    holders = leaf_subjects(cfg)
+    for subject in ('casme2/sub01', min(s for s in clips if 'samm' in s)):
+        fold = derive_fold_cfg(cfg, subject, None, holders)
+        train = DATASETS.build(fold.train_dataloader.dataset)
+        test = DATASETS.build(fold.test_dataloader.dataset)
+        got = Counter(test.get_data_info(i)['subject']
+                      for i in range(len(test)))
+        assert got == {subject: clips[subject]}
+        trained = Counter(train.get_data_info(i)['subject']
+                          for i in range(len(train)))
+        assert trained == {s: n for s, n in clips.items() if s != subject}
+    # without the leaves' subjects: every fold refused (the earlier plan)
+    fold = derive_fold_cfg(cfg, 'casme2/sub01')
+    with pytest.raises(CorpusError, match="SAMMDataset: exclude_subjects "
+                       "names subject 'casme2/sub01'"):
+        DATASETS.build(fold.train_dataloader.dataset)
+    # one leaf a side: nothing to look up, the fold configs are as before
+    single = Config(dict(train_dataloader=dict(dataset=leaves[0]),
+                         test_dataloader=dict(dataset=leaves[0])))
+    assert leaf_subjects(single) is None

@@ -182,13 +182,14 @@ def test_report_says_which_classes_the_means_cover(tmp_path):
     report = build_report(str(tmp_path), write_folds(tmp_path, preds),
                           CLASSES)
     assert report.pooled['UAR_num_classes'] == 2
-    assert report.pooled['UF1_num_classes'] == 3
-    assert ('UAR is the mean over the 2 of 4 classes with clips (no clip: '
-            'surprise, others); UF1 over the 3 classes with clips or '
-            'predictions (others: no clip and never predicted).'
-            ) in report.markdown
-    # UF1 = mean(F1 positive 1, negative 2/3, surprise 0); UAR = (1 + .5)/2
-    assert report.pooled['UF1'] == pytest.approx((1 + 2 / 3 + 0) / 3)
+    assert report.pooled['UF1_num_classes'] == 2
+    assert ('UF1 and UAR are means over the 2 of 4 classes with clips (no '
+            'clip: surprise, others); predicted nonetheless: surprise (F1 0 '
+            'in the table, not in the mean') in report.markdown
+    # F1 positive 2*2/(4+0+0) = 1, negative 2*1/(2+0+1) = 2/3; surprise
+    # (no clip) is out of both means; UAR = (2/2 + 1/2) / 2
+    assert report.pooled['f1/surprise'] == 0
+    assert report.pooled['UF1'] == pytest.approx((1 + 2 / 3) / 2)
     assert report.pooled['UAR'] == pytest.approx(0.75)
 
 
@@ -399,3 +400,71 @@ def test_samples_of_one_clip_get_one_figure_each(tmp_path):
     assert {'casme2_sub01_EP00_100-115.png',
             'casme2_sub01_EP00_200-215.png'} <= names
     assert 'casme2_sub01_EP02.png' in names  # a clip of one sample
+
+
+def test_fold_without_all_its_clips_is_marked_incomplete(tmp_path,
+                                                        captured_figures):
+    """A fold whose predictions lack clips of its subject (a test loader
+    with drop_last, a clip skipped as a bad sample) is not pooled as if
+    complete; the per-fold table adds up to the pooled count."""
+    preds = {s: fold_preds(s, LABELS[s]) for s in SUBJECTS}
+    preds['casme2/sub02'] = preds['casme2/sub02'][:1]  # 1 of its 2 clips
+    folds = write_folds(tmp_path, preds)
+    expected = {s: len(LABELS[s]) for s in SUBJECTS}
+    report = build_report(str(tmp_path), folds, CLASSES,
+                          expected_clips=expected)
+    assert not report.complete and report.missing == ()
+    assert report.short == (('casme2/sub02', 1, 2), )
+    note = ('Incomplete: predictions that do not hold every clip of their '
+            'subject: casme2/sub02 (1 of 2 clips)')
+    assert f'**{note}**' in report.markdown
+    per_fold = (tmp_path / 'per_fold.md').read_text()
+    assert note in per_fold
+    summary = json.loads((tmp_path / 'loso_summary.json').read_text())
+    assert summary['complete'] is False and summary['incomplete'] == note
+    assert summary['short_folds'] == [dict(subject='casme2/sub02', clips=1,
+                                           clips_expected=2)]
+    assert summary['headline']['num_samples'] == 6
+    assert summary['headline']['num_samples_expected'] == 7
+    assert 'incomplete: 1 fold(s) lack clips' in \
+        captured_figures['confusion_matrix.png']['title']
+    assert 'incomplete' in write_method_table([('AKMNet', report)],
+                                              str(tmp_path))
+    # the per-fold rows add up to the row of the pooled predictions
+    rows = [[c.strip() for c in line.strip('|').split('|')]
+            for line in per_fold.splitlines() if line.startswith('| fold_')
+            or line.startswith('| all')]
+    assert [r[2] for r in rows] == ['3', '1', '2', '6']
+    assert [r[3] for r in rows] == ['3', '2', '2', '7']
+    assert int(rows[-1][4]) == sum(int(r[4]) for r in rows[:-1]) == 5
+    assert rows[-1][5] == f"{5 / 6:.4f}"
+
+    preds['casme2/sub02'] = fold_preds('casme2/sub02', LABELS['casme2/sub02'])
+    whole = write_folds(tmp_path / 'all', preds)
+    full = build_report(str(tmp_path / 'all'), whole, CLASSES,
+                        expected_clips=expected)
+    assert full.complete and 'Incomplete' not in full.markdown
+    assert full.row()['num_samples_expected'] == 7
+
+
+def test_plan_counts_each_subject_s_clips_as_its_fold_tests_them(
+        tiny_config, tmp_path):
+    from mmaction.registry import DATASETS
+
+    from mmakm.loso import run_loso
+    from mmakm.loso.plan import load_config
+    work_dir = tmp_path / 'exp'
+    write_folds(work_dir, {s: fold_preds(s, LABELS[s]) for s in SUBJECTS})
+    res = run_loso(tiny_config, str(work_dir), log=lambda m: None,
+                   report_only=True, seed=0)
+    cfg = load_config(tiny_config)
+    test = dict(cfg.test_dataloader.dataset, pipeline=[])
+    # what each fold's test set holds, the dataset built as the fold builds it
+    counts = {s: len(DATASETS.build(dict(test, subjects=[s])))
+              for s in SUBJECTS}
+    assert min(counts.values()) > 3  # more than fold_preds gives
+    rows = {r['subject']: r for r in res.report.per_fold}
+    assert {s: r['clips_expected'] for s, r in rows.items()} == counts
+    assert res.report.short == tuple(
+        (s, len(LABELS[s]), counts[s]) for s in SUBJECTS)
+    assert not res.report.complete

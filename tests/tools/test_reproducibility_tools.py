@@ -82,3 +82,33 @@ def test_compare_checkpoints(tmp_path, capsys):
     assert 'only b: x' in capsys.readouterr().out
     r = tool['compare_state_dicts'](sd, dict(sd, n=torch.tensor(4)))
     assert not r['identical'] and r['key'] == 'n'
+
+
+def test_resume_from_inside_an_epoch_is_refused(monkeypatch):
+    """mmengine's EpochBasedTrainLoop reruns a resumed epoch from its first
+    batch: from an iteration checkpoint saved mid-epoch the resumed run
+    would train more iterations than the uninterrupted one, silently."""
+    import pytest
+    from mmengine.runner import EpochBasedTrainLoop
+
+    from mmakm.engine import ConfigMismatchError
+    from mmakm.engine.hooks.atomic_checkpoint_hook import mid_epoch_resume
+
+    def loop(epoch, it, per_epoch=6):
+        lp = EpochBasedTrainLoop.__new__(EpochBasedTrainLoop)
+        lp._epoch, lp._iter, lp.dataloader = epoch, it, list(range(per_epoch))
+        return lp
+
+    assert mid_epoch_resume(loop(0, 0)) is None  # a fresh run
+    assert mid_epoch_resume(loop(2, 12)) is None  # epoch_2.pth
+    why = mid_epoch_resume(loop(1, 9))  # iter_9.pth: 3 batches into epoch 2
+    assert 'saved at iteration 9, inside epoch 2' in why
+    assert mid_epoch_resume(None) is None  # not an epoch-based loop
+
+    class _LoopRunner(_Runner):
+        train_loop = loop(1, 9)
+    monkeypatch.setattr(CheckpointHook, 'before_train', lambda s, r: None)
+    hook = AtomicCheckpointHook(interval=1)
+    with pytest.raises(ConfigMismatchError, match='--resume: the checkpoint '
+                       'was saved at iteration 9'):
+        hook.before_train(_LoopRunner(_loader(0, False)))

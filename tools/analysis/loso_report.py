@@ -5,8 +5,9 @@
 Reads ``WORK_DIR/loso_plan.json`` (written by tools/loso.py) and every
 finished fold's ``predictions.pkl``; writes loso_summary.{md,json,csv},
 per_fold.md, confusion_matrix.png and the key-frame plots again. Subjects
-of the protocol whose fold is not pooled are listed, and every output is
-marked "Incomplete: N of M folds". Trains nothing.
+of the protocol whose fold is not pooled, and pooled folds that lack clips
+of their subject (the plan's ``clips``), are listed, and every output is
+marked "Incomplete: ...". Trains nothing.
 """
 import argparse
 import os.path as osp
@@ -36,7 +37,8 @@ def main(argv=None) -> int:
         report = build_report(osp.abspath(args.work_dir), run.finished,
                               run.plan['classes'],
                               config=run.plan.get('config'),
-                              missing=run.missing)
+                              missing=run.missing,
+                              expected_clips=run.clips)
     except ValueError as e:  # an unreadable or unsafe predictions.pkl
         print(f'error: {e}', file=sys.stderr)
         return 2

@@ -113,6 +113,32 @@ def set_rng_state(state: dict,
             module.set_rng_state(saved[name])
 
 
+def mid_epoch_resume(loop) -> Optional[str]:
+    """Why training cannot continue exactly from where ``loop`` stands (None:
+    it can).
+
+    mmengine's ``EpochBasedTrainLoop`` has no mid-epoch resume: from a
+    checkpoint saved inside an epoch (``CheckpointHook(by_epoch=False)``)
+    it runs that epoch again from its first batch, on top of the
+    iterations already done, so the run trains more iterations than asked
+    and every iteration-based schedule is shifted, without a word.
+    """
+    from mmengine.runner import EpochBasedTrainLoop
+    if not isinstance(loop, EpochBasedTrainLoop):
+        return None
+    per_epoch = len(loop.dataloader)
+    if loop.iter == loop.epoch * per_epoch:
+        return None
+    return (f'the checkpoint was saved at iteration {loop.iter}, inside epoch '
+            f'{loop.epoch + 1} ({loop.epoch} epochs of {per_epoch} '
+            f'iterations = {loop.epoch * per_epoch}); EpochBasedTrainLoop '
+            'would run that epoch again from its start and train more '
+            'iterations than an uninterrupted run. Resume from a checkpoint '
+            'saved at the end of an epoch (epoch_N.pth, '
+            'default_hooks.checkpoint.by_epoch=True), with the same '
+            'train_dataloader')
+
+
 def persistent_worker_rng(loader) -> Optional[str]:
     """Why a resumed run cannot repeat the random draws of the
     uninterrupted one with this train dataloader (None: it can).
@@ -192,6 +218,10 @@ class AtomicCheckpointHook(CheckpointHook):
 
     def before_train(self, runner) -> None:
         super().before_train(runner)
+        why = mid_epoch_resume(getattr(runner, 'train_loop', None))
+        if why:
+            from ..consistency import ConfigMismatchError
+            raise ConfigMismatchError(f'--resume: {why}')
         if self._rng_to_restore is not None:
             set_rng_state(self._rng_to_restore,
                           getattr(runner, 'model', None))

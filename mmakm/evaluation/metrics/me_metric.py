@@ -22,8 +22,38 @@ def _record(sample: dict) -> dict:
     return normalize_sample({k: sample[k] for k in _KEEP if k in sample})
 
 
+class WholeTestSetMixin:
+    """A metric computed on every sample of the dataset or not at all.
+
+    mmengine hands a metric the results it collected, cut to the dataset's
+    length, and never checks that there are that many: a test dataloader
+    with ``drop_last=True`` (or a sampler that leaves samples out) would be
+    scored on part of the test set as if it were all of it. Mix in before
+    :class:`~mmengine.evaluator.BaseMetric`; ``compute_metrics`` calls
+    :meth:`check_whole_test_set` first.
+    """
+    _test_set_size: Optional[int] = None
+
+    def evaluate(self, size: int) -> dict:
+        self._test_set_size = size
+        return super().evaluate(size)
+
+    def check_whole_test_set(self, results: list) -> None:
+        """Raises :class:`~mmakm.engine.ConfigMismatchError` (a ValueError;
+        the tools print it as one line) when ``results`` are fewer than the
+        samples of the dataset being evaluated."""
+        from mmakm.engine.consistency import ConfigMismatchError
+        size = self._test_set_size
+        if size is not None and len(results) != size:
+            raise ConfigMismatchError(
+                f'{type(self).__name__}: {len(results)} predictions for the '
+                f'{size} samples of the test set; expected one per sample '
+                '(a test dataloader with drop_last=True, or a sampler that '
+                'leaves samples out?)')
+
+
 @METRICS.register_module()
-class MEMetric(BaseMetric):
+class MEMetric(WholeTestSetMixin, BaseMetric):
     """Micro-expression recognition metric.
 
     Keys (no prefix by default): ``acc``, ``UF1``, ``UAR``, ``num_samples``,
@@ -32,13 +62,14 @@ class MEMetric(BaseMetric):
     truth) with ``classes`` (its row / column names, in order; both
     omitted with ``confusion_matrix=False``), and per source corpus
     ``<corpus>/acc``, ``<corpus>/UF1``, ``<corpus>/UAR`` when the samples
-    come from several corpora (or ``per_corpus=True``). Definitions (pooled,
-    classes absent from ground truth and predictions left out of UF1) in
+    come from several corpora (or ``per_corpus=True``). Definitions (pooled;
+    UF1 and UAR average over the classes present in the ground truth) in
     :mod:`mmakm.evaluation.functional`.
 
     Args:
         classes (list[str], optional): class names; default: the dataset's
-            ``metainfo['classes']``.
+            ``metainfo['classes']`` (given both, they must be the same, in
+            the same order).
         per_corpus (bool, optional): force/suppress per-corpus keys.
         confusion_matrix (bool): include the confusion matrix.
     """
@@ -61,15 +92,24 @@ class MEMetric(BaseMetric):
             self.results.append(_record(sample))
 
     def _classes(self, results) -> List[str]:
-        if self.classes is not None:
-            return list(self.classes)
         meta = self.dataset_meta or {}
+        if self.classes is not None:
+            # label i is the dataset's classes[i]: other names, or the same
+            # in another order, would name the rows of another class
+            if meta.get('classes') and tuple(meta['classes']) != self.classes:
+                raise ValueError(
+                    f'MEMetric: classes={list(self.classes)} differ from the '
+                    f"dataset's class setup {list(meta['classes'])} (label i "
+                    "is the dataset's classes[i]); leave classes unset or "
+                    'give them in that order')
+            return list(self.classes)
         if meta.get('classes'):
             return list(meta['classes'])
         n = max(len(r['pred_score']) for r in results if 'pred_score' in r)
         return [f'class{i}' for i in range(n)]
 
     def compute_metrics(self, results: list) -> dict:
+        self.check_whole_test_set(results)
         classes = self._classes(results)
         out = pooled_report(results, classes, per_corpus=self.per_corpus,
                             source=type(self).__name__)
@@ -81,7 +121,7 @@ class MEMetric(BaseMetric):
 
 
 @METRICS.register_module()
-class KeyFrameApexMetric(BaseMetric):
+class KeyFrameApexMetric(WholeTestSetMixin, BaseMetric):
     """Key frames vs annotated apex (prefix ``keyframe`` by default).
 
     Keys: ``num_clips``, ``num_excluded_no_apex``,
@@ -100,6 +140,7 @@ class KeyFrameApexMetric(BaseMetric):
             self.results.append(_record(sample))
 
     def compute_metrics(self, results: list) -> dict:
+        self.check_whole_test_set(results)
         stats = keyframe_apex_stats(results)
         for key in ('dist_frames', 'dist_ms', 'fps'):  # lists / not a score
             stats.pop(key)
