@@ -10,12 +10,26 @@ decoder would fail on a missing key (``KeyError: 'frame_dir'``) or, worse,
 silently decode frames outside the clip (``DecordInit`` makes the whole
 video the clip). They are refused when the dataset is built, naming the
 step and the replacement.
+
+Two MMAction2 steps that do run on ME samples are adapted to them:
+``PackActionInputs`` packs the ME metainfo (:data:`ME_META_KEYS`, which
+the metrics and reports read) whatever ``meta_keys`` it was given, and
+``SampleFrames`` whose clip spans more frames than a clip has (which
+would silently loop the clip, its offset followed by its onset) is
+refused once the clips' lengths are known.
 """
-from typing import Iterable
+from typing import Iterable, Sequence
+
+import numpy as np
 
 from ..errors import PipelineError
 
-__all__ = ['FOREIGN_DECODERS', 'check_me_pipeline']
+__all__ = ['FOREIGN_DECODERS', 'ME_META_KEYS', 'check_me_pipeline',
+           'add_me_meta_keys', 'check_sampleframes_span']
+
+#: ActionDataSample metainfo read by MEMetric / KeyFrameApexMetric / reports
+ME_META_KEYS = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
+                'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
 
 #: MMAction2 transforms that read frames by MMAction2's sample conventions
 FOREIGN_DECODERS = frozenset({
@@ -57,3 +71,73 @@ def check_me_pipeline(transforms, dataset: str) -> None:
             "dict(type='MEFrameDecode') after dict(type='MESampleFrames', "
             '...) or dict(type=\'SampleFrames\', ...) (images, videos and '
             'the frame cache alike), with no DecordInit/*Init step.')
+
+
+def _steps_named(transforms, name: str):
+    """(index, step) of the built steps that are (subclasses of) ``name``."""
+    return [(i, t) for i, t in enumerate(transforms)
+            if not isinstance(t, dict) and name in _names(t)]
+
+
+def add_me_meta_keys(transforms) -> None:
+    """Let every built ``PackActionInputs`` step also pack
+    :data:`ME_META_KEYS`.
+
+    MMAction2's default ``meta_keys`` (``img_shape``, ``img_key``,
+    ``video_id``, ``timestamp``) would drop the subject, onset, apex, ...
+    that MEMetric, the key-frame statistics and the LOSO report read: the
+    report would then say the clips have no apex. Keys a sample lacks are
+    not packed, so adding them changes nothing else.
+    """
+    for _, step in _steps_named(transforms, 'PackActionInputs'):
+        keys = tuple(step.meta_keys)
+        step.meta_keys = keys + tuple(k for k in ME_META_KEYS
+                                      if k not in keys)
+
+
+def check_sampleframes_span(transforms, data_list: Sequence[dict],
+                            dataset: str) -> None:
+    """Refuse an MMAction2 ``SampleFrames`` step that would loop clips.
+
+    ``SampleFrames(clip_len=L, frame_interval=I)`` reads ``(L - 1) * I + 1``
+    consecutive positions; on a clip of fewer frames its default
+    ``out_of_bound_opt='loop'`` wraps around (``np.mod``), putting the
+    onset after the offset without a word. ``out_of_bound_opt=
+    'repeat_last'`` (an explicit choice) and ``target_fps`` are left alone.
+
+    Args:
+        transforms: the built pipeline steps.
+        data_list: the dataset's samples (``total_frames``, ``subject``,
+            ``clip_id``).
+        dataset: the dataset's name, for the message.
+
+    Raises:
+        PipelineError: naming the step, how many clips are too short, the
+            shortest one, and what to use instead.
+    """
+    if not data_list:
+        return
+    lengths = np.array([d['total_frames'] for d in data_list])
+    for i, step in _steps_named(transforms, 'SampleFrames'):
+        if (getattr(step, 'out_of_bound_opt', 'loop') != 'loop'
+                or getattr(step, 'target_fps', None) is not None):
+            continue
+        span = (step.clip_len - 1) * step.frame_interval + 1
+        short = np.flatnonzero(lengths < span)
+        if not len(short):
+            continue
+        k = int(short[np.argmin(lengths[short])])
+        shortest = data_list[k]
+        raise PipelineError(
+            f'{dataset}: pipeline step {i} is SampleFrames(clip_len='
+            f'{step.clip_len}, frame_interval={step.frame_interval}), which '
+            f'reads {span} consecutive frames, but {len(short)} of '
+            f'{len(lengths)} clips are shorter (shortest: '
+            f"{shortest['subject']} {shortest['clip_id']}, "
+            f"{shortest['total_frames']} frames): SampleFrames would loop "
+            'them, the offset followed by the onset. Use '
+            f"dict(type='MESampleFrames', num_frames={step.clip_len}) "
+            f'({step.clip_len} frames evenly spaced over onset..offset, '
+            "frames of short clips repeated in order), out_of_bound_opt="
+            "'repeat_last' (pad with the last frame), or a shorter "
+            'clip_len / frame_interval.')
