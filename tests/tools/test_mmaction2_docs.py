@@ -96,7 +96,8 @@ def run(root, argv):
 
 def test_the_page_shows_what_is_run():
     assert set(doc_configs()) == {'my_configs/tsn_r50_casme2.py',
-                                  'my_configs/akm_r50_casme2.py'}
+                                  'my_configs/akm_r50_casme2.py',
+                                  'my_configs/video_pipeline.py'}
     tools = [c[1] for c in doc_commands()]
     assert tools == ['tools/train.py', 'tools/test.py', 'tools/loso.py',
                      'tools/misc/mmaction_tool.py',
@@ -230,3 +231,35 @@ def test_kinetics_num_classes_is_refused_before_training(user_repo):
         load_tool('train').main([
             path, '--work-dir', str(user_repo / 'w400'), '--cfg-options',
             *data_root(user_repo), *FAST, 'model.cls_head.num_classes=400'])
+
+
+def test_me_transforms_in_an_mmaction_video_pipeline(user_repo, tmp_path):
+    """The page's pipeline on MMAction2's VideoDataset (a 20-frame video,
+    frame k of value 10 k): 8 frames evenly over the video, grey, each
+    frame's change from the first tripled."""
+    fabricate.write_video(str(tmp_path / 'a.mp4'), 20, size=128)
+    (tmp_path / 'list.txt').write_text('a.mp4 1\n')
+    cfg = Config.fromfile(str(user_repo / 'my_configs' /
+                              'video_pipeline.py'))
+    init_default_scope('mmaction')
+    ds = DATASETS.build(dict(
+        type='VideoDataset', ann_file=str(tmp_path / 'list.txt'),
+        data_prefix=dict(video=str(tmp_path)), pipeline=cfg.train_pipeline))
+    out = ds[0]
+    assert out['inputs'].shape == (1, 3, 8, 112, 112)
+    np.testing.assert_array_equal(
+        ds.prepare_data(0)['data_samples'].metainfo.get('img_shape'),
+        (112, 112))
+    values = out['inputs'][0, 0, :, 56, 56].float()
+    expected = np.clip(10 * np.round(np.linspace(0, 19, 8)) * 3, 0, 255)
+    np.testing.assert_allclose(values, expected, atol=12)  # mp4v rounding
+    # MEFrameDecode on the same samples: refused, naming the decoder to use
+    pipeline = [dict(type='DecordInit'), dict(type='MESampleFrames'),
+                dict(type='MEFrameDecode')]
+    ds = DATASETS.build(dict(
+        type='VideoDataset', ann_file=str(tmp_path / 'list.txt'),
+        data_prefix=dict(video=str(tmp_path)), pipeline=pipeline))
+    with pytest.raises(PipelineError, match=(
+            r"MEFrameDecode reads the onset..offset clips of mmakm's ME "
+            r"datasets.*'filename'.*DecordInit \+ DecordDecode")):
+        ds[0]
