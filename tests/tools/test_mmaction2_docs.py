@@ -207,14 +207,32 @@ def test_sampleframes_that_would_loop_a_clip_is_refused(casme2, clip_len,
     span = (clip_len - 1) * interval + 1
     with pytest.raises(PipelineError, match=(
             rf'CASME2Dataset: pipeline step 0 is SampleFrames\(clip_len='
-            rf'{clip_len}, frame_interval={interval}\), which reads {span} '
-            r'consecutive frames, but \d+ of 10 clips are shorter '
-            r'\(shortest: casme2/sub\d+ \w+, 3 frames\).*loop.*'
+            rf'{clip_len}, frame_interval={interval}, num_clips=1\), which '
+            rf'reads {span} consecutive frames: \d+ of 10 clips are too '
+            r'short \(shortest: casme2/sub\d+ \w+, 3 frames\).*loop.*'
             rf"MESampleFrames', num_frames={clip_len}")):
         build(casme2, pipeline)
     # padding with the last frame, said explicitly, is allowed
     step['out_of_bound_opt'] = 'repeat_last'
     build(casme2, pipeline)
+
+
+def test_sampleframes_segments_past_a_short_clip_in_training(casme2):
+    """TSN segments: in training, 8 segments on clips of 3-5 frames put
+    the last segment at position T for T = 3 and 4 (MMAction2 rounds
+    k * T / 8), which it loops to the onset; testing spaces them inside."""
+    seg = dict(type='SampleFrames', clip_len=1, frame_interval=1,
+               num_clips=8)
+    with pytest.raises(PipelineError, match=(
+            r'num_clips=8\), which in training, with more segments '
+            r'\(num_clips=8\) than a clip has frames, places its last ones '
+            r"past the offset.*MESampleFrames', num_clips=8\)")):
+        build(casme2, [seg, dict(type='MEFrameDecode')])
+    ds = build(casme2, [dict(seg, test_mode=True), dict(type='MEFrameDecode')],
+               test_mode=True)
+    for i in range(len(ds)):
+        inds = ds[i]['frame_inds']
+        assert (np.diff(inds) >= 0).all(), inds
 
 
 def test_inherited_video_prefix_is_named(casme2):

@@ -18,7 +18,7 @@ the metrics and reports read) whatever ``meta_keys`` it was given, and
 would silently loop the clip, its offset followed by its onset) is
 refused once the clips' lengths are known.
 """
-from typing import Iterable, Sequence
+from typing import Iterable, Sequence, Tuple
 
 import numpy as np
 
@@ -95,12 +95,42 @@ def add_me_meta_keys(transforms) -> None:
                                       if k not in keys)
 
 
+def _looping_lengths(step, lengths: np.ndarray) -> Tuple[np.ndarray, str]:
+    """Which clip lengths ``SampleFrames`` (``out_of_bound_opt='loop'``)
+    samples past the last frame, and why (for the message).
+
+    * a clip shorter than one ``clip_len`` x ``frame_interval`` span: in
+      every mode;
+    * in training, without ``keep_tail_frames``, a clip with fewer frames
+      than segments: the offsets are ``round(k * (T - L*I + 1) / num_clips)``
+      (MMAction2's ``_get_train_clips``), the last of which can reach T.
+    """
+    span = (step.clip_len - 1) * step.frame_interval + 1
+    bad = lengths < span
+    if bad.any():
+        return bad, f'reads {span} consecutive frames'
+    if step.test_mode or step.keep_tail_frames:
+        return bad, ''
+    ori = step.clip_len * step.frame_interval
+    n = step.num_clips
+    for t in np.unique(lengths):
+        room = t - ori + 1
+        if room // n > 0 or t > max(n, ori) or room < 0:
+            continue  # spaced or random offsets within the clip
+        last = np.around((n - 1) * room / n)
+        if last + span - 1 >= t:
+            bad |= lengths == t
+    return bad, (f'in training, with more segments (num_clips={n}) than '
+                 'a clip has frames, places its last ones past the offset')
+
+
 def check_sampleframes_span(transforms, data_list: Sequence[dict],
                             dataset: str) -> None:
     """Refuse an MMAction2 ``SampleFrames`` step that would loop clips.
 
     ``SampleFrames(clip_len=L, frame_interval=I)`` reads ``(L - 1) * I + 1``
-    consecutive positions; on a clip of fewer frames its default
+    consecutive positions; on a clip of fewer frames (or, in training, of
+    fewer frames than ``num_clips`` segments) its default
     ``out_of_bound_opt='loop'`` wraps around (``np.mod``), putting the
     onset after the offset without a word. ``out_of_bound_opt=
     'repeat_last'`` (an explicit choice) and ``target_fps`` are left alone.
@@ -122,22 +152,29 @@ def check_sampleframes_span(transforms, data_list: Sequence[dict],
         if (getattr(step, 'out_of_bound_opt', 'loop') != 'loop'
                 or getattr(step, 'target_fps', None) is not None):
             continue
-        span = (step.clip_len - 1) * step.frame_interval + 1
-        short = np.flatnonzero(lengths < span)
+        bad, why = _looping_lengths(step, lengths)
+        short = np.flatnonzero(bad)
         if not len(short):
             continue
         k = int(short[np.argmin(lengths[short])])
         shortest = data_list[k]
+        if step.clip_len == 1:
+            instead = (f"dict(type='MESampleFrames', num_clips="
+                       f'{step.num_clips}) ({step.num_clips} segments over '
+                       'onset..offset, frames of short clips repeated in '
+                       'order)')
+        else:
+            instead = (f"dict(type='MESampleFrames', num_frames="
+                       f'{step.clip_len}) ({step.clip_len} frames evenly '
+                       'spaced over onset..offset, frames of short clips '
+                       'repeated in order)')
         raise PipelineError(
             f'{dataset}: pipeline step {i} is SampleFrames(clip_len='
-            f'{step.clip_len}, frame_interval={step.frame_interval}), which '
-            f'reads {span} consecutive frames, but {len(short)} of '
-            f'{len(lengths)} clips are shorter (shortest: '
+            f'{step.clip_len}, frame_interval={step.frame_interval}, '
+            f'num_clips={step.num_clips}), which {why}: {len(short)} of '
+            f'{len(lengths)} clips are too short (shortest: '
             f"{shortest['subject']} {shortest['clip_id']}, "
             f"{shortest['total_frames']} frames): SampleFrames would loop "
-            'them, the offset followed by the onset. Use '
-            f"dict(type='MESampleFrames', num_frames={step.clip_len}) "
-            f'({step.clip_len} frames evenly spaced over onset..offset, '
-            "frames of short clips repeated in order), out_of_bound_opt="
-            "'repeat_last' (pad with the last frame), or a shorter "
-            'clip_len / frame_interval.')
+            f'them, the offset followed by the onset. Use {instead}, '
+            "out_of_bound_opt='repeat_last' (pad with the last frame), or "
+            'fewer frames.')
