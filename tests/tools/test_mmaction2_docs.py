@@ -86,6 +86,8 @@ def run(root, argv):
         import mmaction_tool
         return mmaction_tool.main(args + ['--cfg-options'] + data_root(root))
     extra = data_root(root) + FAST + ['train_cfg.max_epochs=1']
+    if tool == 'tools/train.py':  # 3 clips: one ResNet-50 step
+        extra.append('train_dataloader.dataset.subjects=[sub01]')
     if tool == 'tools/loso.py':  # one fold, in the user folder
         assert args[1:] == ['--jobs', '2'], args
         args = args[:1] + ['--jobs', '1', '--folds', 'sub01', '--work-dir',
