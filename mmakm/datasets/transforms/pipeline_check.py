@@ -14,9 +14,10 @@ step and the replacement.
 Two MMAction2 steps that do run on ME samples are adapted to them:
 ``PackActionInputs`` packs the ME metainfo (:data:`ME_META_KEYS`, which
 the metrics and reports read) whatever ``meta_keys`` it was given, and
-``SampleFrames`` whose clip spans more frames than a clip has (which
-would silently loop the clip, its offset followed by its onset) is
-refused once the clips' lengths are known.
+a ``SampleFrames`` that would sample past a clip's last frame (a span
+longer than the clip, or in training more segments than it has frames;
+MMAction2 then silently loops the clip, its offset followed by its onset)
+is refused once the clips' lengths are known.
 """
 from typing import Iterable, Sequence, Tuple
 
