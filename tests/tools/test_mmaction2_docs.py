@@ -283,3 +283,22 @@ def test_me_transforms_in_an_mmaction_video_pipeline(user_repo, tmp_path):
             r"MEFrameDecode reads the onset..offset clips of mmakm's ME "
             r"datasets.*'filename'.*DecordInit \+ DecordDecode")):
         ds[0]
+
+
+def test_unaveraged_clip_scores_are_named_not_taken_for_classes():
+    """An MMAction2 head with average_clips=None (its default) tested on 2
+    clips a sample gives pred_score (2, 4): before, MEMetric read 8 class
+    scores and blamed num_classes."""
+    import torch
+    from mmakm.engine import ConfigMismatchError
+    from mmakm.evaluation import MEMetric
+    metric = MEMetric(classes=['a', 'b', 'c', 'd'])
+    one = dict(gt_label=torch.tensor([1]), subject='casme2/sub01',
+               corpus='casme2', pred_score=torch.tensor([[.1, .6, .2, .1]]))
+    metric.process(None, [one])
+    assert metric.compute_metrics(metric.results)['acc'] == 1.0
+    two = dict(one, pred_score=torch.rand(2, 4))
+    with pytest.raises(ConfigMismatchError, match=(
+            r"pred_score of shape \(2, 4\): one row of class scores per test "
+            r"clip or crop.*model.cls_head.average_clips='prob'")):
+        metric.process(None, [two])
