@@ -302,3 +302,19 @@ def test_unaveraged_clip_scores_are_named_not_taken_for_classes():
             r"pred_score of shape \(2, 4\): one row of class scores per test "
             r"clip or crop.*model.cls_head.average_clips='prob'")):
         metric.process(None, [two])
+
+
+def test_loso_refuses_a_looping_sampleframes_once_before_any_fold(
+        user_repo, tmp_path, capsys):
+    """Before, each fold failed with it (on its own clips) instead."""
+    path = str(user_repo / 'my_configs' / 'tsn_r50_casme2.py')
+    work = tmp_path / 'loso'
+    rc = load_tool('loso').main([
+        path, '--work-dir', str(work), '--cfg-options',
+        *data_root(user_repo), 'train_dataloader.dataset.pipeline.0.'
+        'clip_len=8'])
+    assert rc == 2
+    assert re.match(r'error: CASME2Dataset: pipeline step 0 is SampleFrames'
+                    r'\(clip_len=8, .*10 of 10 clips are too short',
+                    capsys.readouterr().err.splitlines()[-1])
+    assert not list(work.glob('fold_*'))
