@@ -24,9 +24,7 @@ from .synthetic import make_synthetic_casme2
 from .transforms import (LoadFaceImage, MEFaceAlign, MEFrameDecode,
                          MEMagnify, MEPhaseMagnify,
                          MESampleFrames, METoGray)
-
-ME_META_KEYS = ('subject', 'corpus', 'clip_id', 'onset', 'apex', 'offset',
-                'emotion', 'fps', 'frame_numbers_fed', 'img_shape')
+from .transforms.pipeline_check import ME_META_KEYS
 
 __all__ = [
     'MEBaseDataset', 'BadSampleError', 'CorpusError', 'MissingFileError',

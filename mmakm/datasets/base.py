@@ -43,7 +43,9 @@ from .annotation_io import cell_int, cell_str, scan_frames
 from .class_setups import VOCABULARIES, canonical_emotion, resolve_class_setup
 from .errors import BadSampleError, CorpusError, MissingFileError
 from .integrity import check_clip_frames
-from .transforms.pipeline_check import check_me_pipeline
+from .transforms.pipeline_check import (add_me_meta_keys,
+                                       check_me_pipeline,
+                                       check_sampleframes_span)
 from .video import (VideoReadError, read_video_frames,
                     video_frame_count)
 
@@ -145,6 +147,7 @@ class MEBaseDataset(BaseActionDataset):
             metainfo=metainfo,
             **kwargs)
         check_me_pipeline(self.pipeline.transforms, type(self).__name__)
+        add_me_meta_keys(self.pipeline.transforms)
 
     # ------------------------------------------------------------------
     # to be implemented by the corpus classes
@@ -414,14 +417,28 @@ class MEBaseDataset(BaseActionDataset):
             records = [r for r in records if r['subject'] not in drop]
         return records
 
+    def _video_prefix_hint(self) -> str:
+        """Why videos are looked for where there are none: a
+        ``data_prefix['video']`` folder that does not exist, typically
+        inherited from an MMAction2 ``_base_`` config (mmengine merges its
+        dataset keys into yours)."""
+        video = self.data_prefix.get('video')
+        if not video or osp.isdir(video):
+            return ''
+        return (f"; data_prefix['video'] = {video!r} is not a folder. To "
+                'read the frame folders leave data_prefix out; a dataset '
+                "inherited from a _base_ config keeps that config's keys "
+                "(e.g. MMAction2's data_prefix=dict(video=...)) unless "
+                'written dataset=dict(_delete_=True, ...)')
+
     def _resolve_frames(self, r: dict) -> bool:
         where = f"{r['where']}: clip {r['clip_id']} ({r['subject']})"
         numbers = range(r['onset'], r['offset'] + 1)
         if 'filename' in r:
             path = r['filename']
             if not osp.isfile(path):
-                self.bad(f'{where}: video file not found: {path}',
-                         MissingFileError)
+                self.bad(f'{where}: video file not found: {path}'
+                         f'{self._video_prefix_hint()}', MissingFileError)
                 return False
             first = r.get('video_start', 0)
             if r['onset'] < first:
@@ -616,6 +633,8 @@ class MEBaseDataset(BaseActionDataset):
                       f':\n  {lines}', logger='current', level=30)
         if not data_list:
             raise CorpusError(self._no_samples_message())
+        check_sampleframes_span(self.pipeline.transforms, data_list,
+                                type(self).__name__)
         return data_list
 
     def _frame_paths(self, r: dict, numbers: np.ndarray) -> List[str]:

@@ -120,7 +120,17 @@ def normalize_sample(sample: dict) -> dict:
     out = {}
     score = sample.get('pred_score')
     if score is not None:
-        out['pred_score'] = _as_array(score).astype(np.float64).ravel()
+        score = _as_array(score)
+        if score.ndim > 1 and int(np.prod(score.shape[:-1])) > 1:
+            # MMAction2 heads with average_clips=None keep one row of
+            # scores per test clip / crop (num_segs, num_classes)
+            from mmakm.engine.consistency import ConfigMismatchError
+            raise ConfigMismatchError(
+                f'pred_score of shape {tuple(score.shape)}: one row of class '
+                'scores per test clip or crop, not averaged (the head has '
+                "average_clips=None); set model.cls_head.average_clips='prob' "
+                "(or 'score') to get one score per class")
+        out['pred_score'] = score.astype(np.float64).ravel()
     label = sample.get('pred_label')
     if label is not None:
         out['pred_label'] = int(_as_array(label).ravel()[0])

@@ -102,17 +102,22 @@ def dataloader_datasets(cfg: Config) -> List[Tuple[str, list]]:
     return out
 
 
+def _corpus_of(leaf) -> Tuple[str, dict]:
+    """``(key, cfg)``: a leaf dataset cfg without its subject filters and
+    pipeline (the whole corpus), and a key equal for equal corpora."""
+    leaf = copy.deepcopy(dict(leaf))
+    for key in ('subjects', 'exclude_subjects', 'pipeline', 'test_mode'):
+        leaf.pop(key, None)
+    return repr(sorted(leaf.items(), key=lambda kv: kv[0])), leaf
+
+
 def corpus_datasets(cfg: Config) -> List[dict]:
     """The distinct leaf dataset cfgs of the config's dataloaders, subject
     filters and pipelines removed: each corpus once, all its subjects."""
     seen, out = set(), []
     for _, leaves in dataloader_datasets(cfg):
         for leaf in leaves:
-            leaf = copy.deepcopy(dict(leaf))
-            for key in ('subjects', 'exclude_subjects', 'pipeline',
-                        'test_mode'):
-                leaf.pop(key, None)
-            key = repr(sorted(leaf.items(), key=lambda kv: kv[0]))
+            key, leaf = _corpus_of(leaf)
             if key not in seen:
                 seen.add(key)
                 out.append(leaf)
@@ -125,15 +130,41 @@ def check_corpora(cfg: Config) -> None:
     stops the experiment with its message before any fold starts instead
     of failing every fold.
 
+    A ``SampleFrames`` step that would loop a clip is refused here too,
+    over the whole corpus (every clip is in some fold; datasets with their
+    own subject filters are left to the folds).
+
     Raises:
         mmakm.datasets.CorpusError: naming the file (and row) and what was
             expected.
+        mmakm.datasets.PipelineError: naming the SampleFrames step and the
+            shortest clip it would loop.
     """
-    from mmaction.registry import DATASETS
+    from mmaction.registry import DATASETS, TRANSFORMS
     from mmengine.registry import init_default_scope
+
+    from mmakm.datasets.transforms.pipeline_check import \
+        check_sampleframes_span
     init_default_scope(cfg.get('default_scope', 'mmaction'))
+    built = {}
     for leaf in corpus_datasets(cfg):
-        DATASETS.build(dict(leaf, pipeline=[]))
+        built[_corpus_of(leaf)[0]] = DATASETS.build(dict(leaf, pipeline=[]))
+    # a SampleFrames step that would loop some clip of the corpus: one
+    # message here, not a failure in each fold holding such a clip (only
+    # those steps are built, in place, so the message gives their index)
+    for _, leaves in dataloader_datasets(cfg):
+        for leaf in leaves:
+            if leaf.get('subjects') is not None or leaf.get(
+                    'exclude_subjects'):
+                continue
+            dataset = built.get(_corpus_of(leaf)[0])
+            steps = [TRANSFORMS.build(step) if isinstance(step, dict) and
+                     step.get('type') == 'SampleFrames' else step
+                     for step in leaf.get('pipeline') or []]
+            if dataset is None or all(isinstance(t, dict) for t in steps):
+                continue
+            clips = [dataset.get_data_info(i) for i in range(len(dataset))]
+            check_sampleframes_span(steps, clips, type(dataset).__name__)
 
 
 def describe_protocol(cfg: Config) -> Tuple[List[str], Tuple[str, ...]]:

@@ -1,6 +1,8 @@
 """AKMNet's neck + head on MMAction2 backbones: per-frame (2D) backbones
 train and predict on packed variable-length clips; backbones that mix
 frames over time are refused when the model is built, naming the module."""
+import sys
+
 import pytest
 import torch
 
@@ -69,3 +71,40 @@ def test_backbones_mixing_frames_over_time_are_refused(name):
                        match=rf'AKMNet needs a per-frame \(2D\) backbone.*'
                        rf'{name} mixes frames over time \({module} at'):
         MODELS.build(akmnet_on(backbone, 512))
+
+
+class _TorchvisionLikeNet(torch.nn.Module):
+    """torchvision's classifier layout: features, global pooling, flatten,
+    ``fc`` (which MMAction2's wrapper replaces by an Identity)."""
+
+    def __init__(self, num_classes=1000):
+        super().__init__()
+        self.conv = torch.nn.Conv2d(3, 16, 3, stride=4)
+        self.avgpool = torch.nn.AdaptiveAvgPool2d(1)
+        self.fc = torch.nn.Linear(16, num_classes)
+
+    def forward(self, x):
+        return self.fc(torch.flatten(self.avgpool(self.conv(x)), 1))
+
+
+def test_pooled_backbone_features_feed_the_neck_as_1x1_maps(monkeypatch):
+    """``backbone=dict(type='torchvision.<name>')`` (or ``timm.``): MMAction2
+    builds the torchvision model and drops its ``fc``, so each frame gives
+    a pooled ``(C,)`` vector; AKMNet takes it as a 1x1 map."""
+    import types
+    fake = types.ModuleType('torchvision')
+    fake.models = types.ModuleType('torchvision.models')
+    fake.models.tinynet = _TorchvisionLikeNet
+    monkeypatch.setitem(sys.modules, 'torchvision', fake)
+    monkeypatch.setitem(sys.modules, 'torchvision.models', fake.models)
+    model = MODELS.build(akmnet_on(dict(type='torchvision.tinynet'), 16))
+    assert isinstance(model.backbone.fc, torch.nn.Identity)
+    clips, samples = make_batch([3, 5, 2], size=32)
+    data = model.data_preprocessor(dict(inputs=clips, data_samples=samples),
+                                   training=True)
+    feats, _ = model.extract_feat(data['inputs'], data['data_samples'],
+                                  stage='backbone')
+    assert feats.shape == (10, 16, 1, 1)
+    losses = model(**data, mode='loss')
+    sum(v for k, v in losses.items() if k.startswith('loss')).backward()
+    assert model.backbone.conv.weight.grad is not None

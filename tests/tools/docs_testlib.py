@@ -43,6 +43,9 @@ LINK = re.compile(r'\]\(([^)\s]+)\)')
 HEADING = re.compile(r'^#{1,6}[ \t]+(.+?)[ \t#]*$', re.M)
 #: commands of other programs shown in the docs: their options are theirs
 EXTERNAL = ('pip', 'pytest', 'torchrun', 'git', 'make', 'srun', 'sbatch')
+#: tools that hand the words after their first argument to another program
+#: (MMAction2's tools: run, as the docs show them, by test_mmaction2_docs)
+FORWARDING = ('tools/misc/mmaction_tool.py',)
 
 
 def doc_files() -> List[str]:
@@ -246,6 +249,10 @@ def check_options(doc: str, text: str, options: Dict[str, Optional[dict]]
         if not script.endswith('.py') or script not in options:
             continue
         accepted = options[script]
+        if script in FORWARDING:
+            first = next((i for i, w in enumerate(words)
+                          if not w.startswith('-')), len(words))
+            words = words[:first]
         for i, word in enumerate(words):
             if not OPTION.fullmatch(word):
                 continue

@@ -141,6 +141,13 @@ def test_mix_trains_and_tests_through_the_tools(mix, casme2, tmp_path):
     if model['type'] == 'AKMNet':  # key frames over the whole clip as fed
         assert all(len(p['frame_weights']) == len(p['frame_numbers_fed'])
                    for p in preds)
+        # MMAction2's own confusion matrix tool reads the dump
+        sys.path.insert(0, osp.join(REPO, 'tools', 'misc'))
+        import mmaction_tool
+        png = tmp_path / 'cm.png'
+        mmaction_tool.main(['analysis_tools/confusion_matrix.py', cfg,
+                            str(dump), '--show-path', str(png)])
+        assert png.stat().st_size > 1000
 
 
 def test_sampleframes_positions_are_the_clips_frames(casme2):

@@ -7,6 +7,7 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmaction.registry import TRANSFORMS
 
+from ..errors import PipelineError
 from ..integrity import odd_sizes
 
 
@@ -132,11 +133,19 @@ class MEFrameDecode(BaseTransform):
                 if i not in cache:
                     cache[i] = self._read_image(paths[i], results)
                 imgs.append(cache[i])
-        elif 'filename' in results:
+        elif 'filename' in results and 'video_frame_inds' in results:
             imgs = self._read_video(results, inds)
         else:
-            raise KeyError(f'{_sample_name(results)}: sample has neither '
-                           "'frame_paths' nor 'filename'")
+            # e.g. a sample of MMAction2's VideoDataset / RawframeDataset
+            raise PipelineError(
+                f'{type(self).__name__} reads the onset..offset clips of '
+                "mmakm's ME datasets (frame_paths, a video with "
+                'video_frame_inds, or the frame cache); this sample has '
+                f'{sorted(k for k in results if k != "frame_inds")}, from '
+                "another dataset (MMAction2's VideoDataset or "
+                'RawframeDataset?): decode it with that dataset\'s decoder '
+                "(DecordInit + DecordDecode, RawFrameDecode). MESampleFrames "
+                'and METoGray/MEMagnify work on such samples too.')
         shapes = [im.shape for im in imgs]
         if len(set(shapes)) > 1:
             raise ValueError(self._size_error(results, inds, shapes))

@@ -162,6 +162,11 @@ class AKMNet(BaseRecognizer):
         x = self.backbone(frames)
         if isinstance(x, (tuple, list)):
             x = x[-1]
+        if x.dim() == 2:
+            # pooled features (MMAction2's torchvision./timm. backbones drop
+            # the classifier, keep the pooling): a 1x1 map per frame, for a
+            # head with spatial_size=1
+            x = x[:, :, None, None]
         if stage == 'backbone':
             return x, dict(lengths=lengths)
         return self.neck(x, lengths), dict(lengths=lengths)
