@@ -2,11 +2,7 @@
 import os
 import os.path as osp
 import random
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import numpy as np
 import pytest
@@ -17,7 +13,8 @@ import mmakm.engine as engine
 from mmengine.config import Config
 from mmengine.fileio import dump, get_file_backend, load
 
-from tools_testlib import REPO, SYNTH_CFG, load_tool, tool_env
+from tools_testlib import (REPO, SYNTH_CFG, kill_at_random_moments,
+                           load_tool)
 
 
 _load_tool = load_tool
@@ -77,15 +74,8 @@ def test_kill9_during_saves_never_exposes_partial_file(tmp_path):
     """A writer killed at random moments leaves a loadable file or none."""
     script = tmp_path / 'writer.py'
     script.write_text(_WRITER.format(repo=REPO))
-    rng = random.Random(0)
-    for trial in range(4):
-        path = tmp_path / f'ckpt_{trial}.pth'
-        proc = subprocess.Popen([sys.executable, str(script), str(path)],
-                                stdout=subprocess.PIPE, env=tool_env())
-        proc.stdout.readline()
-        time.sleep(rng.uniform(0.05, 0.8))
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
+    for _ in kill_at_random_moments(
+            script, lambda t: tmp_path / f'ckpt_{t}.pth', max_delay=0.8):
         for name in os.listdir(tmp_path):
             if name.endswith('.pth'):
                 ckpt = torch.load(tmp_path / name)

@@ -4,12 +4,7 @@ and an exception leaves no temporary file or folder behind."""
 import hashlib
 import os
 import os.path as osp
-import random
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
 import torch
@@ -18,7 +13,7 @@ import mmakm  # noqa: F401
 import mmakm.engine as engine
 import mmakm.engine.fileio as fileio
 
-from tools_testlib import REPO, run_tool, tool_env
+from tools_testlib import REPO, kill_at_random_moments, run_tool
 
 
 def tree(root):
@@ -82,15 +77,9 @@ def test_kill9_while_filling_a_folder_never_exposes_a_partial_one(tmp_path):
     left beside it."""
     script = tmp_path / 'writer.py'
     script.write_text(_DIR_WRITER.format(repo=REPO))
-    rng = random.Random(0)
-    for trial in range(4):
+    for trial in kill_at_random_moments(
+            script, lambda t: tmp_path / f'out{t}', max_delay=0.5):
         root = tmp_path / f'out{trial}'
-        proc = subprocess.Popen([sys.executable, str(script), str(root)],
-                                stdout=subprocess.PIPE, env=tool_env())
-        proc.stdout.readline()
-        time.sleep(rng.uniform(0.05, 0.5))
-        os.kill(proc.pid, signal.SIGKILL)
-        proc.wait()
         if root.exists():
             contents = {p.name: p.read_text() for p in root.iterdir()}
             assert sorted(contents) == [f'{i}.txt' for i in range(8)]

@@ -7,9 +7,12 @@ in a subprocess, exactly as a user would run it.
 import json
 import os
 import os.path as osp
+import random
+import signal
 import socket
 import subprocess
 import sys
+import time
 
 REPO = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 TOOLS = osp.join(REPO, 'tools')
@@ -53,6 +56,23 @@ def run_tool(args, timeout=240, check=True, **env):
             f'{" ".join(cmd)} failed ({proc.returncode}):\n'
             f'{proc.stdout[-4000:]}\n{proc.stderr[-6000:]}')
     return proc
+
+
+def kill_at_random_moments(script, target, max_delay, trials=4, seed=0):
+    """Run ``python script target`` ``trials`` times, killing it (SIGKILL)
+    at a random moment after it prints its first line; yield each trial's
+    index after the kill, for the caller to check what was left."""
+    rng = random.Random(seed)
+    for trial in range(trials):
+        proc = subprocess.Popen([sys.executable, str(script),
+                                 str(target(trial))],
+                                stdout=subprocess.PIPE, env=tool_env())
+        proc.stdout.readline()
+        time.sleep(rng.uniform(0.05, max_delay))
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait()
+        proc.stdout.close()
+        yield trial
 
 
 def tiny_options(corpus_root, subjects=None, max_epochs=1, batch_size=4):
