@@ -13,8 +13,8 @@ Definitions (docs/datasets.md; predictions of all LOSO folds pooled):
   (N_c > 0); a class with clips that is never predicted counts with F1 = 0;
 * UAR = mean of recall over the same classes.
 
-A class of the setup without a clip is left out of both means (the MEGC
-practice: UF1 and UAR average over the classes of the ground truth). Its
+A class of the setup without a clip is left out of both means (UF1 and UAR
+average over the same classes, those of the ground truth). Its
 F1 is 0 whenever the model predicts it at all, whatever the model does on
 the classes that are there, so it measures nothing; those wrong
 predictions already count, as misses of the clips' own classes. Its
