@@ -20,7 +20,7 @@ def reference(gt, pred, k):
     """Plain-Python scores as docs/datasets.md defines them: F1 = 2TP /
     (2TP + FP + FN) and recall = TP / N_c per class (``f1``: where defined),
     UF1 and UAR their means over the classes of the ground truth (N_c > 0,
-    the MEGC practice; scikit-learn's f1_score(labels=np.unique(gt),
+    as scikit-learn's f1_score(labels=np.unique(gt),
     average='macro') and balanced accuracy)."""
     pairs = list(zip(gt, pred))
     f1s, recalls = {}, {}
