@@ -24,20 +24,13 @@ def _build_lazy(cfg):
 
 def list_subjects(dataset: Union[dict, ConfigDict, object]) -> List[str]:
     """Sorted subjects of a dataset config or instance (cheap)."""
-    if isinstance(dataset, (dict, ConfigDict)):
-        dataset = _build_lazy(dataset)
-    if getattr(dataset, '_fully_initialized', False):
-        return sorted({dataset.get_data_info(i)['subject']
-                       for i in range(len(dataset))})
-    if hasattr(dataset, 'list_subjects'):
-        return dataset.list_subjects()
-    raise TypeError(f'{type(dataset).__name__} is not an ME dataset')
+    return sorted(count_clips(dataset))
 
 
 def count_clips(dataset: Union[dict, ConfigDict, object]) -> Dict[str, int]:
     """``{subject: number of samples}`` of a dataset config or instance,
-    counted as :func:`list_subjects` lists them (annotation only): what a
-    LOSO fold holding that subject out must predict."""
+    after its class setup and subject filters (annotation only, no frame
+    read): what a LOSO fold holding that subject out must predict."""
     if isinstance(dataset, (dict, ConfigDict)):
         dataset = _build_lazy(dataset)
     if getattr(dataset, '_fully_initialized', False):

@@ -64,6 +64,13 @@ def _fsync_dir(dirname: str) -> None:
         os.close(fd)
 
 
+def _umask() -> int:
+    """The process' umask (read by setting it, so set it back)."""
+    umask = os.umask(0)
+    os.umask(umask)
+    return umask
+
+
 @contextlib.contextmanager
 def atomic_path(path: Union[str, Path], suffix: str = '.tmp') -> Iterator[str]:
     """A temporary file name next to ``path`` for a writer that takes a path
@@ -81,9 +88,7 @@ def atomic_path(path: Union[str, Path], suffix: str = '.tmp') -> Iterator[str]:
     try:
         yield tmp
         # mkstemp creates 0600 files; give the file the usual permissions.
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o666 & ~umask)
+        os.chmod(tmp, 0o666 & ~_umask())
         os.replace(tmp, path)
     except BaseException:
         try:
@@ -147,9 +152,7 @@ def atomic_directory(path: Union[str, Path]) -> Iterator[str]:
     tmp = tempfile.mkdtemp(prefix=f'.{osp.basename(path)}.tmp-', dir=parent)
     try:
         # mkdtemp creates 0700 folders; give the folder the usual mode
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)
+        os.chmod(tmp, 0o777 & ~_umask())
         yield tmp
         if osp.lexists(path):
             old = f'{tmp}.old'

@@ -261,10 +261,7 @@ def leaf_subjects(cfg: Config) -> Optional[Tuple[List[set], List[set]]]:
     init_default_scope(cfg.get('default_scope', 'mmaction'))
 
     def subjects(leaf):
-        leaf = copy.deepcopy(dict(leaf))
-        for key in ('subjects', 'exclude_subjects'):
-            leaf.pop(key, None)
-        return set(list_subjects(leaf))
+        return set(list_subjects(_corpus_of(leaf)[1]))
     return [subjects(x) for x in train], [subjects(x) for x in test]
 
 
