@@ -23,8 +23,8 @@ mmakm.compat.apply()
 sys.path.insert(0, osp.dirname(osp.dirname(__file__)))
 import fabricate as fab  # noqa: E402
 from mmakm.datasets import (CASME1Dataset, CASME2Dataset,  # noqa: E402
-                            CASME3Dataset, MEGC2019Dataset, SAMMDataset,
-                            SMICDataset)
+                            CASME3Dataset, CorpusError, MEGC2019Dataset,
+                            SAMMDataset, SMICDataset)
 
 CASME2_XLSX = 'CASME2-coding-20140508.xlsx'
 CASME2_HEADER = ('Subject', 'Filename', 'OnsetFrame', 'ApexFrame',
@@ -215,6 +215,23 @@ def test_casme2_csv_exports(tmp_path, shipped, csv_args):
     name = casme2_table(root, rows, 'coding.csv', **csv_args)
     ds = CASME2Dataset(data_root=root, ann_file=name)
     assert samples(ds) == shipped['casme2']
+
+
+def test_casme2_csv_malformed_utf16_names_the_file(tmp_path):
+    """A UTF-16 export cut at an odd byte (a half-copied file) is an error
+    naming the file, not text decoded some other way."""
+    root = fab.make_casme2(str(tmp_path / 'c2'))
+    name = casme2_table(root, fab.CASME2_ROWS, 'coding.csv',
+                        encoding='utf-16', delimiter='\t')
+    path = osp.join(root, name)
+    with open(path, 'rb') as f:
+        data = f.read()
+    with open(path, 'wb') as f:
+        f.write(data[:len(data) // 2 * 2 - 1])  # an odd number of bytes
+    with pytest.raises(CorpusError, match=re.escape(path) +
+                       r': malformed UTF-16 text \(it starts with a UTF-16 '
+                       r'byte order mark\)'):
+        CASME2Dataset(data_root=root, ann_file=name)
 
 
 def test_sheet_name_in_other_case_or_spacing(tmp_path, shipped):
